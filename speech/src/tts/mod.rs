@@ -1,0 +1,1 @@
+//! Local speech synthesis (hibari ONNX voice, espeak-ng subprocess fallback).
