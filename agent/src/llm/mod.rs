@@ -1,0 +1,64 @@
+//! LLM providers: the conversation stage sends a chat request and consumes a stream of
+//! tokens and tool calls, which it forwards sentence by sentence to TTS.
+
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+use crate::provider::ProviderError;
+
+/// One message of the chat history sent to the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum ChatMessage {
+    System { content: String },
+    User { content: String },
+    Assistant { content: String, tool_calls: Vec<ToolCall> },
+    Tool { tool_call_id: String, content: String },
+}
+
+/// A tool the model may call, described by a JSON Schema of its arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: serde_json::Value,
+}
+
+/// A complete tool call emitted by the model (arguments are a JSON string).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRequest {
+    pub messages: Vec<ChatMessage>,
+    pub tools: Vec<ToolSpec>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+}
+
+/// Token counts reported by the provider for one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+}
+
+/// What a streaming chat completion yields, in order: tokens and tool calls, then `Finished`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LlmEvent {
+    TokenReceived(String),
+    ToolCallReceived(ToolCall),
+    Finished { usage: Usage },
+}
+
+/// A streaming chat-completion provider.
+pub trait LlmProvider: Send + Sync {
+    /// Short name used in logs, metrics and errors.
+    fn name(&self) -> &'static str;
+    /// Starts one completion. The stream ends after `Finished` or the first error.
+    fn stream(&self, request: ChatRequest) -> BoxStream<'static, Result<LlmEvent, ProviderError>>;
+}
