@@ -1,1 +1,0 @@
-//! Model store: manifest, fetch from PyPI, checks, conversion.
