@@ -1,0 +1,2 @@
+//! TTS benchmark (placeholder; filled in below).
+fn main() {}
