@@ -45,6 +45,7 @@ pub mod load;
 pub mod recognize;
 pub mod schema;
 pub mod script;
+pub mod sim;
 pub mod template;
 pub mod testing;
 pub mod value;

@@ -267,7 +267,7 @@ impl Engine {
 
     pub(super) fn set_answer(&mut self, slot: &str, value: Value, out: &mut Vec<Effect>) {
         self.state.vars.insert(slot.to_string(), value.clone());
-        if slot != "call_answered" && slot != "answers" {
+        if slot != "answers" {
             self.state.answers.insert(slot.to_string(), value.clone());
             let summary: Vec<String> = self.state.answers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
             self.state.vars.insert("answers".into(), Value::Str(summary.join("; ")));

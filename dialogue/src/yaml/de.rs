@@ -267,6 +267,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
             Kind::Scalar { text, .. } => v
                 .visit_enum(text.as_str().into_deserializer())
                 .map_err(|e: DeError| e.at(self.0.pos)),
+            Kind::Map(entries) if entries.len() == 1 => {
+                let (k, val) = &entries[0];
+                v.visit_enum(Enum { key: k, value: val }).map_err(|e: DeError| e.at(k.pos))
+            }
             _ => Err(self.invalid(&format!("one of {}", variants.join(", ")))),
         }
     }
@@ -348,6 +352,41 @@ impl<'de> MapAccess<'de> for Map<'de> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let n = self.value.take().ok_or_else(|| de::Error::custom("value without key"))?;
         seed.deserialize(NodeDe(n)).map_err(|e: DeError| e.at(n.pos))
+    }
+}
+
+/// A single-entry mapping read as an enum variant: `{variant: value}`.
+struct Enum<'a> {
+    key: &'a Node,
+    value: &'a Node,
+}
+
+impl<'de> de::EnumAccess<'de> for Enum<'de> {
+    type Error = DeError;
+    type Variant = NodeDe<'de>;
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'de>), DeError> {
+        let v = seed.deserialize(NodeDe(self.key)).map_err(|e: DeError| e.at(self.key.pos))?;
+        Ok((v, NodeDe(self.value)))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
+    type Error = DeError;
+    fn unit_variant(self) -> Result<(), DeError> {
+        if self.0.is_null() {
+            Ok(())
+        } else {
+            Err(self.invalid("nothing after this key"))
+        }
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+        seed.deserialize(self).map_err(|e: DeError| e.at(self.0.pos))
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_seq(self, v)
+    }
+    fn struct_variant<V: Visitor<'de>>(self, _f: &'static [&'static str], v: V) -> Result<V::Value, DeError> {
+        de::Deserializer::deserialize_map(self, v)
     }
 }
 
