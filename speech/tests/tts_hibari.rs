@@ -207,3 +207,52 @@ fn write_sample_wav_for_listening() {
     }
     w.finalize().expect("finalize");
 }
+
+#[test]
+fn waveform_matches_the_reference_implementation_envelope() {
+    // 20 ms RMS envelopes of the Python hibari-tts 0.2.1 output for the same phonemes: the
+    // model is deterministic and only the noise differs, so the envelopes must line up.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tts/hibari_reference_envelope.json"
+    );
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    for case in fixture["cases"].as_array().expect("cases") {
+        let ps = case["phonemes"].as_str().expect("phonemes");
+        let want: Vec<f32> = case["rms_20ms"]
+            .as_array()
+            .expect("env")
+            .iter()
+            .map(|v| v.as_f64().unwrap_or(0.0) as f32)
+            .collect();
+        let audio = voice()
+            .synthesize_phonemes(
+                ps,
+                &SynthOptions {
+                    seed: Some(1),
+                    ..Default::default()
+                },
+            )
+            .expect("synth");
+        assert_eq!(
+            audio.len() as u64,
+            case["samples"].as_u64().expect("samples"),
+            "{ps}"
+        );
+        let got: Vec<f32> = audio.chunks(480).map(rms).collect();
+        assert_eq!(got.len(), want.len());
+        let mean = |x: &[f32]| x.iter().sum::<f32>() / x.len() as f32;
+        let (mg, mw) = (mean(&got), mean(&want));
+        let cov: f32 = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - mg) * (b - mw))
+            .sum();
+        let vg: f32 = got.iter().map(|a| (a - mg) * (a - mg)).sum();
+        let vw: f32 = want.iter().map(|b| (b - mw) * (b - mw)).sum();
+        let corr = cov / (vg.sqrt() * vw.sqrt());
+        assert!(corr > 0.99, "{ps}: envelope correlation {corr}");
+        assert!((mg / mw - 1.0).abs() < 0.05, "{ps}: level {mg} vs {mw}");
+    }
+}

@@ -14,6 +14,8 @@ use super::TtsError;
 
 /// Longest a single synthesis may take before the process is killed.
 pub const ESPEAK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sample rate of espeak-ng's stock voices (reported for empty input, where it writes nothing).
+pub const ESPEAK_SAMPLE_RATE: u32 = 22_050;
 /// The program that is run.
 const PROGRAM: &str = "espeak-ng";
 
@@ -93,6 +95,9 @@ impl EspeakVoice {
                 self.voice
             )));
         }
+        if text.trim().is_empty() {
+            return Ok((Vec::new(), ESPEAK_SAMPLE_RATE));
+        }
         let mut child = Command::new(PROGRAM)
             .args([
                 "--stdout",
@@ -155,6 +160,9 @@ impl EspeakVoice {
                 self.voice,
                 err_text.trim()
             )));
+        }
+        if wav.is_empty() {
+            return Ok((Vec::new(), ESPEAK_SAMPLE_RATE));
         }
         parse_wav(&wav)
     }

@@ -19,7 +19,7 @@ mod ort_env;
 mod splitter;
 pub mod vocoder;
 
-pub use espeak::{EspeakVoice, ESPEAK_TIMEOUT};
+pub use espeak::{EspeakVoice, ESPEAK_SAMPLE_RATE, ESPEAK_TIMEOUT};
 pub use hibari::{HibariStream, HibariVoice, SynthOptions, HIBARI_SAMPLE_RATE};
 pub use splitter::SentenceSplitter;
 
