@@ -232,12 +232,14 @@ fn obtain_wheel(
     });
     run_pip(spec, cache, python)?;
     let prefix = spec.file_prefix();
-    for file in candidates(&prefix, cache)? {
-        let actual = sha256_file(&file).map_err(io_err(&file))?;
-        if actual == spec.sha256 {
-            progress(&FetchEvent::WheelVerified { file: file.clone() });
-            return Ok(file);
-        }
+    let Some(file) = candidates(&prefix, cache)?.into_iter().next() else {
+        return Err(FetchError::WheelNotFound {
+            prefix,
+            dir: cache.to_path_buf(),
+        });
+    };
+    let actual = sha256_file(&file).map_err(io_err(&file))?;
+    if actual != spec.sha256 {
         let _ = fs::remove_file(&file);
         return Err(FetchError::Checksum {
             file,
@@ -245,10 +247,8 @@ fn obtain_wheel(
             actual,
         });
     }
-    Err(FetchError::WheelNotFound {
-        prefix,
-        dir: cache.to_path_buf(),
-    })
+    progress(&FetchEvent::WheelVerified { file: file.clone() });
+    Ok(file)
 }
 
 /// A cached wheel with the pinned hash; cached wheels with another hash are deleted.
@@ -390,6 +390,9 @@ fn install(
             None => io_err(&output)(source),
         })?;
         fs::remove_dir_all(&input).map_err(io_err(&input))?;
+        if let Some(parent) = input.parent() {
+            let _ = fs::remove_dir(parent); // `.stage/`, only if now empty
+        }
         let staged = format!("{}/", conv.input.trim_end_matches('/'));
         written.retain(|d| !d.starts_with(&staged));
         written.push(conv.output.clone());

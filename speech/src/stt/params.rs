@@ -1,4 +1,7 @@
-//! Decoder settings for short spoken replies on CPU (see ENVIRONMENT.md "Speech recognition").
+//! Decoder settings for short spoken replies on CPU (see ENVIRONMENT.md "Speech recognition"):
+//! sized `audio_ctx`, greedy with temperature fallback, one segment, one thread, non-speech
+//! tokens suppressed, and whisper.cpp's no-speech gate (no_speech_prob > 0.6 with
+//! avg_logprob < -1 drops the segment).
 
 use std::ffi::c_int;
 
@@ -34,7 +37,10 @@ pub(crate) fn full_params<'a, 'b>(
     p.set_language(Some(language));
     p.set_translate(false);
     p.set_no_context(true);
-    p.set_no_timestamps(true);
+    // Timestamps stay ON although we never read them: whisper.cpp takes the no-speech
+    // probability from the last prompt token, which with `<|notimestamps|>` is always ~0, so
+    // noise-only clips would come back as hallucinated text instead of being dropped.
+    p.set_no_timestamps(false);
     p.set_single_segment(true);
     p.set_audio_ctx(audio_ctx as c_int);
     p.set_max_tokens(max_tokens.min(c_int::MAX as u32) as c_int);

@@ -177,11 +177,13 @@ fn collect(state: &WhisperState, eot: whisper_rs::WhisperTokenId, decode_ms: f64
     }
 }
 
-/// Trims, and drops output that is only a non-speech annotation (`[BLANK_AUDIO]`, `(music)`).
+/// Trims, and drops output that is only a non-speech annotation (`[BLANK_AUDIO]`, `(music)`)
+/// or has no letters or digits at all (`♪♪`, `...`).
 fn clean_text(raw: &str) -> String {
     let t = raw.trim();
     let annotation = |open: char, close: char| t.starts_with(open) && t.ends_with(close);
-    if annotation('[', ']') || annotation('(', ')') || annotation('*', '*') {
+    let wordless = !t.chars().any(char::is_alphanumeric);
+    if wordless || annotation('[', ']') || annotation('(', ')') || annotation('*', '*') {
         String::new()
     } else {
         t.to_string()
@@ -196,6 +198,8 @@ mod tests {
     fn annotations_are_not_speech() {
         assert_eq!(clean_text(" [BLANK_AUDIO] "), "");
         assert_eq!(clean_text("(upbeat music)"), "");
+        assert_eq!(clean_text(" ♪♪ "), "");
+        assert_eq!(clean_text("..."), "");
         assert_eq!(
             clean_text("  Yes, it was resolved. "),
             "Yes, it was resolved."
