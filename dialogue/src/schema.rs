@@ -170,6 +170,9 @@ pub struct ScheduleDoc {
     pub kind: ActionKind,
     #[serde(default)]
     pub after: Option<S>,
+    /// A `datetime` variable holding the time (falls back to `after` when unset).
+    #[serde(default)]
+    pub at: Option<S>,
     pub reason: String,
 }
 

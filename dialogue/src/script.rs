@@ -150,6 +150,8 @@ pub struct Followup {
 pub struct Schedule {
     pub kind: ActionKind,
     pub after: Duration,
+    /// Datetime variable with the exact time, when given.
+    pub at_var: Option<String>,
     pub reason: String,
 }
 

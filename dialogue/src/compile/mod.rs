@@ -320,7 +320,21 @@ impl Cx {
             None => Duration::ZERO,
             Some(a) => self.duration(a)?,
         };
-        Some(Schedule { kind: s.kind, after, reason: s.reason.clone() })
+        if let Some(v) = &s.at {
+            match self.vars.get(&v.value).map(|d| d.ty) {
+                Some(VarType::Datetime) => {}
+                Some(t) => {
+                    let msg = format!("`at` needs a datetime variable, `{}` is {t}", v.value);
+                    self.sink.push(v.pos, DiagKind::TypeMismatch, msg);
+                }
+                None if self.vars_known => {
+                    let msg = format!("`at` uses undeclared variable `{}`", v.value);
+                    self.sink.push(v.pos, DiagKind::UndeclaredVariable, msg);
+                }
+                None => {}
+            }
+        }
+        Some(Schedule { kind: s.kind, after, at_var: s.at.as_ref().map(|v| v.value.clone()), reason: s.reason.clone() })
     }
 
     /// Parses a template and checks its variables are declared.

@@ -277,7 +277,11 @@ impl Engine {
 
     pub(super) fn schedule(&mut self, list: &[Schedule], out: &mut Vec<Effect>) {
         for s in list {
-            let at = self.state.now + chrono::Duration::milliseconds(s.after.as_millis() as i64);
+            let fixed = s.at_var.as_ref().and_then(|v| match self.state.vars.get(v) {
+                Some(Value::Datetime(d)) => Some(*d),
+                _ => None,
+            });
+            let at = fixed.unwrap_or(self.state.now + chrono::Duration::milliseconds(s.after.as_millis() as i64));
             out.push(Effect::ScheduleAction { kind: s.kind, at, reason: s.reason.clone() });
         }
     }
@@ -458,7 +462,7 @@ impl Engine {
         } else {
             out.push(Effect::Escalate { reason, priority: e.priority, within_hours: false, wait_timeout_ms: None });
             self.say(&e.outside_hours_say, false, out);
-            let s = Schedule { kind: ActionKind::Call, after: e.follow_up_within, reason: "escalation_follow_up".into() };
+            let s = Schedule { kind: ActionKind::Call, after: e.follow_up_within, at_var: None, reason: "escalation_follow_up".into() };
             self.schedule(&[s], out);
             Some(e.outside_hours)
         }
@@ -469,7 +473,7 @@ impl Engine {
         let (say, within, target) = (e.on_timeout_say.clone(), e.callback_within, e.timeout);
         self.state.wait = Wait::Nothing;
         self.say(&say, false, out);
-        let s = Schedule { kind: ActionKind::Call, after: within, reason: "escalation_callback".into() };
+        let s = Schedule { kind: ActionKind::Call, after: within, at_var: None, reason: "escalation_callback".into() };
         self.schedule(&[s], out);
         self.goto(target, out);
     }

@@ -54,7 +54,6 @@ const YES: &[&str] = &[
     "of course",
     "correct",
     "thats right",
-    "right",
     "affirmative",
     "totally",
     "indeed",
