@@ -139,9 +139,14 @@ impl Engine {
                 NodeKind::Llm(l) => {
                     if let Some(p) = &l.prompt {
                         self.say_prompt(p, true, out);
+                        self.listen_here(out);
+                        self.state.wait = Wait::Llm { request_id: None };
+                    } else {
+                        // No opening line: the model speaks first, from the history so far.
+                        let classify = l.verdicts.iter().map(|(k, _)| k.clone()).collect();
+                        let request_id = self.request_llm(classify, out);
+                        self.state.wait = Wait::Llm { request_id: Some(request_id) };
                     }
-                    self.listen_here(out);
-                    self.state.wait = Wait::Llm { request_id: None };
                     None
                 }
                 NodeKind::Tool(t) => {

@@ -177,6 +177,10 @@ impl Engine {
             return self.fire_handler(h, text, out);
         }
         if let Some(edge) = a.routes.iter().find(|e| self.input_edge_matches(e, text, norm, None)) {
+            // Keep the answer too when it reads as one (e.g. a text slot).
+            if let Recognized::Match { value, .. } = recognize::recognize(&a.expect, text, confidence, self.state.now, self.script.tz) {
+                self.set_answer(&a.slot, value, out);
+            }
             return self.take_edge(edge, out);
         }
         match recognize::recognize(&a.expect, text, confidence, self.state.now, self.script.tz) {
