@@ -318,7 +318,7 @@ impl JitterBuffer {
             self.packets.first_key_value(),
             self.packets.last_key_value(),
         ) {
-            if last + 1 <= *next + target_frames + 2 {
+            if last < *next + target_frames + 2 {
                 break;
             }
             if first > *next {

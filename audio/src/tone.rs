@@ -200,11 +200,11 @@ impl BeepDetector {
         if crate::level::amplitude_to_dbfs(mean_sq.sqrt()) < self.config.min_level_dbfs {
             return None;
         }
-        let windowed = || x.iter().zip(&self.window).map(|(a, w)| a * w);
+        let windowed: Vec<f32> = x.iter().zip(&self.window).map(|(a, w)| a * w).collect();
         let powers: Vec<f32> = self
             .filters
             .iter()
-            .map(|g| g.raw(windowed(), x.len(), 8.0))
+            .map(|g| g.raw(windowed.iter().copied(), x.len(), 8.0))
             .collect();
         let (best, &peak) = powers
             .iter()

@@ -171,12 +171,12 @@ impl SileroModel {
 
 fn build_session(env: &Environment, model: &[u8]) -> Result<Session, VadError> {
     let build = || -> ort::Result<Session> {
-        Ok(Session::builder(env)?
+        Session::builder(env)?
             .with_optimization_level(GraphOptimizationLevel::Level3)?
             .with_intra_threads(1)?
             .with_inter_threads(1)?
             .with_intra_op_spinning(false)?
-            .commit_from_memory(model)?)
+            .commit_from_memory(model)
     };
     build().map_err(onnx("loading the Silero model"))
 }
