@@ -13,7 +13,9 @@ pub mod state;
 
 pub use energy::{EnergyVad, EnergyVadConfig};
 #[cfg(feature = "silero")]
-pub use silero::{init_onnx_runtime, onnx_environment, SileroModel, SileroVad};
+pub use silero::{
+    adopt_onnx_environment, init_onnx_runtime, onnx_environment, SileroModel, SileroVad,
+};
 pub use state::{PreRollBuffer, VadConfig, VadEvent, VadStateMachine};
 
 use crate::frame::Rechunker;

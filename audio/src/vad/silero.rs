@@ -57,6 +57,18 @@ pub fn init_onnx_runtime(dylib: impl AsRef<Path>) -> Result<Environment, VadErro
     Ok(created)
 }
 
+/// Adopts an environment created elsewhere in the process (e.g. by the TTS crate), so that
+/// Silero sessions are created in it. Returns false (and changes nothing) if this crate
+/// already holds one.
+pub fn adopt_onnx_environment(env: Environment) -> bool {
+    let mut slot = ENVIRONMENT.lock().unwrap_or_else(PoisonError::into_inner);
+    if slot.is_some() {
+        return false;
+    }
+    *slot = Some(env);
+    true
+}
+
 /// The environment created by [`init_onnx_runtime`]; if there is none yet, creates it from
 /// the library named by `ORT_DYLIB_PATH`.
 ///
@@ -121,11 +133,26 @@ impl SileroModel {
         if !path.is_file() {
             return Err(VadError::ModelNotFound(path.to_owned()));
         }
-        let env = onnx_environment()?;
+        Self::load_in(&onnx_environment()?, path, sessions)
+    }
+
+    /// Loads the model into a given environment with `sessions` sessions (at least 1).
+    ///
+    /// # Errors
+    /// [`VadError::ModelNotFound`], or [`VadError::Onnx`] if the file is not a loadable model.
+    pub fn load_in(
+        env: &Environment,
+        path: impl AsRef<Path>,
+        sessions: usize,
+    ) -> Result<Arc<Self>, VadError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(VadError::ModelNotFound(path.to_owned()));
+        }
         let bytes = std::fs::read(path)
             .map_err(|e| VadError::Runtime(format!("{}: {e}", path.display())))?;
         let sessions = (0..sessions.max(1))
-            .map(|_| build_session(&env, &bytes).map(Mutex::new))
+            .map(|_| build_session(env, &bytes).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(Self {
             sessions,
