@@ -61,7 +61,8 @@ pub struct Transcript {
     pub avg_logprob: f32,
     /// Geometric-mean token probability, 0..1 (`exp(avg_logprob)`); 0 for empty text.
     pub confidence: f32,
-    /// whisper's probability that the audio holds no speech, when a decode ran.
+    /// whisper's probability that the audio holds no speech, when it produced a segment
+    /// (`None` when the audio was rejected early or whisper dropped it as no speech).
     pub no_speech_prob: Option<f32>,
     /// Wall time spent in whisper (0 when the audio was rejected before decoding).
     pub decode_ms: f64,
