@@ -1,7 +1,18 @@
 //! The Switchboard runtime as a library, so `tests/` can boot it.
+//!
+//! A call's path: a transport delivers caller audio → [`turn::ingest`] (resample, VAD,
+//! endpointing) → [`turn::controller`] (STT, the [`conversation`], LLM) → [`speaker`] (TTS,
+//! 20 ms playout) → back to the transport. [`call::session`] wires one call together.
 
+pub mod call;
 pub mod cli;
+pub mod conversation;
 pub mod llm;
+pub mod local_models;
+pub mod media;
 pub mod provider;
+pub mod speaker;
 pub mod stt;
+pub mod transport;
 pub mod tts;
+pub mod turn;

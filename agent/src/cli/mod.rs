@@ -2,6 +2,8 @@
 //! this file only parses and dispatches.
 
 pub mod authoring;
+pub mod local_call;
+pub mod models;
 
 use std::process::ExitCode;
 
@@ -27,15 +29,35 @@ pub enum Command {
     Graph(authoring::GraphArgs),
     /// Print the JSON Schema of the dialogue language.
     Schema(authoring::SchemaArgs),
+    /// Fetch or check the local models.
+    Models(models::ModelsArgs),
+    /// Run one call on this machine: a WAV file is the caller.
+    Call(local_call::CallArgs),
+    /// Run a whole spoken call offline: a simulated caller talks to the agent.
+    Demo(local_call::DemoArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    init_tracing();
     match cli.command {
+        Command::Models(args) => models::run(args),
+        Command::Call(args) => local_call::call(args),
+        Command::Demo(args) => local_call::demo(args),
         Command::Validate(args) => authoring::validate(args),
         Command::Chat(args) => authoring::chat(args),
         Command::Test(args) => authoring::test(args),
         Command::Graph(args) => authoring::graph(args),
         Command::Schema(args) => authoring::schema(args),
     }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default (warnings, and the runtime's own info).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,whisper_rs=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

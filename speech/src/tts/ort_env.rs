@@ -2,7 +2,6 @@
 //! (idempotent, safe to race with the other model users) and build single-threaded sessions.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use ort::environment::Environment;
 use ort::session::Session;
@@ -12,19 +11,14 @@ use super::TtsError;
 /// Path of the runtime library inside a model store root.
 const LIB_IN_STORE: &str = "onnxruntime/libonnxruntime.so";
 
-/// The process's ONNX Runtime environment once the library is loaded.
-static ENV: Mutex<Option<Environment>> = Mutex::new(None);
-
-/// Makes sure the ONNX Runtime library is loaded. `ORT_DYLIB_PATH` wins; otherwise the library
-/// is looked for in the model store that holds `model_dir` (its parent directory).
+/// Makes sure the ONNX Runtime library is loaded, sharing the process's single environment
+/// with the VAD (`audio::vad::init_onnx_runtime`): ONNX Runtime allows one per process.
+/// `ORT_DYLIB_PATH` wins; otherwise the library is looked for in the model store that holds
+/// `model_dir` (its parent directory).
 ///
 /// # Errors
 /// [`TtsError::Runtime`] when no library file exists or it cannot be loaded.
 pub(crate) fn ensure_runtime(model_dir: &Path) -> Result<Environment, TtsError> {
-    let mut env = ENV.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(e) = env.as_ref() {
-        return Ok(e.clone());
-    }
     let path = match std::env::var_os("ORT_DYLIB_PATH") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => model_dir
@@ -32,20 +26,7 @@ pub(crate) fn ensure_runtime(model_dir: &Path) -> Result<Environment, TtsError> 
             .map(|root| root.join(LIB_IN_STORE))
             .unwrap_or_else(|| PathBuf::from(LIB_IN_STORE)),
     };
-    if !path.is_file() {
-        return Err(TtsError::Runtime(format!(
-            "{} does not exist",
-            path.display()
-        )));
-    }
-    // `init_from` is a no-op when another component already loaded the library.
-    let built = ort::init_from(&path)
-        .map_err(|e| TtsError::Runtime(e.to_string()))?
-        .with_name("switchboard-tts")
-        .build()
-        .map_err(|e| TtsError::Runtime(e.to_string()))?;
-    *env = Some(built.clone());
-    Ok(built)
+    audio::vad::init_onnx_runtime(&path).map_err(|e| TtsError::Runtime(e.to_string()))
 }
 
 /// Builds a session with one intra-op thread, no spinning, and quiet logging.

@@ -1,0 +1,167 @@
+//! The call supervisor: builds one call's stages and bounded edges, runs them under a child
+//! of the process token, and tears them down: cancel, then wait for every task under a
+//! deadline, then report what is still running.
+//!
+//! ```text
+//! transport in ─ring→ ingest ─events→ controller ─speak→ synth ─items→ playout ─→ transport out
+//!                       ↑ control ─────┘   ↑ └─control──────────────────↑   │
+//!                                          └────────── speaker events ──────┘
+//! ```
+
+use std::sync::Arc;
+
+use audio::vad::{StreamingVad, VadConfig, VoiceDetector};
+use audio::AudioFrame;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::report::{CallReport, TranscriptLine};
+use crate::conversation::Conversation;
+use crate::llm::LlmProvider;
+use crate::media::{CallClock, RingReceiver};
+use crate::speaker::playout::PlayoutStage;
+use crate::speaker::synth::SynthStage;
+use crate::speaker::AudioOut;
+use crate::stt::SttProvider;
+use crate::tts::TtsProvider;
+use crate::turn::controller::{Controller, TurnConfig};
+use crate::turn::endpoint::{EndpointConfig, Endpointer};
+use crate::turn::ingest::{DynDetector, IngestStage};
+
+/// How long teardown waits for a call's tasks after cancelling them.
+const TEARDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The providers a call uses; shared by all calls of a process.
+#[derive(Clone)]
+pub struct Providers {
+    pub stt: Arc<dyn SttProvider>,
+    pub llm: Option<Arc<dyn LlmProvider>>,
+    pub tts: Arc<dyn TtsProvider>,
+}
+
+/// The transport side of a call.
+pub struct CallMedia {
+    /// Caller audio; the transport closes it when the caller hangs up.
+    pub input: RingReceiver<AudioFrame>,
+    pub output: Box<dyn AudioOut>,
+    /// The transport's call clock: time 0 is when the call was answered.
+    pub clock: CallClock,
+}
+
+/// Everything one call needs besides its media.
+pub struct CallSpec {
+    pub call_id: String,
+    pub providers: Providers,
+    /// A fresh detector for this call's stream (shared model, per-call state).
+    pub detector: Box<dyn VoiceDetector>,
+    pub vad: VadConfig,
+    pub turn: TurnConfig,
+    pub conversation: Box<dyn Conversation>,
+    /// Receives every transcript line as it happens, if set.
+    pub live: Option<broadcast::Sender<TranscriptLine>>,
+}
+
+/// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
+pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationToken) -> CallReport {
+    let cancel = parent.child_token();
+    let tasks = TaskTracker::new();
+    let clock = media.clock;
+    let dropped = media.input.drop_counter();
+
+    let (ingest_tx, ingest_rx) = mpsc::channel(32);
+    let (ingest_ctl_tx, ingest_ctl_rx) = mpsc::channel(4);
+    let (speak_tx, speak_rx) = mpsc::channel(8);
+    let (items_tx, items_rx) = mpsc::channel(8);
+    let (playout_ctl_tx, playout_ctl_rx) = mpsc::channel(8);
+    let (speaker_tx, speaker_rx) = mpsc::channel(64);
+    let (min_turn_tx, min_turn_rx) = watch::channel(0);
+
+    let vad = match StreamingVad::new(DynDetector(spec.detector), spec.vad) {
+        Ok(vad) => vad,
+        Err(e) => {
+            tracing::error!(error = %e, "Call not started: VAD configuration refused");
+            return CallReport {
+                call_id: spec.call_id,
+                outcome: Some(crate::conversation::Outcome {
+                    disposition: "failed".into(),
+                    reason: format!("vad_config: {e}"),
+                }),
+                ..CallReport::default()
+            };
+        }
+    };
+    let out_rate = media.output.rate();
+    tasks.spawn(
+        IngestStage {
+            input: media.input,
+            control: ingest_ctl_rx,
+            events: ingest_tx,
+            vad,
+            endpointer: Endpointer::new(EndpointConfig {
+                barge_in_ms: spec.turn.barge_in_ms,
+                ..EndpointConfig::default()
+            }),
+            clock,
+            cancel: cancel.child_token(),
+        }
+        .run(),
+    );
+    tasks.spawn(
+        SynthStage {
+            requests: speak_rx,
+            min_turn: min_turn_rx,
+            tts: spec.providers.tts.clone(),
+            out_rate,
+            playout: items_tx,
+            events: speaker_tx.clone(),
+            clock,
+            cancel: cancel.child_token(),
+        }
+        .run(),
+    );
+    tasks.spawn(
+        PlayoutStage {
+            items: items_rx,
+            control: playout_ctl_rx,
+            out: media.output,
+            events: speaker_tx,
+            clock,
+            cancel: cancel.child_token(),
+        }
+        .run(),
+    );
+    let controller = Controller {
+        conversation: spec.conversation,
+        config: spec.turn,
+        stt: spec.providers.stt.clone(),
+        llm: spec.providers.llm.clone(),
+        ingest: ingest_rx,
+        ingest_control: ingest_ctl_tx,
+        speak: speak_tx,
+        min_turn: min_turn_tx,
+        playout_control: playout_ctl_tx,
+        speaker_events: speaker_rx,
+        clock,
+        cancel: cancel.clone(),
+        tasks: tasks.clone(),
+        live: spec.live,
+    };
+    let mut report = controller.run().await;
+    report.call_id = spec.call_id;
+    report.dropped_frames = dropped.load(std::sync::atomic::Ordering::Relaxed);
+
+    cancel.cancel();
+    tasks.close();
+    if tokio::time::timeout(TEARDOWN_DEADLINE, tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            still_running = tasks.len(),
+            "Call tasks did not stop before the teardown deadline"
+        );
+    }
+    report
+}

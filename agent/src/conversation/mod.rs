@@ -1,0 +1,130 @@
+//! The conversation interface: what the turn engine asks of whatever decides what the agent
+//! says. The turn engine turns audio into [`ConversationEvent`]s (a final transcript, silence,
+//! DTMF, playback finished) and carries out the [`ConversationEffect`]s it gets back (speak,
+//! listen with endpointing hints, ask the LLM, hang up). Implementations are synchronous and
+//! pure: time comes in with each event, and anything slow (the LLM) is an effect the turn
+//! engine executes and reports back.
+
+pub mod llm_chat;
+pub mod script;
+
+use serde::Serialize;
+
+use crate::llm::ChatRequest;
+
+/// Milliseconds since the call was answered.
+pub type CallMs = u64;
+
+/// Identifies one line the agent speaks, so playback results can be matched to it.
+pub type UtteranceId = u64;
+
+/// Something that happened in the call, as the conversation needs to know it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConversationEvent {
+    /// The far end answered (or the inbound call was accepted); the conversation may speak.
+    CallAnswered,
+    /// The caller finished a turn and this is what they said.
+    CallerSaid { text: String, confidence: f32 },
+    /// The caller said nothing within the current listen's no-input timeout.
+    CallerSilent,
+    /// The caller pressed a key.
+    DtmfReceived { digit: char },
+    /// An agent line finished playing, or was cut off by the caller.
+    SayFinished {
+        utterance: UtteranceId,
+        interrupted: bool,
+    },
+    /// The LLM answered an [`ConversationEffect::AskLlm`]; `text` is what was spoken.
+    LlmReplied { text: String },
+    /// The LLM request failed; the turn engine already spoke a fallback line.
+    LlmFailed { reason: String },
+    /// The call reached its maximum duration.
+    MaxDurationReached,
+    /// The caller hung up; only `SetAnswer` and `Hangup` effects still matter.
+    CallerHungUp,
+    /// A timer the conversation started fired.
+    TimerFired { id: u64 },
+}
+
+/// How the turn engine should listen for the caller's next turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ListenSpec {
+    /// Silence after speech that ends the caller's turn (short after yes/no questions, longer
+    /// after open questions).
+    pub end_of_turn_silence_ms: u32,
+    /// Vocabulary hints for the recogniser (e.g. digits after a rating question).
+    pub hints: Option<String>,
+    /// How long the caller may stay silent before [`ConversationEvent::CallerSilent`].
+    pub no_input_ms: u32,
+}
+
+impl Default for ListenSpec {
+    fn default() -> Self {
+        Self {
+            end_of_turn_silence_ms: 600,
+            hints: None,
+            no_input_ms: 8_000,
+        }
+    }
+}
+
+/// How a call ended, as the conversation decided it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub disposition: String,
+    pub reason: String,
+}
+
+/// What the conversation wants the turn engine to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConversationEffect {
+    /// Speak a line. Uninterruptible lines (legal notices) ignore barge-in.
+    Say {
+        id: UtteranceId,
+        text: String,
+        interruptible: bool,
+    },
+    /// Stream an LLM reply to the caller, sentence by sentence; report it back with
+    /// [`ConversationEvent::LlmReplied`] or [`ConversationEvent::LlmFailed`].
+    AskLlm {
+        request: ChatRequest,
+    },
+    /// Listen for the caller's next turn with these settings.
+    Listen(ListenSpec),
+    /// Record a collected answer.
+    SetAnswer {
+        slot: String,
+        value: serde_json::Value,
+    },
+    /// The conversation moved to another node (for transcripts and logs).
+    NodeEntered {
+        node: String,
+    },
+    /// Start (or restart) timer `id`; it fires as [`ConversationEvent::TimerFired`].
+    StartTimer {
+        id: u64,
+        after_ms: u64,
+    },
+    CancelTimer {
+        id: u64,
+    },
+    /// Something for the backend to act on after or during the call (a follow-up, an
+    /// escalation, a transfer request), recorded in the call report.
+    Record(CallRecord),
+    /// End the call once everything already queued has been spoken.
+    Hangup(Outcome),
+}
+
+/// A structured result of the conversation besides answers: `kind` names it
+/// (`scheduled_action`, `escalation`, `transfer`), `detail` carries its fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRecord {
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// Decides what the agent says. One instance per call, driven by the turn engine.
+pub trait Conversation: Send {
+    /// Handles one event at `now` and returns the effects to carry out, in order.
+    fn handle(&mut self, event: ConversationEvent, now: CallMs) -> Vec<ConversationEffect>;
+}

@@ -1,0 +1,243 @@
+//! A dialogue script as the conversation: adapts the pure [`dialogue::Engine`] (YAML graph)
+//! to the turn engine's [`Conversation`] interface. Times become wall-clock instants from the
+//! call's start; engine effects the runtime cannot carry out yet (HTTP tools) are answered
+//! with an error event so the script takes its error edge instead of waiting forever.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dialogue::engine::{Message, Role};
+use dialogue::{Effect, Engine, Event, LlmOutcome, Script, ToolResult};
+use serde_json::json;
+
+use super::{
+    CallMs, CallRecord, Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome,
+};
+use crate::llm::{ChatMessage, ChatRequest};
+
+pub struct ScriptConversation {
+    engine: Engine,
+    started_at: DateTime<Utc>,
+    /// Effects produced at creation, carried out when the call is answered.
+    initial: Vec<Effect>,
+    /// The LLM request the engine waits for.
+    llm_request: Option<u64>,
+    /// The LLM reply already streamed to the caller: the engine's `Say` of it is dropped.
+    spoken_reply: Option<String>,
+}
+
+impl ScriptConversation {
+    /// Starts `script` with the job's variables; `started_at` anchors call time 0.
+    pub fn new(
+        script: Arc<Script>,
+        vars: &BTreeMap<String, serde_json::Value>,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        let (engine, initial) = Engine::new(script, vars, started_at);
+        Self {
+            engine,
+            started_at,
+            initial,
+            llm_request: None,
+            spoken_reply: None,
+        }
+    }
+
+    fn at(&self, now: CallMs) -> DateTime<Utc> {
+        self.started_at + chrono::Duration::milliseconds(now as i64)
+    }
+
+    fn translate(&mut self, effects: Vec<Effect>, now: CallMs) -> Vec<ConversationEffect> {
+        let mut out = Vec::new();
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Say {
+                    utterance_id,
+                    text,
+                    interruptible,
+                } => {
+                    if self.spoken_reply.as_deref() == Some(text.as_str()) {
+                        self.spoken_reply = None;
+                        continue;
+                    }
+                    out.push(ConversationEffect::Say {
+                        id: utterance_id,
+                        text,
+                        interruptible,
+                    });
+                }
+                Effect::Listen {
+                    endpointing,
+                    hints,
+                    no_input_timeout_ms,
+                    ..
+                } => out.push(ConversationEffect::Listen(ListenSpec {
+                    end_of_turn_silence_ms: end_of_turn_ms(endpointing),
+                    hints: (!hints.is_empty()).then(|| hints.join(", ")),
+                    no_input_ms: no_input_timeout_ms.min(u64::from(u32::MAX)) as u32,
+                })),
+                Effect::StartTimer { id, after_ms } => {
+                    out.push(ConversationEffect::StartTimer { id, after_ms })
+                }
+                Effect::CancelTimer { id } => out.push(ConversationEffect::CancelTimer { id }),
+                Effect::CallTool { call_id, url, .. } => {
+                    tracing::warn!(%url, "Script tool calls are not available in this runtime yet");
+                    let event = Event::ToolFinished {
+                        call_id,
+                        result: ToolResult::Error {
+                            message: "HTTP tools are not enabled in this runtime".into(),
+                        },
+                        now: self.at(now),
+                    };
+                    queue.extend(self.engine.step(event));
+                }
+                Effect::RequestLlm {
+                    request_id,
+                    system,
+                    goal,
+                    messages,
+                    ..
+                } => {
+                    self.llm_request = Some(request_id);
+                    out.push(ConversationEffect::AskLlm {
+                        request: chat_request(system, goal, messages),
+                    });
+                }
+                Effect::Transfer { target } => {
+                    out.push(record("transfer", json!({ "target": target })))
+                }
+                Effect::Escalate {
+                    reason,
+                    priority,
+                    within_hours,
+                    wait_timeout_ms,
+                } => out.push(record(
+                    "escalation",
+                    json!({ "reason": reason, "priority": priority, "within_hours": within_hours,
+                            "wait_timeout_ms": wait_timeout_ms }),
+                )),
+                Effect::ScheduleAction { kind, at, reason } => out.push(record(
+                    "scheduled_action",
+                    json!({ "kind": kind, "at": at, "reason": reason }),
+                )),
+                Effect::SetAnswer { slot, value } => out.push(ConversationEffect::SetAnswer {
+                    slot,
+                    value: value.to_json(),
+                }),
+                Effect::NodeEntered { id, .. } => {
+                    out.push(ConversationEffect::NodeEntered { node: id })
+                }
+                Effect::Hangup {
+                    disposition,
+                    reason,
+                    ..
+                } => out.push(ConversationEffect::Hangup(Outcome {
+                    disposition: snake(&disposition),
+                    reason: snake(&reason),
+                })),
+            }
+        }
+        out
+    }
+}
+
+impl Conversation for ScriptConversation {
+    fn handle(&mut self, event: ConversationEvent, now: CallMs) -> Vec<ConversationEffect> {
+        let at = self.at(now);
+        let event = match event {
+            ConversationEvent::CallAnswered => {
+                let mut effects = std::mem::take(&mut self.initial);
+                effects.extend(self.engine.step(Event::Answered { now: at }));
+                return self.translate(effects, now);
+            }
+            ConversationEvent::CallerSaid { text, confidence } => Event::UserSaid {
+                text,
+                confidence,
+                now: at,
+            },
+            ConversationEvent::CallerSilent => Event::NoInput { now: at },
+            ConversationEvent::DtmfReceived { digit } => Event::Dtmf { digit, now: at },
+            ConversationEvent::SayFinished {
+                utterance,
+                interrupted,
+            } => Event::SayFinished {
+                utterance_id: utterance,
+                interrupted,
+            },
+            ConversationEvent::LlmReplied { text } => {
+                let Some(request_id) = self.llm_request.take() else {
+                    return Vec::new();
+                };
+                self.spoken_reply = Some(text.clone());
+                Event::LlmFinished {
+                    request_id,
+                    outcome: LlmOutcome::Reply {
+                        text,
+                        verdict: None,
+                    },
+                    now: at,
+                }
+            }
+            ConversationEvent::LlmFailed { reason } => {
+                let Some(request_id) = self.llm_request.take() else {
+                    return Vec::new();
+                };
+                Event::LlmFinished {
+                    request_id,
+                    outcome: LlmOutcome::Failed { error: reason },
+                    now: at,
+                }
+            }
+            ConversationEvent::MaxDurationReached => Event::MaxDurationReached { now: at },
+            ConversationEvent::CallerHungUp => Event::CallerHungUp { now: at },
+            ConversationEvent::TimerFired { id } => Event::TimerFired { id, now: at },
+        };
+        let effects = self.engine.step(event);
+        self.translate(effects, now)
+    }
+}
+
+/// Silence that ends the caller's turn for each endpointing hint.
+fn end_of_turn_ms(hint: dialogue::script::Endpointing) -> u32 {
+    use dialogue::script::Endpointing;
+    match hint {
+        Endpointing::Short => 450,
+        Endpointing::Normal => 700,
+        Endpointing::Long => 1_200,
+    }
+}
+
+fn chat_request(system: String, goal: String, messages: Vec<Message>) -> ChatRequest {
+    let mut out = vec![ChatMessage::System {
+        content: format!("{system}\n\nGoal: {goal}"),
+    }];
+    out.extend(messages.into_iter().map(|m| match m.role {
+        Role::Agent => ChatMessage::Assistant {
+            content: m.text,
+            tool_calls: Vec::new(),
+        },
+        Role::Caller => ChatMessage::User { content: m.text },
+    }));
+    ChatRequest {
+        messages: out,
+        max_tokens: Some(200),
+        ..ChatRequest::default()
+    }
+}
+
+fn record(kind: &str, detail: serde_json::Value) -> ConversationEffect {
+    ConversationEffect::Record(CallRecord {
+        kind: kind.into(),
+        detail,
+    })
+}
+
+/// The snake_case name serde gives a unit enum variant.
+fn snake<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}

@@ -1,0 +1,739 @@
+//! The turn controller: the per-call actor between ingest (what the caller does), the
+//! conversation (what to say) and the speaker stages (saying it). It owns turn-taking:
+//! endpointing per listen, speculative STT, barge-in (pause, then resume or flush), filler
+//! lines when a reply is late, no-input and max-duration timers, and the call report.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::{sleep_until, Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::endpoint::EndpointConfig;
+use super::ingest::{IngestControl, IngestEvent};
+use super::llm_task::{LlmReport, LlmTask};
+use crate::call::report::{BargeIn, CallReport, Speaker, TranscriptLine, TurnMetrics};
+use crate::conversation::{
+    Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome, UtteranceId,
+};
+use crate::llm::LlmProvider;
+use crate::media::CallClock;
+use crate::speaker::{PlayoutControl, SpeakRequest, SpeakerEvent, TurnId};
+use crate::stt::{SttProvider, SttRequest, SttResult};
+
+/// Per-call turn-taking settings.
+#[derive(Debug, Clone)]
+pub struct TurnConfig {
+    pub max_duration: Duration,
+    /// Speech must last this long to interrupt the agent.
+    pub barge_in_ms: u64,
+    /// Say `filler_line` when no reply audio has started this long after the turn ended.
+    pub filler_after: Duration,
+    pub filler_line: String,
+    pub llm_fallback_line: String,
+    /// Consecutive LLM failures after which the call ends politely.
+    pub max_llm_failures: u32,
+    pub language: String,
+    /// How long a hang-up waits for queued lines to finish playing.
+    pub hangup_drain: Duration,
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        Self {
+            max_duration: Duration::from_secs(300),
+            barge_in_ms: 250,
+            filler_after: Duration::from_millis(1_500),
+            filler_line: "One moment.".into(),
+            llm_fallback_line: "I'm sorry, I'm having trouble answering right now.".into(),
+            max_llm_failures: 2,
+            language: "en".into(),
+            hangup_drain: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Results of STT jobs spawned by the controller.
+#[derive(Debug)]
+struct SttDone {
+    segment: u64,
+    started_ms: u64,
+    finished_ms: u64,
+    result: Result<SttResult, String>,
+}
+
+/// A caller turn waiting for its transcript.
+#[derive(Debug, Clone)]
+struct EndedTurn {
+    segment: u64,
+    onset_ms: u64,
+    last_voice_ms: u64,
+    ended_ms: u64,
+}
+
+pub struct Controller {
+    pub conversation: Box<dyn Conversation>,
+    pub config: TurnConfig,
+    pub stt: Arc<dyn SttProvider>,
+    pub llm: Option<Arc<dyn LlmProvider>>,
+    /// From ingest; closed when ingest stops.
+    pub ingest: mpsc::Receiver<IngestEvent>,
+    pub ingest_control: mpsc::Sender<IngestControl>,
+    /// To the TTS stage (cloned into LLM tasks).
+    pub speak: mpsc::Sender<SpeakRequest>,
+    /// Minimum live turn, read by the TTS stage.
+    pub min_turn: watch::Sender<TurnId>,
+    pub playout_control: mpsc::Sender<PlayoutControl>,
+    pub speaker_events: mpsc::Receiver<SpeakerEvent>,
+    pub clock: CallClock,
+    /// The call's token; LLM and STT jobs get children of it.
+    pub cancel: CancellationToken,
+    /// Where this controller spawns its jobs; the supervisor waits on it at teardown.
+    pub tasks: TaskTracker,
+    /// Live transcript for observers (demo output, event streams); lossy when they lag.
+    pub live: Option<broadcast::Sender<TranscriptLine>>,
+}
+
+struct State {
+    report: CallReport,
+    turn: TurnId,
+    listen: ListenSpec,
+    /// Lines queued for the live turn and not yet finished, with their text and flags.
+    pending: BTreeMap<UtteranceId, PendingLine>,
+    llm_in_flight: Option<(TurnId, CancellationToken)>,
+    next_llm_utterance: UtteranceId,
+    /// Segments whose transcription was started (speculatively at a pause, or at turn end).
+    stt_started: HashSet<u64>,
+    stt_results: HashMap<u64, SttDone>,
+    awaiting: Option<EndedTurn>,
+    /// Agent paused by sustained caller speech, waiting for what it was.
+    barge_in: Option<(u64, u64)>,
+    interruptible_playing: bool,
+    no_input_at: Option<Instant>,
+    filler_at: Option<Instant>,
+    hangup: Option<(Outcome, Instant)>,
+    llm_failures: u32,
+    node: Option<String>,
+    /// Conversation timers by id, with when they fire.
+    timers: BTreeMap<u64, Instant>,
+    ended: Option<Outcome>,
+}
+
+#[derive(Debug, Clone)]
+struct PendingLine {
+    text: String,
+    interruptible: bool,
+    started_ms: Option<u64>,
+}
+
+/// Ids for LLM sentences, far above the conversation's own ids.
+const LLM_UTTERANCE_BASE: UtteranceId = 1 << 40;
+const BACKCHANNELS: &[&str] = &[
+    "mhm", "mm", "hmm", "uh-huh", "uh huh", "yeah", "yep", "okay", "ok", "right", "sure", "uh",
+    "um", "ah", "oh",
+];
+
+impl Controller {
+    /// Runs the call until it ends; returns the report.
+    pub async fn run(mut self) -> CallReport {
+        let (stt_tx, mut stt_rx) = mpsc::channel::<SttDone>(8);
+        let (llm_tx, mut llm_rx) = mpsc::channel::<LlmReport>(16);
+        let max_at = Instant::now() + self.config.max_duration;
+        let mut st = State {
+            report: CallReport::default(),
+            turn: 1,
+            listen: ListenSpec::default(),
+            pending: BTreeMap::new(),
+            llm_in_flight: None,
+            next_llm_utterance: LLM_UTTERANCE_BASE,
+            stt_started: HashSet::new(),
+            stt_results: HashMap::new(),
+            awaiting: None,
+            barge_in: None,
+            interruptible_playing: true,
+            no_input_at: None,
+            filler_at: None,
+            hangup: None,
+            llm_failures: 0,
+            node: None,
+            timers: BTreeMap::new(),
+            ended: None,
+        };
+        let mut max_reached = false;
+        self.deliver(&mut st, ConversationEvent::CallAnswered, &llm_tx)
+            .await;
+        while st.ended.is_none() {
+            let far = Instant::now() + Duration::from_secs(3600);
+            tokio::select! {
+                biased;
+                _ = self.cancel.cancelled() => {
+                    st.ended = Some(outcome("failed", "cancelled"));
+                }
+                // LLM reports before speaker events: a line is announced before it can play.
+                Some(rep) = llm_rx.recv() => self.on_llm(&mut st, rep, &llm_tx).await,
+                Some(ev) = self.speaker_events.recv() => self.on_speaker(&mut st, ev, &llm_tx).await,
+                Some(ev) = self.ingest.recv() => self.on_ingest(&mut st, ev, &stt_tx, &llm_tx).await,
+                Some(done) = stt_rx.recv() => self.on_stt(&mut st, done, &llm_tx).await,
+                _ = sleep_until(st.no_input_at.unwrap_or(far)), if st.no_input_at.is_some() => {
+                    st.no_input_at = None;
+                    self.deliver(&mut st, ConversationEvent::CallerSilent, &llm_tx).await;
+                }
+                _ = sleep_until(st.filler_at.unwrap_or(far)), if st.filler_at.is_some() => {
+                    st.filler_at = None;
+                    let text = self.config.filler_line.clone();
+                    self.say(&mut st, 0, text, true).await;
+                }
+                _ = sleep_until(next_timer(&st.timers).map(|t| t.1).unwrap_or(far)), if !st.timers.is_empty() => {
+                    if let Some((id, _)) = next_timer(&st.timers) {
+                        st.timers.remove(&id);
+                        self.deliver(&mut st, ConversationEvent::TimerFired { id }, &llm_tx).await;
+                    }
+                }
+                _ = sleep_until(max_at), if !max_reached => {
+                    max_reached = true;
+                    self.deliver(&mut st, ConversationEvent::MaxDurationReached, &llm_tx).await;
+                }
+                _ = sleep_until(st.hangup.as_ref().map(|h| h.1).unwrap_or(far)), if st.hangup.is_some() => {
+                    tracing::warn!("Queued lines did not finish before the hang-up deadline");
+                    st.ended = st.hangup.take().map(|h| h.0);
+                }
+            }
+            if let Some((outcome, _)) = st.hangup.as_ref() {
+                if self.agent_idle(&st) {
+                    st.ended = Some(outcome.clone());
+                }
+            }
+        }
+        if let Some((_, token)) = st.llm_in_flight.take() {
+            token.cancel();
+        }
+        st.report.outcome = st.ended.take();
+        st.report.duration_ms = self.clock.now_ms();
+        st.report
+    }
+
+    /// Records a finished line; caller lines also go live (agent lines went live when they
+    /// started playing).
+    fn transcript(&self, st: &mut State, line: TranscriptLine) {
+        if line.speaker == Speaker::Caller {
+            self.publish(&line);
+        }
+        st.report.transcript.push(line);
+    }
+
+    fn publish(&self, line: &TranscriptLine) {
+        if let Some(live) = &self.live {
+            let _ = live.send(line.clone());
+        }
+    }
+
+    fn agent_idle(&self, st: &State) -> bool {
+        st.pending.is_empty() && st.llm_in_flight.is_none()
+    }
+
+    async fn on_ingest(
+        &mut self,
+        st: &mut State,
+        ev: IngestEvent,
+        stt_tx: &mpsc::Sender<SttDone>,
+        llm_tx: &mpsc::Sender<LlmReport>,
+    ) {
+        match ev {
+            IngestEvent::SpeechStarted { .. } => st.no_input_at = None,
+            IngestEvent::SpeechSustained { onset_ms } => {
+                let playing = st.pending.values().any(|l| l.started_ms.is_some());
+                if playing && st.interruptible_playing && st.barge_in.is_none() {
+                    st.barge_in = Some((onset_ms, 0));
+                    let _ = self.playout_control.send(PlayoutControl::Pause).await;
+                }
+            }
+            IngestEvent::Paused { segment, audio, .. } => {
+                self.start_stt(segment, audio, st, stt_tx)
+            }
+            IngestEvent::Resumed => {}
+            IngestEvent::TurnEnded {
+                segment,
+                onset_ms,
+                last_voice_ms,
+                audio,
+            } => {
+                if !st.stt_started.contains(&segment) {
+                    self.start_stt(segment, audio, st, stt_tx);
+                }
+                st.awaiting = Some(EndedTurn {
+                    segment,
+                    onset_ms,
+                    last_voice_ms,
+                    ended_ms: self.clock.now_ms(),
+                });
+                if let Some(done) = st.stt_results.remove(&segment) {
+                    self.on_transcript(st, done, llm_tx).await;
+                }
+            }
+            IngestEvent::InputEnded => {
+                self.deliver(st, ConversationEvent::CallerHungUp, llm_tx)
+                    .await;
+                if st.ended.is_none() {
+                    st.ended = Some(
+                        st.hangup
+                            .take()
+                            .map(|h| h.0)
+                            .unwrap_or_else(|| outcome("reached", "caller_hung_up")),
+                    );
+                }
+            }
+        }
+    }
+
+    fn start_stt(
+        &self,
+        segment: u64,
+        audio: Arc<[i16]>,
+        st: &mut State,
+        stt_tx: &mpsc::Sender<SttDone>,
+    ) {
+        st.stt_started.insert(segment);
+        let request = SttRequest {
+            audio_16k: audio,
+            hints: st.listen.hints.clone(),
+            language: self.config.language.clone(),
+        };
+        let stt = self.stt.clone();
+        let tx = stt_tx.clone();
+        let clock = self.clock;
+        let cancel = self.cancel.child_token();
+        self.tasks.spawn(async move {
+            let started_ms = clock.now_ms();
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = stt.transcribe(request) => r.map_err(|e| e.to_string()),
+            };
+            let finished_ms = clock.now_ms();
+            let _ = tx
+                .send(SttDone {
+                    segment,
+                    started_ms,
+                    finished_ms,
+                    result,
+                })
+                .await;
+        });
+    }
+}
+
+impl Controller {
+    async fn on_stt(&mut self, st: &mut State, done: SttDone, llm_tx: &mpsc::Sender<LlmReport>) {
+        match st.awaiting.as_ref() {
+            Some(turn) if turn.segment == done.segment => {
+                self.on_transcript(st, done, llm_tx).await
+            }
+            Some(turn) if done.segment < turn.segment => {}
+            _ => {
+                st.stt_results.insert(done.segment, done);
+            }
+        }
+    }
+
+    /// The transcript of an ended caller turn is in: decide between barge-in resume, noise,
+    /// and a real caller turn for the conversation.
+    async fn on_transcript(
+        &mut self,
+        st: &mut State,
+        done: SttDone,
+        llm_tx: &mpsc::Sender<LlmReport>,
+    ) {
+        let Some(turn) = st.awaiting.take() else {
+            return;
+        };
+        st.stt_results.retain(|seg, _| *seg > turn.segment);
+        st.stt_started.retain(|seg| *seg > turn.segment);
+        let now = self.clock.now_ms();
+        let (text, confidence) = match done.result {
+            Ok(r) => (r.text.trim().to_string(), r.confidence),
+            Err(error) => {
+                tracing::warn!(%error, "Transcription failed; the caller's turn is lost");
+                (String::new(), 0.0)
+            }
+        };
+        let meaningful = is_meaningful(&text);
+        if let Some((onset_ms, reaction_ms)) = st.barge_in.take() {
+            if !meaningful {
+                let _ = self.playout_control.send(PlayoutControl::Resume).await;
+                st.report.barge_ins.push(BargeIn {
+                    onset_ms,
+                    reaction_ms,
+                    resumed: true,
+                });
+                return;
+            }
+            st.report.barge_ins.push(BargeIn {
+                onset_ms,
+                reaction_ms,
+                resumed: false,
+            });
+        }
+        if !meaningful {
+            // Noise or a backchannel while the agent talks: nothing for the conversation.
+            if self.agent_idle(st) && st.hangup.is_none() {
+                st.no_input_at =
+                    Some(Instant::now() + Duration::from_millis(st.listen.no_input_ms.into()));
+            }
+            return;
+        }
+        let node = st.node.clone();
+        self.transcript(
+            st,
+            TranscriptLine {
+                speaker: Speaker::Caller,
+                text: text.clone(),
+                start_ms: turn.onset_ms,
+                end_ms: turn.last_voice_ms,
+                interrupted: false,
+                node,
+            },
+        );
+        // The caller has the floor: whatever the agent still had to say is stale.
+        st.turn += 1;
+        if !self.agent_idle(st) {
+            self.flush(st).await;
+        }
+        st.report.turns.push(TurnMetrics {
+            turn: st.turn,
+            last_voice_ms: turn.last_voice_ms,
+            end_of_utterance_delay_ms: turn.ended_ms.saturating_sub(turn.last_voice_ms),
+            stt_ms: done.finished_ms.saturating_sub(done.started_ms),
+            stt_wait_ms: now.saturating_sub(turn.ended_ms),
+            ..TurnMetrics::default()
+        });
+        st.filler_at = Some(Instant::now() + self.config.filler_after);
+        self.deliver(
+            st,
+            ConversationEvent::CallerSaid { text, confidence },
+            llm_tx,
+        )
+        .await;
+    }
+
+    /// Drops every line of older turns: the barge-in took the floor.
+    async fn flush(&mut self, st: &mut State) {
+        let _ = self.min_turn.send(st.turn);
+        let _ = self
+            .playout_control
+            .send(PlayoutControl::Flush { min_turn: st.turn })
+            .await;
+        if let Some((_, token)) = st.llm_in_flight.take() {
+            token.cancel();
+        }
+        let now = self.clock.now_ms();
+        for (_, line) in std::mem::take(&mut st.pending) {
+            if let Some(start_ms) = line.started_ms {
+                let node = st.node.clone();
+                self.transcript(
+                    st,
+                    TranscriptLine {
+                        speaker: Speaker::Agent,
+                        text: line.text,
+                        start_ms,
+                        end_ms: now,
+                        interrupted: true,
+                        node,
+                    },
+                );
+            }
+        }
+    }
+
+    async fn on_speaker(
+        &mut self,
+        st: &mut State,
+        ev: SpeakerEvent,
+        llm_tx: &mpsc::Sender<LlmReport>,
+    ) {
+        match ev {
+            SpeakerEvent::SynthesisStarted { turn, at_ms, .. } => {
+                if let Some(m) = st.report.turn_mut(turn) {
+                    if m.tts_first_audio_ms.is_none() {
+                        m.tts_first_audio_ms = Some(
+                            at_ms.saturating_sub(m.last_voice_ms + m.end_of_utterance_delay_ms),
+                        );
+                    }
+                }
+            }
+            SpeakerEvent::SynthesisFailed { utterance, .. } => {
+                st.pending.remove(&utterance);
+            }
+            SpeakerEvent::PlaybackStarted {
+                turn,
+                utterance,
+                at_ms,
+            } => {
+                st.filler_at = None;
+                if let Some(line) = st.pending.get_mut(&utterance) {
+                    line.started_ms = Some(at_ms);
+                    st.interruptible_playing = line.interruptible;
+                    let live = TranscriptLine {
+                        speaker: Speaker::Agent,
+                        text: line.text.clone(),
+                        start_ms: at_ms,
+                        end_ms: at_ms,
+                        interrupted: false,
+                        node: st.node.clone(),
+                    };
+                    self.publish(&live);
+                }
+                if let Some(m) = st.report.turn_mut(turn) {
+                    if m.voice_to_voice_ms.is_none() {
+                        m.voice_to_voice_ms = Some(at_ms.saturating_sub(m.last_voice_ms));
+                    }
+                }
+            }
+            SpeakerEvent::PlaybackPaused { at_ms } => {
+                if let Some((onset, reaction)) = st.barge_in.as_mut() {
+                    *reaction = at_ms.saturating_sub(*onset);
+                }
+            }
+            SpeakerEvent::PlaybackFinished {
+                utterance,
+                at_ms,
+                interrupted,
+                ..
+            } => {
+                if let Some(line) = st.pending.remove(&utterance) {
+                    let node = st.node.clone();
+                    self.transcript(
+                        st,
+                        TranscriptLine {
+                            speaker: Speaker::Agent,
+                            text: line.text,
+                            start_ms: line.started_ms.unwrap_or(at_ms),
+                            end_ms: at_ms,
+                            interrupted,
+                            node,
+                        },
+                    );
+                    if utterance < LLM_UTTERANCE_BASE && utterance != 0 {
+                        let event = ConversationEvent::SayFinished {
+                            utterance,
+                            interrupted,
+                        };
+                        self.deliver(st, event, llm_tx).await;
+                    }
+                }
+                self.arm_no_input(st);
+            }
+        }
+    }
+
+    async fn on_llm(&mut self, st: &mut State, rep: LlmReport, llm_tx: &mpsc::Sender<LlmReport>) {
+        match rep {
+            LlmReport::FirstToken { turn, at_ms } => {
+                if let Some(m) = st.report.turn_mut(turn) {
+                    m.llm_first_token_ms =
+                        Some(at_ms.saturating_sub(m.last_voice_ms + m.end_of_utterance_delay_ms));
+                }
+            }
+            LlmReport::LineQueued {
+                turn,
+                utterance,
+                text,
+            } => {
+                if turn == st.turn {
+                    st.report.usage.characters_synthesised += text.chars().count() as u64;
+                    st.pending.insert(
+                        utterance,
+                        PendingLine {
+                            text,
+                            interruptible: true,
+                            started_ms: None,
+                        },
+                    );
+                }
+            }
+            LlmReport::Done {
+                turn, text, usage, ..
+            } => {
+                if st.llm_in_flight.as_ref().map(|(t, _)| *t) != Some(turn) {
+                    return;
+                }
+                st.llm_in_flight = None;
+                st.llm_failures = 0;
+                st.report.usage.llm_prompt_tokens += u64::from(usage.prompt_tokens);
+                st.report.usage.llm_completion_tokens += u64::from(usage.completion_tokens);
+                self.deliver(st, ConversationEvent::LlmReplied { text }, llm_tx)
+                    .await;
+                self.arm_no_input(st);
+            }
+            LlmReport::Failed { turn, error, .. } => {
+                if st.llm_in_flight.as_ref().map(|(t, _)| *t) != Some(turn) {
+                    return;
+                }
+                st.llm_in_flight = None;
+                st.llm_failures += 1;
+                tracing::warn!(%error, failures = st.llm_failures, "LLM request failed");
+                let line = self.config.llm_fallback_line.clone();
+                self.say(st, 0, line, true).await;
+                if st.llm_failures >= self.config.max_llm_failures {
+                    st.hangup = Some((
+                        outcome("failed", "llm_unavailable"),
+                        Instant::now() + self.config.hangup_drain,
+                    ));
+                } else {
+                    self.deliver(st, ConversationEvent::LlmFailed { reason: error }, llm_tx)
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Feeds one event to the conversation and carries out its effects.
+    async fn deliver(
+        &mut self,
+        st: &mut State,
+        event: ConversationEvent,
+        llm_tx: &mpsc::Sender<LlmReport>,
+    ) {
+        let effects = self.conversation.handle(event, self.clock.now_ms());
+        for effect in effects {
+            match effect {
+                ConversationEffect::Say {
+                    id,
+                    text,
+                    interruptible,
+                } => self.say(st, id, text, interruptible).await,
+                ConversationEffect::AskLlm { request } => self.ask_llm(st, request, llm_tx).await,
+                ConversationEffect::Listen(spec) => {
+                    let cfg = EndpointConfig {
+                        end_of_turn_ms: spec.end_of_turn_silence_ms.into(),
+                        barge_in_ms: self.config.barge_in_ms,
+                        ..EndpointConfig::default()
+                    };
+                    let _ = self
+                        .ingest_control
+                        .send(IngestControl::SetEndpointing(cfg))
+                        .await;
+                    st.listen = spec;
+                    self.arm_no_input(st);
+                }
+                ConversationEffect::SetAnswer { slot, value } => {
+                    st.report.answers.insert(slot, value);
+                }
+                ConversationEffect::NodeEntered { node } => st.node = Some(node),
+                ConversationEffect::StartTimer { id, after_ms } => {
+                    st.timers
+                        .insert(id, Instant::now() + Duration::from_millis(after_ms));
+                }
+                ConversationEffect::CancelTimer { id } => {
+                    st.timers.remove(&id);
+                }
+                ConversationEffect::Record(record) => {
+                    tracing::info!(kind = %record.kind, "Conversation recorded a result for the backend");
+                    st.report.records.push(record);
+                }
+                ConversationEffect::Hangup(o) => {
+                    if st.hangup.is_none() {
+                        st.hangup = Some((o, Instant::now() + self.config.hangup_drain));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn say(&mut self, st: &mut State, id: UtteranceId, text: String, interruptible: bool) {
+        // Id 0 marks controller lines (fillers, fallbacks); give them ids of their own.
+        let id = if id == 0 {
+            st.next_llm_utterance += 1;
+            st.next_llm_utterance
+        } else {
+            id
+        };
+        st.no_input_at = None;
+        st.report.usage.characters_synthesised += text.chars().count() as u64;
+        st.pending.insert(
+            id,
+            PendingLine {
+                text: text.clone(),
+                interruptible,
+                started_ms: None,
+            },
+        );
+        let request = SpeakRequest {
+            turn: st.turn,
+            utterance: id,
+            text,
+            interruptible,
+        };
+        if self.speak.send(request).await.is_err() {
+            st.pending.remove(&id);
+        }
+    }
+
+    async fn ask_llm(
+        &mut self,
+        st: &mut State,
+        request: crate::llm::ChatRequest,
+        llm_tx: &mpsc::Sender<LlmReport>,
+    ) {
+        let Some(llm) = self.llm.clone() else {
+            let event = ConversationEvent::LlmFailed {
+                reason: "no LLM is configured".into(),
+            };
+            Box::pin(self.deliver(st, event, llm_tx)).await;
+            return;
+        };
+        if let Some((_, token)) = st.llm_in_flight.take() {
+            token.cancel();
+        }
+        let token = self.cancel.child_token();
+        let first_utterance = st.next_llm_utterance + 1;
+        st.next_llm_utterance += 1 << 16;
+        let task = LlmTask {
+            llm,
+            request,
+            turn: st.turn,
+            first_utterance,
+            speak: self.speak.clone(),
+            reports: llm_tx.clone(),
+            clock: self.clock,
+            cancel: token.clone(),
+        };
+        st.llm_in_flight = Some((st.turn, token));
+        self.tasks.spawn(task.run());
+    }
+
+    /// Starts the no-input timer once the agent has finished speaking and is listening.
+    fn arm_no_input(&self, st: &mut State) {
+        if self.agent_idle(st) && st.hangup.is_none() && st.awaiting.is_none() {
+            st.no_input_at =
+                Some(Instant::now() + Duration::from_millis(st.listen.no_input_ms.into()));
+        }
+    }
+}
+
+/// Whether a transcript carries words for the conversation (not noise or a backchannel).
+fn is_meaningful(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty() && !words.iter().all(|w| BACKCHANNELS.contains(&w.as_str()))
+}
+
+fn next_timer(timers: &BTreeMap<u64, Instant>) -> Option<(u64, Instant)> {
+    timers
+        .iter()
+        .min_by_key(|(_, at)| **at)
+        .map(|(id, at)| (*id, *at))
+}
+
+fn outcome(disposition: &str, reason: &str) -> Outcome {
+    Outcome {
+        disposition: disposition.into(),
+        reason: reason.into(),
+    }
+}
