@@ -61,13 +61,27 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(file: &str, pos: Pos, kind: DiagKind, message: impl Into<String>) -> Self {
-        Diagnostic { file: file.to_string(), line: pos.line, col: pos.col, kind, message: message.into() }
+        Diagnostic {
+            file: file.to_string(),
+            line: pos.line,
+            col: pos.col,
+            kind,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: error[{}]: {}", self.file, self.line, self.col, self.kind.code(), self.message)
+        write!(
+            f,
+            "{}:{}:{}: error[{}]: {}",
+            self.file,
+            self.line,
+            self.col,
+            self.kind.code(),
+            self.message
+        )
     }
 }
 
@@ -80,9 +94,13 @@ pub(crate) struct Sink {
 
 impl Sink {
     pub fn new(file: &str) -> Self {
-        Sink { file: file.to_string(), diags: Vec::new() }
+        Sink {
+            file: file.to_string(),
+            diags: Vec::new(),
+        }
     }
     pub fn push(&mut self, pos: Pos, kind: DiagKind, message: impl Into<String>) {
-        self.diags.push(Diagnostic::new(&self.file, pos, kind, message));
+        self.diags
+            .push(Diagnostic::new(&self.file, pos, kind, message));
     }
 }

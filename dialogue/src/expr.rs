@@ -89,10 +89,15 @@ fn lex(src: &str) -> Result<Vec<Tok>, ExprError> {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            let n: f64 = text.parse().map_err(|_| ExprError::Syntax(format!("bad number `{text}`")))?;
+            let n: f64 = text
+                .parse()
+                .map_err(|_| ExprError::Syntax(format!("bad number `{text}`")))?;
             out.push(Tok::Num(n, !text.contains('.')));
         } else if c == '\'' || c == '"' {
-            let end = chars[i + 1..].iter().position(|&x| x == c).map(|p| p + i + 1);
+            let end = chars[i + 1..]
+                .iter()
+                .position(|&x| x == c)
+                .map(|p| p + i + 1);
             let Some(end) = end else {
                 return Err(ExprError::Syntax("unterminated string".into()));
             };
@@ -100,18 +105,24 @@ fn lex(src: &str) -> Result<Vec<Tok>, ExprError> {
             i = end + 1;
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
                 i += 1;
             }
             out.push(Tok::Ident(chars[start..i].iter().collect()));
         } else {
             let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
-            let sym = ["==", "!=", "<=", ">=", "&&", "||"].into_iter().find(|s| *s == two);
+            let sym = ["==", "!=", "<=", ">=", "&&", "||"]
+                .into_iter()
+                .find(|s| *s == two);
             if let Some(s) = sym {
                 out.push(Tok::Sym(s));
                 i += 2;
             } else {
-                let s = ["<", ">", "!", "(", ")", ",", "+", "-"].into_iter().find(|s| s.starts_with(c));
+                let s = ["<", ">", "!", "(", ")", ",", "+", "-"]
+                    .into_iter()
+                    .find(|s| s.starts_with(c));
                 match s {
                     Some(s) => out.push(Tok::Sym(s)),
                     None => return Err(ExprError::Syntax(format!("unexpected character `{c}`"))),
@@ -176,7 +187,14 @@ impl P {
     }
     fn cmp(&mut self) -> Result<Expr, ExprError> {
         let l = self.sum()?;
-        let ops = [("==", Op::Eq), ("!=", Op::Ne), ("<=", Op::Le), (">=", Op::Ge), ("<", Op::Lt), (">", Op::Gt)];
+        let ops = [
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("<", Op::Lt),
+            (">", Op::Gt),
+        ];
         for (s, op) in ops {
             if self.eat_sym(s) {
                 return Ok(Expr::Bin(Box::new(l), op, Box::new(self.sum()?)));
@@ -263,10 +281,17 @@ impl P {
 /// # Errors
 /// [`ExprError::Syntax`] with a message.
 pub fn parse(src: &str) -> Result<Expr, ExprError> {
-    let mut p = P { toks: lex(src)?, i: 0, depth: 0 };
+    let mut p = P {
+        toks: lex(src)?,
+        i: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     if p.i < p.toks.len() {
-        return Err(ExprError::Syntax(format!("unexpected `{}`", tok_text(&p.toks[p.i]))));
+        return Err(ExprError::Syntax(format!(
+            "unexpected `{}`",
+            tok_text(&p.toks[p.i])
+        )));
     }
     Ok(e)
 }
@@ -290,13 +315,20 @@ pub fn type_of(e: &Expr, vars: &BTreeMap<String, VarType>) -> Result<Ty, ExprErr
     use VarType as V;
     Ok(match e {
         Expr::Lit(v) => v.var_type().map_or(Ty::Null, Ty::Var),
-        Expr::Var(name) => Ty::Var(*vars.get(name).ok_or_else(|| ExprError::Undeclared(name.clone()))?),
+        Expr::Var(name) => Ty::Var(
+            *vars
+                .get(name)
+                .ok_or_else(|| ExprError::Undeclared(name.clone()))?,
+        ),
         Expr::Not(inner) => {
             expect_bool(type_of(inner, vars)?, "`!`")?;
             Ty::Var(V::Bool)
         }
         Expr::Call(f, args) => {
-            let tys: Vec<Ty> = args.iter().map(|a| type_of(a, vars)).collect::<Result<_, _>>()?;
+            let tys: Vec<Ty> = args
+                .iter()
+                .map(|a| type_of(a, vars))
+                .collect::<Result<_, _>>()?;
             match f {
                 Func::IsSet => {
                     if !matches!(args[0], Expr::Var(_)) {
@@ -307,14 +339,19 @@ pub fn type_of(e: &Expr, vars: &BTreeMap<String, VarType>) -> Result<Ty, ExprErr
                 Func::Contains => {
                     for t in &tys {
                         if *t != Ty::Var(V::String) {
-                            return Err(ExprError::Type(format!("contains() takes strings, not {t}")));
+                            return Err(ExprError::Type(format!(
+                                "contains() takes strings, not {t}"
+                            )));
                         }
                     }
                     Ty::Var(V::Bool)
                 }
                 Func::Len => {
                     if tys[0] != Ty::Var(V::String) {
-                        return Err(ExprError::Type(format!("len() takes a string, not {}", tys[0])));
+                        return Err(ExprError::Type(format!(
+                            "len() takes a string, not {}",
+                            tys[0]
+                        )));
                     }
                     Ty::Var(V::Int)
                 }
@@ -330,7 +367,10 @@ pub fn type_of(e: &Expr, vars: &BTreeMap<String, VarType>) -> Result<Ty, ExprErr
                     Ty::Var(V::Bool)
                 }
                 Op::Eq | Op::Ne => {
-                    let ok = lt == rt || lt == Ty::Null || rt == Ty::Null || (numeric(lt) && numeric(rt));
+                    let ok = lt == rt
+                        || lt == Ty::Null
+                        || rt == Ty::Null
+                        || (numeric(lt) && numeric(rt));
                     if !ok {
                         return Err(ExprError::Type(format!("cannot compare {lt} with {rt}")));
                     }
@@ -346,7 +386,9 @@ pub fn type_of(e: &Expr, vars: &BTreeMap<String, VarType>) -> Result<Ty, ExprErr
                 }
                 Op::Add | Op::Sub => {
                     if !(numeric(lt) && numeric(rt)) {
-                        return Err(ExprError::Type(format!("cannot do arithmetic on {lt} and {rt}")));
+                        return Err(ExprError::Type(format!(
+                            "cannot do arithmetic on {lt} and {rt}"
+                        )));
                     }
                     if lt == Ty::Var(V::Float) || rt == Ty::Var(V::Float) {
                         Ty::Var(V::Float)
@@ -378,7 +420,9 @@ pub fn eval(e: &Expr, vars: &BTreeMap<String, Value>) -> Value {
         Expr::Call(f, args) => match f {
             Func::IsSet => Value::Bool(!eval(&args[0], vars).is_null()),
             Func::Contains => match (eval(&args[0], vars), eval(&args[1], vars)) {
-                (Value::Str(a), Value::Str(b)) => Value::Bool(a.to_lowercase().contains(&b.to_lowercase())),
+                (Value::Str(a), Value::Str(b)) => {
+                    Value::Bool(a.to_lowercase().contains(&b.to_lowercase()))
+                }
                 _ => Value::Bool(false),
             },
             Func::Len => match eval(&args[0], vars) {
@@ -440,7 +484,11 @@ fn order(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 fn arith(a: &Value, op: Op, b: &Value) -> Value {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => {
-            let r = if op == Op::Add { x.checked_add(*y) } else { x.checked_sub(*y) };
+            let r = if op == Op::Add {
+                x.checked_add(*y)
+            } else {
+                x.checked_sub(*y)
+            };
             r.map_or(Value::Null, Value::Int)
         }
         _ => match (as_f64(a), as_f64(b)) {
@@ -455,10 +503,14 @@ mod tests {
     use super::*;
 
     fn decl() -> BTreeMap<String, VarType> {
-        [("rating", VarType::Int), ("solved", VarType::Bool), ("name", VarType::String)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
+        [
+            ("rating", VarType::Int),
+            ("solved", VarType::Bool),
+            ("name", VarType::String),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     #[test]
@@ -481,7 +533,10 @@ mod tests {
         assert!(matches!(parse("(a"), Err(ExprError::Syntax(_))));
         assert!(matches!(parse("a $ b"), Err(ExprError::Syntax(_))));
         let e = parse("ratin == 3").unwrap();
-        assert_eq!(type_of(&e, &decl()), Err(ExprError::Undeclared("ratin".into())));
+        assert_eq!(
+            type_of(&e, &decl()),
+            Err(ExprError::Undeclared("ratin".into()))
+        );
         let e = parse("name > 3").unwrap();
         assert!(matches!(type_of(&e, &decl()), Err(ExprError::Type(_))));
         let e = parse("rating && solved").unwrap();

@@ -13,8 +13,14 @@ use crate::yaml::Pos;
 /// An unreadable file (as an `io` diagnostic) or the script's diagnostics.
 pub fn load_file(path: &Path) -> Result<Script, Vec<Diagnostic>> {
     let name = path.display().to_string();
-    let src = std::fs::read_to_string(path)
-        .map_err(|e| vec![Diagnostic::new(&name, Pos { line: 1, col: 1 }, DiagKind::Io, e.to_string())])?;
+    let src = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(
+            &name,
+            Pos { line: 1, col: 1 },
+            DiagKind::Io,
+            e.to_string(),
+        )]
+    })?;
     crate::compile(&name, &src)
 }
 
@@ -69,7 +75,12 @@ pub fn load_dir(dir: &Path) -> (Vec<Script>, Vec<Diagnostic>) {
     let files = match script_files(dir) {
         Ok(f) => f,
         Err(e) => {
-            let d = Diagnostic::new(&dir.display().to_string(), Pos { line: 1, col: 1 }, DiagKind::Io, e.to_string());
+            let d = Diagnostic::new(
+                &dir.display().to_string(),
+                Pos { line: 1, col: 1 },
+                DiagKind::Io,
+                e.to_string(),
+            );
             return (Vec::new(), vec![d]);
         }
     };

@@ -9,8 +9,10 @@ use chrono::{DateTime, Datelike, NaiveTime, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
-pub use crate::schema::{ActionKind, Disposition, Endpointing, HandlerKind, HttpMethod, Priority, SlotKind};
 use crate::expr::Expr;
+pub use crate::schema::{
+    ActionKind, Disposition, Endpointing, HandlerKind, HttpMethod, Priority, SlotKind,
+};
 use crate::template::Template;
 use crate::value::{Value, VarType};
 use crate::yaml::Pos;
@@ -109,7 +111,10 @@ impl SelectRule {
 }
 
 /// Picks the script whose matching rule has the highest priority (ties: first given).
-pub fn select_script<'a>(scripts: &'a [std::sync::Arc<Script>], key: &SelectionKey) -> Option<&'a std::sync::Arc<Script>> {
+pub fn select_script<'a>(
+    scripts: &'a [std::sync::Arc<Script>],
+    key: &SelectionKey,
+) -> Option<&'a std::sync::Arc<Script>> {
     let mut best: Option<(i32, &std::sync::Arc<Script>)> = None;
     for s in scripts {
         for r in s.select.iter().filter(|r| r.matches(key)) {
@@ -166,14 +171,26 @@ pub struct Node {
 
 #[derive(Debug)]
 pub enum NodeKind {
-    Say { text: Template, interruptible: bool, next: NodeId },
+    Say {
+        text: Template,
+        interruptible: bool,
+        next: NodeId,
+    },
     Ask(Box<Ask>),
     Llm(Box<Llm>),
     Tool(Box<Tool>),
-    Branch { cases: Vec<(Expr, NodeId)>, otherwise: NodeId },
-    Transfer { target: Template, say: Option<Template> },
+    Branch {
+        cases: Vec<(Expr, NodeId)>,
+        otherwise: NodeId,
+    },
+    Transfer {
+        target: Template,
+        say: Option<Template>,
+    },
     Escalate(Box<Escalate>),
-    Voicemail { message: Template },
+    Voicemail {
+        message: Template,
+    },
     End(Box<End>),
 }
 
@@ -214,7 +231,12 @@ impl NodeKind {
                 out.push((t.on_error, "error".into()));
             }
             NodeKind::Branch { cases, otherwise } => {
-                out.extend(cases.iter().enumerate().map(|(i, (_, t))| (*t, format!("case {}", i + 1))));
+                out.extend(
+                    cases
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (_, t))| (*t, format!("case {}", i + 1))),
+                );
                 out.push((*otherwise, "else".into()));
             }
             NodeKind::Escalate(e) => {
@@ -229,7 +251,10 @@ impl NodeKind {
 
     /// Whether the call ends at this node.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, NodeKind::Transfer { .. } | NodeKind::Voicemail { .. } | NodeKind::End(_))
+        matches!(
+            self,
+            NodeKind::Transfer { .. } | NodeKind::Voicemail { .. } | NodeKind::End(_)
+        )
     }
 }
 
@@ -255,8 +280,14 @@ pub struct Ask {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SlotSpec {
     YesNo,
-    Rating { min: i64, max: i64 },
-    Number { min: Option<i64>, max: Option<i64> },
+    Rating {
+        min: i64,
+        max: i64,
+    },
+    Number {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
     /// value → synonyms (the value itself always matches).
     Choice(Vec<(String, Vec<String>)>),
     Datetime,
@@ -303,7 +334,10 @@ impl Edge {
         if let Some(p) = self.phrases.first() {
             return format!("\"{p}\"");
         }
-        self.regex.as_ref().map(|r| format!("/{}/", r.as_str())).unwrap_or_default()
+        self.regex
+            .as_ref()
+            .map(|r| format!("/{}/", r.as_str()))
+            .unwrap_or_default()
     }
 }
 

@@ -58,7 +58,9 @@ impl Template {
 
     /// A template with no variables.
     pub fn literal(s: &str) -> Template {
-        Template { parts: vec![Part::Lit(s.to_string())] }
+        Template {
+            parts: vec![Part::Lit(s.to_string())],
+        }
     }
 
     /// The variable names referenced.
@@ -76,9 +78,11 @@ impl Template {
             match p {
                 Part::Lit(s) => out.push_str(s),
                 Part::Var(v) => match vars.get(v) {
-                    Some(Value::Datetime(d)) => {
-                        out.push_str(&d.with_timezone(&tz).format("%A %-d %B at %-I:%M %p").to_string())
-                    }
+                    Some(Value::Datetime(d)) => out.push_str(
+                        &d.with_timezone(&tz)
+                            .format("%A %-d %B at %-I:%M %p")
+                            .to_string(),
+                    ),
                     Some(val) => out.push_str(&val.to_string()),
                     None => {}
                 },
@@ -95,11 +99,17 @@ mod tests {
     #[test]
     fn parses_and_renders() {
         let t = Template::parse("Hello {{ first_name }}, about {{business_name}}.").unwrap();
-        assert_eq!(t.vars().collect::<Vec<_>>(), ["first_name", "business_name"]);
+        assert_eq!(
+            t.vars().collect::<Vec<_>>(),
+            ["first_name", "business_name"]
+        );
         let mut vars = BTreeMap::new();
         vars.insert("first_name".to_string(), Value::Str("Dana".into()));
         assert_eq!(t.render(&vars, Tz::UTC), "Hello Dana, about .");
         assert_eq!(Template::parse("x {{ y"), Err(TemplateError::Unclosed));
-        assert!(matches!(Template::parse("{{a b}}"), Err(TemplateError::BadName(_))));
+        assert!(matches!(
+            Template::parse("{{a b}}"),
+            Err(TemplateError::BadName(_))
+        ));
     }
 }

@@ -191,7 +191,10 @@ fn script_path(test: &Path, declared: Option<&str>) -> PathBuf {
         Some(s) => dir.join(s),
         None => {
             let name = test.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml").trim_end_matches(".test");
+            let stem = name
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+                .trim_end_matches(".test");
             dir.join(format!("{stem}.yaml"))
         }
     }
@@ -201,18 +204,32 @@ fn script_path(test: &Path, declared: Option<&str>) -> PathBuf {
 /// compiling its script are reported as a single failed pseudo-case.
 pub fn run_file(path: &Path) -> Vec<CaseReport> {
     let file = path.display().to_string();
-    let fail = |case: &str, msg: String| vec![CaseReport { file: file.clone(), case: case.into(), failure: Some(msg) }];
+    let fail = |case: &str, msg: String| {
+        vec![CaseReport {
+            file: file.clone(),
+            case: case.into(),
+            failure: Some(msg),
+        }]
+    };
     let src = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => return fail("(file)", format!("cannot read: {e}")),
     };
     let tf: TestFile = match parse(&src) {
-        Err(e) => return fail("(file)", format!("{file}:{}:{}: {}", e.pos.line, e.pos.col, e.message)),
+        Err(e) => {
+            return fail(
+                "(file)",
+                format!("{file}:{}:{}: {}", e.pos.line, e.pos.col, e.message),
+            )
+        }
         Ok((root, _)) => match from_node(&root) {
             Ok(t) => t,
             Err(e) => {
                 let p = e.pos.unwrap_or_default();
-                return fail("(file)", format!("{file}:{}:{}: {}", p.line, p.col, e.message));
+                return fail(
+                    "(file)",
+                    format!("{file}:{}:{}: {}", p.line, p.col, e.message),
+                );
             }
         },
     };
@@ -229,14 +246,20 @@ pub fn run_file(path: &Path) -> Vec<CaseReport> {
         .map(|c| {
             let start = c.start.as_deref().or(tf.start.as_deref());
             let failure = run_case(&script, &tf.vars, c, start).err();
-            CaseReport { file: file.clone(), case: c.name.clone(), failure }
+            CaseReport {
+                file: file.clone(),
+                case: c.name.clone(),
+                failure,
+            }
         })
         .collect()
 }
 
 fn parse_time(s: Option<&str>) -> Result<DateTime<Utc>, String> {
     let s = s.unwrap_or("2025-01-15T15:00:00Z");
-    DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).map_err(|e| format!("bad time `{s}`: {e}"))
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| format!("bad time `{s}`: {e}"))
 }
 
 fn run_case(
@@ -257,7 +280,10 @@ fn run_case(
         let at = |m: String| format!("step {} ({}): {m}", i + 1, step_name(step));
         match step {
             Step::Agent(m) => {
-                let found = sim.said[cursor..].iter().position(|l| line_matches(m, l)).map(|p| p + cursor);
+                let found = sim.said[cursor..]
+                    .iter()
+                    .position(|l| line_matches(m, l))
+                    .map(|p| p + cursor);
                 match found {
                     Some(p) => cursor = p + 1,
                     None => return Err(at(diff_lines(m, &sim.said[cursor..]))),
@@ -280,7 +306,8 @@ fn run_case(
                 sim.dtmf(c);
             }
             Step::Wait(d) => {
-                let dur = crate::duration::parse_duration(d).ok_or_else(|| at(format!("bad duration `{d}`")))?;
+                let dur = crate::duration::parse_duration(d)
+                    .ok_or_else(|| at(format!("bad duration `{d}`")))?;
                 sim.wait(dur);
             }
             Step::HumanJoins(who) => {
@@ -290,16 +317,23 @@ fn run_case(
                 let result = match (&t.ok, &t.error) {
                     (_, Some(e)) => ToolResult::Error { message: e.clone() },
                     (Some(b), None) => ToolResult::Ok { body: b.clone() },
-                    (None, None) => ToolResult::Ok { body: serde_json::Value::Null },
+                    (None, None) => ToolResult::Ok {
+                        body: serde_json::Value::Null,
+                    },
                 };
-                sim.tool(result).ok_or_else(|| at("no tool call is pending".into()))?;
+                sim.tool(result)
+                    .ok_or_else(|| at("no tool call is pending".into()))?;
             }
             Step::Llm(l) => {
                 let outcome = match &l.error {
                     Some(e) => LlmOutcome::Failed { error: e.clone() },
-                    None => LlmOutcome::Reply { text: l.reply.clone().unwrap_or_default(), verdict: l.verdict.clone() },
+                    None => LlmOutcome::Reply {
+                        text: l.reply.clone().unwrap_or_default(),
+                        verdict: l.verdict.clone(),
+                    },
                 };
-                sim.llm(outcome).ok_or_else(|| at("no LLM request is pending".into()))?;
+                sim.llm(outcome)
+                    .ok_or_else(|| at("no LLM request is pending".into()))?;
             }
             Step::Sentiment(s) => {
                 sim.sentiment(*s);
@@ -358,12 +392,22 @@ fn diff_lines(m: &LineMatch, lines: &[String]) -> String {
     s.trim_end().to_string()
 }
 
-fn check_slots(sim: &Sim, slots: &BTreeMap<String, serde_json::Value>, from_vars: bool) -> Result<(), String> {
+fn check_slots(
+    sim: &Sim,
+    slots: &BTreeMap<String, serde_json::Value>,
+    from_vars: bool,
+) -> Result<(), String> {
     let st = sim.engine.state();
     let mut errs = Vec::new();
     for (k, want) in slots {
-        let have = if from_vars { st.vars.get(k) } else { st.answers.get(k) };
-        let have = have.map(crate::value::Value::to_json).unwrap_or(serde_json::Value::Null);
+        let have = if from_vars {
+            st.vars.get(k)
+        } else {
+            st.answers.get(k)
+        };
+        let have = have
+            .map(crate::value::Value::to_json)
+            .unwrap_or(serde_json::Value::Null);
         if &have != want {
             errs.push(format!("  - {k}: {want}\n  + {k}: {have}"));
         }
@@ -371,7 +415,11 @@ fn check_slots(sim: &Sim, slots: &BTreeMap<String, serde_json::Value>, from_vars
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} differ\n{}", if from_vars { "variables" } else { "slots" }, errs.join("\n")))
+        Err(format!(
+            "{} differ\n{}",
+            if from_vars { "variables" } else { "slots" },
+            errs.join("\n")
+        ))
     }
 }
 
@@ -379,12 +427,19 @@ fn check_expect(sim: &Sim, e: &Expect) -> Result<(), String> {
     let st = sim.engine.state();
     if let Some(n) = &e.node {
         if st.node.as_deref() != Some(n) {
-            return Err(format!("node differs\n  - {n}\n  + {}\n  path: {}", st.node.as_deref().unwrap_or("(none)"), sim.path.join(" → ")));
+            return Err(format!(
+                "node differs\n  - {n}\n  + {}\n  path: {}",
+                st.node.as_deref().unwrap_or("(none)"),
+                sim.path.join(" → ")
+            ));
         }
     }
     if let Some(ended) = e.ended {
         if sim.engine.is_ended() != ended {
-            return Err(format!("ended differs\n  - {ended}\n  + {}", sim.engine.is_ended()));
+            return Err(format!(
+                "ended differs\n  - {ended}\n  + {}",
+                sim.engine.is_ended()
+            ));
         }
     }
     check_slots(sim, &e.slots, false)?;
@@ -404,12 +459,18 @@ fn check_end(sim: &Sim, end: &EndExpect, start: DateTime<Utc>) -> Result<(), Str
     let mut errs = Vec::new();
     if let Some(d) = end.disposition {
         if d != info.disposition {
-            errs.push(format!("  - disposition: {d:?}\n  + disposition: {:?}", info.disposition));
+            errs.push(format!(
+                "  - disposition: {d:?}\n  + disposition: {:?}",
+                info.disposition
+            ));
         }
     }
     if let Some(o) = &end.outcome {
         if Some(o) != info.outcome.as_ref() {
-            errs.push(format!("  - outcome: {o}\n  + outcome: {}", info.outcome.as_deref().unwrap_or("(none)")));
+            errs.push(format!(
+                "  - outcome: {o}\n  + outcome: {}",
+                info.outcome.as_deref().unwrap_or("(none)")
+            ));
         }
     }
     if let Some(r) = end.reason {
@@ -419,7 +480,10 @@ fn check_end(sim: &Sim, end: &EndExpect, start: DateTime<Utc>) -> Result<(), Str
     }
     if let Some(n) = &end.node {
         if st.node.as_deref() != Some(n) {
-            errs.push(format!("  - node: {n}\n  + node: {}", st.node.as_deref().unwrap_or("(none)")));
+            errs.push(format!(
+                "  - node: {n}\n  + node: {}",
+                st.node.as_deref().unwrap_or("(none)")
+            ));
         }
     }
     if let Err(e) = check_slots(sim, &end.slots, false) {
@@ -435,10 +499,16 @@ fn check_end(sim: &Sim, end: &EndExpect, start: DateTime<Utc>) -> Result<(), Str
             _ => None,
         };
         let hit = sim.scheduled.iter().any(|x| {
-            x.kind == s.kind && s.reason.as_ref().is_none_or(|r| *r == x.reason) && want_at.is_none_or(|t| t == x.at)
+            x.kind == s.kind
+                && s.reason.as_ref().is_none_or(|r| *r == x.reason)
+                && want_at.is_none_or(|t| t == x.at)
         });
         if !hit {
-            let have: Vec<String> = sim.scheduled.iter().map(|x| format!("{:?} {} at {}", x.kind, x.reason, x.at.to_rfc3339())).collect();
+            let have: Vec<String> = sim
+                .scheduled
+                .iter()
+                .map(|x| format!("{:?} {} at {}", x.kind, x.reason, x.at.to_rfc3339()))
+                .collect();
             errs.push(format!(
                 "  - scheduled: {:?} {} at {}\n  + scheduled: [{}]",
                 s.kind,
@@ -449,18 +519,30 @@ fn check_end(sim: &Sim, end: &EndExpect, start: DateTime<Utc>) -> Result<(), Str
         }
     }
     for want in &end.said {
-        if !sim.said.iter().any(|l| l.to_lowercase().contains(&want.to_lowercase())) {
+        if !sim
+            .said
+            .iter()
+            .any(|l| l.to_lowercase().contains(&want.to_lowercase()))
+        {
             errs.push(format!("  - said: \"{want}\"\n  + (never said)"));
         }
     }
     for bad in &end.not_said {
-        if let Some(l) = sim.said.iter().find(|l| l.to_lowercase().contains(&bad.to_lowercase())) {
+        if let Some(l) = sim
+            .said
+            .iter()
+            .find(|l| l.to_lowercase().contains(&bad.to_lowercase()))
+        {
             errs.push(format!("  - not said: \"{bad}\"\n  + said: \"{l}\""));
         }
     }
     if errs.is_empty() {
         Ok(())
     } else {
-        Err(format!("end of call differs (path: {})\n{}", sim.path.join(" → "), errs.join("\n")))
+        Err(format!(
+            "end of call differs (path: {})\n{}",
+            sim.path.join(" → "),
+            errs.join("\n")
+        ))
     }
 }

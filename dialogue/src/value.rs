@@ -65,7 +65,9 @@ impl Value {
             (VarType::String, J::Number(n)) => Value::Str(n.to_string()),
             (VarType::String, J::Bool(b)) => Value::Str(b.to_string()),
             (VarType::Int, J::Number(n)) => Value::Int(n.as_i64().or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
             })?),
             (VarType::Int, J::String(s)) => Value::Int(s.trim().parse().ok()?),
             (VarType::Float, J::Number(n)) => Value::Float(n.as_f64()?),
@@ -89,7 +91,9 @@ impl Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => (*b).into(),
             Value::Int(i) => (*i).into(),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+            Value::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+            }
             Value::Datetime(d) => d.to_rfc3339().into(),
             Value::Str(s) => s.clone().into(),
         }

@@ -21,7 +21,16 @@ pub const MAX_NODES: usize = 200_000;
 
 /// A 1-based line and column in a source file.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub struct Pos {
     pub line: u32,
@@ -39,7 +48,10 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     /// A scalar; `plain` is false for quoted and block scalars (always strings).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -48,7 +60,10 @@ impl Node {
     /// The mapping entry whose key is `key`, if this node is a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.kind {
-            Kind::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -99,16 +114,28 @@ pub fn parse(src: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
     let mut b = Builder::default();
     loop {
         let (ev, mark) = parser.next_token().map_err(|e| YamlError {
-            pos: Pos { line: e.marker().line() as u32, col: e.marker().col() as u32 + 1 },
+            pos: Pos {
+                line: e.marker().line() as u32,
+                col: e.marker().col() as u32 + 1,
+            },
             message: e.info().to_string(),
         })?;
-        let pos = Pos { line: mark.line() as u32, col: mark.col() as u32 + 1 };
+        let pos = Pos {
+            line: mark.line() as u32,
+            col: mark.col() as u32 + 1,
+        };
         match ev {
             Event::StreamEnd | Event::DocumentEnd => break,
             Event::Nothing | Event::StreamStart | Event::DocumentStart => {}
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
-                b.push(Node { pos, kind: Kind::Scalar { text, plain } }, anchor)?;
+                b.push(
+                    Node {
+                        pos,
+                        kind: Kind::Scalar { text, plain },
+                    },
+                    anchor,
+                )?;
             }
             Event::Alias(id) => {
                 let node = b.anchors.get(&id).cloned().ok_or_else(|| YamlError {
@@ -118,8 +145,20 @@ pub fn parse(src: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
                 b.count += count_nodes(&node);
                 b.push(node, 0)?;
             }
-            Event::SequenceStart(anchor, _) => b.open(Node { pos, kind: Kind::Seq(Vec::new()) }, anchor)?,
-            Event::MappingStart(anchor, _) => b.open(Node { pos, kind: Kind::Map(Vec::new()) }, anchor)?,
+            Event::SequenceStart(anchor, _) => b.open(
+                Node {
+                    pos,
+                    kind: Kind::Seq(Vec::new()),
+                },
+                anchor,
+            )?,
+            Event::MappingStart(anchor, _) => b.open(
+                Node {
+                    pos,
+                    kind: Kind::Map(Vec::new()),
+                },
+                anchor,
+            )?,
             Event::SequenceEnd | Event::MappingEnd => b.close()?,
         }
         if b.done.is_some() {
@@ -128,7 +167,10 @@ pub fn parse(src: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
     }
     let root = b.done.unwrap_or(Node {
         pos: Pos { line: 1, col: 1 },
-        kind: Kind::Scalar { text: String::new(), plain: true },
+        kind: Kind::Scalar {
+            text: String::new(),
+            plain: true,
+        },
     });
     let mut dups = Vec::new();
     find_duplicate_keys(&root, &mut dups);
@@ -139,7 +181,12 @@ fn count_nodes(n: &Node) -> usize {
     match &n.kind {
         Kind::Scalar { .. } => 1,
         Kind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Kind::Map(e) => 1 + e.iter().map(|(k, v)| count_nodes(k) + count_nodes(v)).sum::<usize>(),
+        Kind::Map(e) => {
+            1 + e
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -155,7 +202,10 @@ fn find_duplicate_keys(n: &Node, out: &mut Vec<YamlError>) {
                 for (k, v) in entries {
                     if let Some(key) = k.as_str() {
                         if seen.insert(key, ()).is_some() {
-                            out.push(YamlError { pos: k.pos, message: format!("duplicate key `{key}`") });
+                            out.push(YamlError {
+                                pos: k.pos,
+                                message: format!("duplicate key `{key}`"),
+                            });
                         }
                     }
                     stack.push(v);
@@ -177,7 +227,10 @@ struct Builder {
 impl Builder {
     fn open(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(YamlError { pos: node.pos, message: format!("nesting deeper than {MAX_DEPTH}") });
+            return Err(YamlError {
+                pos: node.pos,
+                message: format!("nesting deeper than {MAX_DEPTH}"),
+            });
         }
         self.stack.push((node, anchor, None));
         Ok(())
@@ -193,7 +246,10 @@ impl Builder {
     fn push(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
         self.count += 1;
         if self.count > MAX_NODES {
-            return Err(YamlError { pos: node.pos, message: format!("more than {MAX_NODES} nodes") });
+            return Err(YamlError {
+                pos: node.pos,
+                message: format!("more than {MAX_NODES} nodes"),
+            });
         }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
@@ -222,9 +278,17 @@ mod tests {
         let (root, dups) = parse("a: 1\nb:\n  - x\n  - 'y'\n").unwrap();
         assert!(dups.is_empty());
         let b = root.get("b").unwrap();
-        let Kind::Seq(items) = &b.kind else { panic!("seq") };
+        let Kind::Seq(items) = &b.kind else {
+            panic!("seq")
+        };
         assert_eq!(items[0].pos, Pos { line: 3, col: 5 });
-        assert_eq!(items[1].kind, Kind::Scalar { text: "y".into(), plain: false });
+        assert_eq!(
+            items[1].kind,
+            Kind::Scalar {
+                text: "y".into(),
+                plain: false
+            }
+        );
         assert_eq!(root.get("a").unwrap().pos, Pos { line: 1, col: 4 });
     }
 

@@ -12,14 +12,25 @@ fn scripts_dir() -> PathBuf {
 #[test]
 fn every_shipped_script_compiles_and_has_conversations() {
     let files = load::script_files(&scripts_dir()).expect("scripts/ is readable");
-    assert!(files.len() >= 4, "expected the shipped scripts, found {files:?}");
+    assert!(
+        files.len() >= 4,
+        "expected the shipped scripts, found {files:?}"
+    );
     for f in &files {
         if let Err(diags) = load::load_file(f) {
             let text: Vec<String> = diags.iter().map(ToString::to_string).collect();
             panic!("{} does not compile:\n{}", f.display(), text.join("\n"));
         }
-        let test = f.with_file_name(format!("{}.test.yaml", f.file_stem().unwrap().to_string_lossy()));
-        assert!(test.exists(), "{} has no conversation file {}", f.display(), test.display());
+        let test = f.with_file_name(format!(
+            "{}.test.yaml",
+            f.file_stem().unwrap().to_string_lossy()
+        ));
+        assert!(
+            test.exists(),
+            "{} has no conversation file {}",
+            f.display(),
+            test.display()
+        );
     }
 }
 
@@ -37,5 +48,10 @@ fn every_shipped_conversation_passes() {
         }
     }
     assert!(cases > 0, "no conversation cases found");
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

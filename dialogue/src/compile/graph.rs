@@ -9,11 +9,19 @@ pub(crate) fn check(sink: &mut Sink, nodes: &[Node], handlers: &[Handler], start
         return;
     }
     let mut roots = vec![start];
-    roots.extend(handlers.iter().flat_map(|h| h.goto.into_iter().chain(h.on_limit)));
+    roots.extend(
+        handlers
+            .iter()
+            .flat_map(|h| h.goto.into_iter().chain(h.on_limit)),
+    );
     let reach = reachable(nodes, &roots);
     for (i, n) in nodes.iter().enumerate() {
         if !reach[i] {
-            sink.push(n.pos, DiagKind::UnreachableNode, format!("node `{}` is unreachable", n.id));
+            sink.push(
+                n.pos,
+                DiagKind::UnreachableNode,
+                format!("node `{}` is unreachable", n.id),
+            );
         }
     }
     // Reverse reachability from terminal nodes.
@@ -33,12 +41,20 @@ pub(crate) fn check(sink: &mut Sink, nodes: &[Node], handlers: &[Handler], start
     }
     if !ends[start] {
         let n = &nodes[start];
-        sink.push(n.pos, DiagKind::NoReachableEnd, format!("no end node is reachable from the start `{}`", n.id));
+        sink.push(
+            n.pos,
+            DiagKind::NoReachableEnd,
+            format!("no end node is reachable from the start `{}`", n.id),
+        );
         return;
     }
     for (i, n) in nodes.iter().enumerate() {
         if reach[i] && !ends[i] {
-            sink.push(n.pos, DiagKind::NoReachableEnd, format!("node `{}` can never reach an end", n.id));
+            sink.push(
+                n.pos,
+                DiagKind::NoReachableEnd,
+                format!("node `{}` can never reach an end", n.id),
+            );
         }
     }
 }
@@ -51,7 +67,14 @@ pub(crate) fn reachable(nodes: &[Node], roots: &[NodeId]) -> Vec<bool> {
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        stack.extend(nodes[i].kind.edges().into_iter().map(|(t, _)| t).filter(|t| !seen[*t]));
+        stack.extend(
+            nodes[i]
+                .kind
+                .edges()
+                .into_iter()
+                .map(|(t, _)| t)
+                .filter(|t| !seen[*t]),
+        );
     }
     seen
 }

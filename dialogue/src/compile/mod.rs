@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::diag::{DiagKind, Diagnostic, Sink};
 use crate::duration::parse_duration;
 use crate::expr::{self, Expr, ExprError, Ty};
-use crate::schema::{self, Header, HandlerDoc, ScheduleDoc, S};
+use crate::schema::{self, HandlerDoc, Header, ScheduleDoc, S};
 use crate::script::{Followup, Schedule, Script, SelectRule, ServiceHours, VarDef, BUILTIN_VARS};
 use crate::template::{Template, TemplateError};
 use crate::value::{Value, VarType};
@@ -27,7 +27,12 @@ use crate::yaml::{self, from_node, DeError, Kind, Node, Pos};
 /// # Errors
 /// Every problem found, in source order.
 pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
-    let mut cx = Cx { sink: Sink::new(file), vars: BTreeMap::new(), vars_known: true, index: HashMap::new() };
+    let mut cx = Cx {
+        sink: Sink::new(file),
+        vars: BTreeMap::new(),
+        vars_known: true,
+        index: HashMap::new(),
+    };
     let (root, dups) = match yaml::parse(src) {
         Ok(r) => r,
         Err(e) => {
@@ -39,7 +44,11 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
         cx.sink.push(d.pos, DiagKind::BadYaml, d.message);
     }
     let Kind::Map(entries) = &root.kind else {
-        cx.sink.push(root.pos, DiagKind::BadYaml, format!("a script is a mapping, found {}", root.describe()));
+        cx.sink.push(
+            root.pos,
+            DiagKind::BadYaml,
+            format!("a script is a mapping, found {}", root.describe()),
+        );
         return Err(cx.sink.diags);
     };
 
@@ -52,7 +61,10 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
             _ => rest.push((k.clone(), v.clone())),
         }
     }
-    let header_node = Node { pos: root.pos, kind: Kind::Map(rest) };
+    let header_node = Node {
+        pos: root.pos,
+        kind: Kind::Map(rest),
+    };
     let header: Option<Header> = match from_node(&header_node) {
         Ok(h) => Some(h),
         Err(e) => {
@@ -63,7 +75,14 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
 
     // Variables first: everything else is checked against them.
     for (name, ty) in BUILTIN_VARS {
-        cx.vars.insert((*name).to_string(), VarDef { ty: *ty, default: Value::Null, builtin: true });
+        cx.vars.insert(
+            (*name).to_string(),
+            VarDef {
+                ty: *ty,
+                default: Value::Null,
+                builtin: true,
+            },
+        );
     }
     match &header {
         Some(h) => cx.declare_vars(h, &header_node),
@@ -73,7 +92,8 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
     let raw_nodes = match nodes_node {
         Some(n) => nodes::read_nodes(&mut cx, n),
         None => {
-            cx.sink.push(root.pos, DiagKind::BadValue, "missing field `nodes`");
+            cx.sink
+                .push(root.pos, DiagKind::BadValue, "missing field `nodes`");
             Vec::new()
         }
     };
@@ -92,7 +112,8 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
                 .collect(),
             _ if n.is_null() => Vec::new(),
             _ => {
-                cx.sink.push(n.pos, DiagKind::BadValue, "`handlers` must be a list");
+                cx.sink
+                    .push(n.pos, DiagKind::BadValue, "`handlers` must be a list");
                 Vec::new()
             }
         },
@@ -101,24 +122,41 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
     // Index ids (duplicates reported at the later one).
     for raw in &raw_nodes {
         if cx.index.contains_key(&raw.id.value) {
-            cx.sink.push(raw.id.pos, DiagKind::DuplicateId, format!("duplicate node id `{}`", raw.id.value));
+            cx.sink.push(
+                raw.id.pos,
+                DiagKind::DuplicateId,
+                format!("duplicate node id `{}`", raw.id.value),
+            );
         } else {
             let i = cx.index.len();
             cx.index.insert(raw.id.value.clone(), i);
         }
     }
     let mut seen = std::collections::HashSet::new();
-    let raw_nodes: Vec<_> = raw_nodes.into_iter().filter(|r| seen.insert(r.id.value.clone())).collect();
+    let raw_nodes: Vec<_> = raw_nodes
+        .into_iter()
+        .filter(|r| seen.insert(r.id.value.clone()))
+        .collect();
 
-    let compiled_nodes: Vec<_> = raw_nodes.iter().map(|r| nodes::compile_node(&mut cx, r)).collect();
-    let handlers: Vec<_> = raw_handlers.iter().filter_map(|(p, h)| nodes::compile_handler(&mut cx, *p, h)).collect();
+    let compiled_nodes: Vec<_> = raw_nodes
+        .iter()
+        .map(|r| nodes::compile_node(&mut cx, r))
+        .collect();
+    let handlers: Vec<_> = raw_handlers
+        .iter()
+        .filter_map(|(p, h)| nodes::compile_handler(&mut cx, *p, h))
+        .collect();
 
     let start = match header.as_ref().and_then(|h| h.start.as_ref()) {
         Some(s) => cx.target(s),
         None => 0,
     };
     if raw_nodes.is_empty() && nodes_node.is_some() {
-        cx.sink.push(nodes_node.map_or(root.pos, |n| n.pos), DiagKind::NoReachableEnd, "the script has no nodes");
+        cx.sink.push(
+            nodes_node.map_or(root.pos, |n| n.pos),
+            DiagKind::NoReachableEnd,
+            "the script has no nodes",
+        );
     }
     let script_head = header.map(|h| cx.compile_header(h));
 
@@ -134,7 +172,11 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
     let Some(head) = script_head else {
         return Err(cx.sink.diags);
     };
-    let version = Sha256::digest(src.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let version = Sha256::digest(src.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(Script {
         id: head.id,
         version,
@@ -191,7 +233,11 @@ pub(crate) struct Cx {
 
 impl Cx {
     pub fn de_error(&mut self, fallback: Pos, e: DeError) {
-        let kind = if e.message.contains("unknown field") { DiagKind::UnknownField } else { DiagKind::BadValue };
+        let kind = if e.message.contains("unknown field") {
+            DiagKind::UnknownField
+        } else {
+            DiagKind::BadValue
+        };
         self.sink.push(e.pos.unwrap_or(fallback), kind, e.message);
     }
 
@@ -200,7 +246,10 @@ impl Cx {
             header_node
                 .get("variables")
                 .and_then(|v| match &v.kind {
-                    Kind::Map(e) => e.iter().find(|(k, _)| k.as_str() == Some(name)).map(|(k, _)| k.pos),
+                    Kind::Map(e) => e
+                        .iter()
+                        .find(|(k, _)| k.as_str() == Some(name))
+                        .map(|(k, _)| k.pos),
                     _ => None,
                 })
                 .unwrap_or(header_node.pos)
@@ -210,10 +259,17 @@ impl Cx {
             let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
             if !valid {
-                self.sink.push(pos, DiagKind::BadValue, format!("invalid variable name `{name}`"));
+                self.sink.push(
+                    pos,
+                    DiagKind::BadValue,
+                    format!("invalid variable name `{name}`"),
+                );
             }
             if let Some(b) = self.vars.get(name).filter(|b| b.builtin && b.ty != decl.ty) {
-                let msg = format!("built-in variable `{name}` is {}, declared {}", b.ty, decl.ty);
+                let msg = format!(
+                    "built-in variable `{name}` is {}, declared {}",
+                    b.ty, decl.ty
+                );
                 self.sink.push(pos, DiagKind::TypeMismatch, msg);
                 continue;
             }
@@ -228,23 +284,50 @@ impl Cx {
                     }
                 },
             };
-            self.vars.insert(name.clone(), VarDef { ty: decl.ty, default, builtin: false });
+            self.vars.insert(
+                name.clone(),
+                VarDef {
+                    ty: decl.ty,
+                    default,
+                    builtin: false,
+                },
+            );
         }
     }
 
     fn compile_header(&mut self, h: Header) -> Head {
         if h.version.value != 1 {
-            let msg = format!("unsupported version {} (this build reads version 1)", h.version.value);
-            self.sink.push(h.version.pos, DiagKind::UnsupportedVersion, msg);
+            let msg = format!(
+                "unsupported version {} (this build reads version 1)",
+                h.version.value
+            );
+            self.sink
+                .push(h.version.pos, DiagKind::UnsupportedVersion, msg);
         }
         if h.id.value.trim().is_empty() {
-            self.sink.push(h.id.pos, DiagKind::BadValue, "script id is empty");
+            self.sink
+                .push(h.id.pos, DiagKind::BadValue, "script id is empty");
         }
-        let tz = h.timezone.as_ref().and_then(|t| self.tz(t)).unwrap_or(Tz::UTC);
+        let tz = h
+            .timezone
+            .as_ref()
+            .and_then(|t| self.tz(t))
+            .unwrap_or(Tz::UTC);
         let service_hours = h.service_hours.as_ref().and_then(|sh| {
             let tz = self.tz(&sh.timezone)?;
-            let days = [&sh.monday, &sh.tuesday, &sh.wednesday, &sh.thursday, &sh.friday, &sh.saturday, &sh.sunday];
-            Some(ServiceHours { tz, days: days.map(|d| d.iter().filter_map(|w| self.window(w)).collect()) })
+            let days = [
+                &sh.monday,
+                &sh.tuesday,
+                &sh.wednesday,
+                &sh.thursday,
+                &sh.friday,
+                &sh.saturday,
+                &sh.sunday,
+            ];
+            Some(ServiceHours {
+                tz,
+                days: days.map(|d| d.iter().filter_map(|w| self.window(w)).collect()),
+            })
         });
         let not_answered = h.not_answered.as_ref().map(|n| Followup {
             set: self.assignments(&n.set),
@@ -274,7 +357,11 @@ impl Cx {
             voicemail: self.opt_template(h.voicemail.as_ref()),
             consent_notice: self.opt_template(h.consent_notice.as_ref()),
             system_prompt: self.opt_template(h.system_prompt.as_ref()),
-            key_points: h.key_points.iter().filter_map(|k| self.template(k)).collect(),
+            key_points: h
+                .key_points
+                .iter()
+                .filter_map(|k| self.template(k))
+                .collect(),
             not_answered,
         }
     }
@@ -283,7 +370,11 @@ impl Cx {
         match s.value.parse::<Tz>() {
             Ok(tz) => Some(tz),
             Err(_) => {
-                self.sink.push(s.pos, DiagKind::BadTimeZone, format!("unknown time zone `{}`", s.value));
+                self.sink.push(
+                    s.pos,
+                    DiagKind::BadTimeZone,
+                    format!("unknown time zone `{}`", s.value),
+                );
                 None
             }
         }
@@ -296,7 +387,10 @@ impl Cx {
             (a < b).then_some((a, b))
         });
         if parsed.is_none() {
-            let msg = format!("bad service window `{}` (want HH:MM-HH:MM, start before end)", w.value);
+            let msg = format!(
+                "bad service window `{}` (want HH:MM-HH:MM, start before end)",
+                w.value
+            );
             self.sink.push(w.pos, DiagKind::BadValue, msg);
         }
         parsed
@@ -334,7 +428,12 @@ impl Cx {
                 None => {}
             }
         }
-        Some(Schedule { kind: s.kind, after, at_var: s.at.as_ref().map(|v| v.value.clone()), reason: s.reason.clone() })
+        Some(Schedule {
+            kind: s.kind,
+            after,
+            at_var: s.at.as_ref().map(|v| v.value.clone()),
+            reason: s.reason.clone(),
+        })
     }
 
     /// Parses a template and checks its variables are declared.
@@ -345,11 +444,16 @@ impl Cx {
                 Some(t)
             }
             Err(TemplateError::Unclosed) => {
-                self.sink.push(s.pos, DiagKind::BadTemplate, "unclosed `{{` in template");
+                self.sink
+                    .push(s.pos, DiagKind::BadTemplate, "unclosed `{{` in template");
                 None
             }
             Err(TemplateError::BadName(n)) => {
-                self.sink.push(s.pos, DiagKind::BadTemplate, format!("bad variable name `{n}` in template"));
+                self.sink.push(
+                    s.pos,
+                    DiagKind::BadTemplate,
+                    format!("bad variable name `{n}` in template"),
+                );
                 None
             }
         }
@@ -359,9 +463,14 @@ impl Cx {
         if !self.vars_known {
             return;
         }
-        let missing: Vec<String> = t.vars().filter(|v| !self.vars.contains_key(*v)).map(str::to_string).collect();
+        let missing: Vec<String> = t
+            .vars()
+            .filter(|v| !self.vars.contains_key(*v))
+            .map(str::to_string)
+            .collect();
         for v in missing {
-            let msg = format!("template uses undeclared variable `{v}` (declare it under `variables`)");
+            let msg =
+                format!("template uses undeclared variable `{v}` (declare it under `variables`)");
             self.sink.push(pos, DiagKind::UndeclaredVariable, msg);
         }
     }
@@ -375,7 +484,11 @@ impl Cx {
         let e = match expr::parse(&s.value) {
             Ok(e) => e,
             Err(ExprError::Syntax(m)) | Err(ExprError::Type(m)) | Err(ExprError::Undeclared(m)) => {
-                self.sink.push(s.pos, DiagKind::BadExpression, format!("bad expression `{}`: {m}", s.value));
+                self.sink.push(
+                    s.pos,
+                    DiagKind::BadExpression,
+                    format!("bad expression `{}`: {m}", s.value),
+                );
                 return None;
             }
         };
@@ -403,7 +516,11 @@ impl Cx {
                 None
             }
             Err(ExprError::Type(m)) => {
-                self.sink.push(s.pos, DiagKind::TypeMismatch, format!("in `{}`: {m}", s.value));
+                self.sink.push(
+                    s.pos,
+                    DiagKind::TypeMismatch,
+                    format!("in `{}`: {m}", s.value),
+                );
                 None
             }
             Err(ExprError::Syntax(m)) => {
@@ -419,7 +536,11 @@ impl Cx {
         for (var, e) in set {
             let ty = self.vars.get(var).map(|v| v.ty);
             if ty.is_none() && self.vars_known {
-                self.sink.push(e.pos, DiagKind::UndeclaredVariable, format!("`set` assigns undeclared variable `{var}`"));
+                self.sink.push(
+                    e.pos,
+                    DiagKind::UndeclaredVariable,
+                    format!("`set` assigns undeclared variable `{var}`"),
+                );
                 continue;
             }
             if let Some(ex) = self.expr(e, ty) {
@@ -434,18 +555,36 @@ impl Cx {
         match self.index.get(&s.value) {
             Some(i) => *i,
             None => {
-                self.sink.push(s.pos, DiagKind::UnknownTarget, format!("unknown node `{}`", s.value));
+                self.sink.push(
+                    s.pos,
+                    DiagKind::UnknownTarget,
+                    format!("unknown node `{}`", s.value),
+                );
                 0
             }
         }
     }
 
     pub fn regex(&mut self, s: &S) -> Option<regex::Regex> {
-        match regex::RegexBuilder::new(&s.value).case_insensitive(true).size_limit(1 << 20).build() {
+        match regex::RegexBuilder::new(&s.value)
+            .case_insensitive(true)
+            .size_limit(1 << 20)
+            .build()
+        {
             Ok(r) => Some(r),
             Err(e) => {
-                let first = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
-                self.sink.push(s.pos, DiagKind::BadRegex, format!("bad regex `{}`: {first}", s.value));
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
+                self.sink.push(
+                    s.pos,
+                    DiagKind::BadRegex,
+                    format!("bad regex `{}`: {first}", s.value),
+                );
                 None
             }
         }

@@ -36,27 +36,38 @@ const KINDS: &str = "say, ask, llm, tool, branch, transfer, escalate, voicemail,
 
 pub(crate) fn read_nodes(cx: &mut Cx, n: &Node) -> Vec<RawNode> {
     let Kind::Seq(items) = &n.kind else {
-        cx.sink.push(n.pos, DiagKind::BadValue, "`nodes` must be a list");
+        cx.sink
+            .push(n.pos, DiagKind::BadValue, "`nodes` must be a list");
         return Vec::new();
     };
-    items.iter().filter_map(|item| read_node(cx, item)).collect()
+    items
+        .iter()
+        .filter_map(|item| read_node(cx, item))
+        .collect()
 }
 
 fn read_node(cx: &mut Cx, item: &Node) -> Option<RawNode> {
     let Kind::Map(entries) = &item.kind else {
-        cx.sink.push(item.pos, DiagKind::BadValue, format!("a node is a mapping, found {}", item.describe()));
+        cx.sink.push(
+            item.pos,
+            DiagKind::BadValue,
+            format!("a node is a mapping, found {}", item.describe()),
+        );
         return None;
     };
     let id: Option<S> = match item.get("id") {
         None => {
-            cx.sink.push(item.pos, DiagKind::BadValue, "node without `id`");
+            cx.sink
+                .push(item.pos, DiagKind::BadValue, "node without `id`");
             None
         }
         Some(n) => from_node(n).map_err(|e| cx.de_error(n.pos, e)).ok(),
     };
     let set: BTreeMap<String, S> = match item.get("set") {
         None => BTreeMap::new(),
-        Some(n) => from_node(n).map_err(|e| cx.de_error(n.pos, e)).unwrap_or_default(),
+        Some(n) => from_node(n)
+            .map_err(|e| cx.de_error(n.pos, e))
+            .unwrap_or_default(),
     };
     let ty = item.get("type");
     let rest = Node {
@@ -69,8 +80,15 @@ fn read_node(cx: &mut Cx, item: &Node) -> Option<RawNode> {
                 .collect(),
         ),
     };
-    fn de<'a, T: serde::Deserialize<'a>>(cx: &mut Cx, n: &'a Node, f: fn(T) -> RawKind) -> Option<RawKind> {
-        from_node::<T>(n).map(f).map_err(|e| cx.de_error(n.pos, e)).ok()
+    fn de<'a, T: serde::Deserialize<'a>>(
+        cx: &mut Cx,
+        n: &'a Node,
+        f: fn(T) -> RawKind,
+    ) -> Option<RawKind> {
+        from_node::<T>(n)
+            .map(f)
+            .map_err(|e| cx.de_error(n.pos, e))
+            .ok()
     }
     let kind = match ty.and_then(Node::as_str) {
         Some("say") => de(cx, &rest, RawKind::Say),
@@ -84,15 +102,28 @@ fn read_node(cx: &mut Cx, item: &Node) -> Option<RawNode> {
         Some("end") => de(cx, &rest, RawKind::End),
         Some(other) => {
             let pos = ty.map_or(item.pos, |t| t.pos);
-            cx.sink.push(pos, DiagKind::BadValue, format!("unknown node type `{other}` (one of {KINDS})"));
+            cx.sink.push(
+                pos,
+                DiagKind::BadValue,
+                format!("unknown node type `{other}` (one of {KINDS})"),
+            );
             None
         }
         None => {
-            cx.sink.push(item.pos, DiagKind::BadValue, format!("node without `type` (one of {KINDS})"));
+            cx.sink.push(
+                item.pos,
+                DiagKind::BadValue,
+                format!("node without `type` (one of {KINDS})"),
+            );
             None
         }
     };
-    Some(RawNode { id: id?, pos: item.pos, set, kind: kind? })
+    Some(RawNode {
+        id: id?,
+        pos: item.pos,
+        set,
+        kind: kind?,
+    })
 }
 
 /// Compiles one node; `None` if anything in it was wrong (already reported).
@@ -134,17 +165,28 @@ pub(crate) fn compile_node(cx: &mut Cx, raw: &RawNode) -> Option<script::Node> {
             schedule: d.schedule.iter().filter_map(|s| cx.schedule(s)).collect(),
         })),
     };
-    (cx.sink.diags.len() == before).then(|| script::Node { id: raw.id.value.clone(), pos: raw.pos, set, kind })
+    (cx.sink.diags.len() == before).then(|| script::Node {
+        id: raw.id.value.clone(),
+        pos: raw.pos,
+        set,
+        kind,
+    })
 }
 
 fn phrases(list: &[String]) -> Vec<String> {
-    list.iter().map(|p| normalize(p)).filter(|p| !p.is_empty()).collect()
+    list.iter()
+        .map(|p| normalize(p))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn edges(cx: &mut Cx, docs: &[EdgeDoc]) -> Vec<Edge> {
     docs.iter()
         .map(|e| Edge {
-            when: e.when.as_ref().and_then(|w| cx.expr(w, Some(VarType::Bool))),
+            when: e
+                .when
+                .as_ref()
+                .and_then(|w| cx.expr(w, Some(VarType::Bool))),
             when_src: e.when.as_ref().map(|w| w.value.clone()),
             phrases: phrases(&e.phrases),
             regex: e.regex.as_ref().and_then(|r| cx.regex(r)),
@@ -158,13 +200,28 @@ fn edges(cx: &mut Cx, docs: &[EdgeDoc]) -> Vec<Edge> {
 fn ask(cx: &mut Cx, d: &AskDoc) -> script::Ask {
     let expect = match d.expect {
         SlotKind::YesNo => SlotSpec::YesNo,
-        SlotKind::Rating => SlotSpec::Rating { min: d.min.unwrap_or(1), max: d.max.unwrap_or(5) },
-        SlotKind::Number => SlotSpec::Number { min: d.min, max: d.max },
+        SlotKind::Rating => SlotSpec::Rating {
+            min: d.min.unwrap_or(1),
+            max: d.max.unwrap_or(5),
+        },
+        SlotKind::Number => SlotSpec::Number {
+            min: d.min,
+            max: d.max,
+        },
         SlotKind::Choice => {
             if d.options.is_empty() {
-                cx.sink.push(d.slot.pos, DiagKind::BadValue, "a `choice` slot needs `options`");
+                cx.sink.push(
+                    d.slot.pos,
+                    DiagKind::BadValue,
+                    "a `choice` slot needs `options`",
+                );
             }
-            SlotSpec::Choice(d.options.iter().map(|(k, syn)| (k.clone(), phrases(syn))).collect())
+            SlotSpec::Choice(
+                d.options
+                    .iter()
+                    .map(|(k, syn)| (k.clone(), phrases(syn)))
+                    .collect(),
+            )
         }
         SlotKind::Datetime => SlotSpec::Datetime,
         SlotKind::Text => SlotSpec::Text,
@@ -173,7 +230,11 @@ fn ask(cx: &mut Cx, d: &AskDoc) -> script::Ask {
     };
     if let SlotSpec::Rating { min, max } = expect {
         if min >= max {
-            cx.sink.push(d.slot.pos, DiagKind::BadValue, format!("rating range {min}..{max} is empty"));
+            cx.sink.push(
+                d.slot.pos,
+                DiagKind::BadValue,
+                format!("rating range {min}..{max} is empty"),
+            );
         }
     }
     let want = match d.expect {
@@ -188,7 +249,11 @@ fn ask(cx: &mut Cx, d: &AskDoc) -> script::Ask {
             cx.sink.push(d.slot.pos, DiagKind::UndeclaredVariable, msg);
         }
         Some(t) if t != want && !(want == VarType::Int && t == VarType::Float) => {
-            let msg = format!("`{}` slot stores {want} but `{}` is declared {t}", kind_name(d.expect), d.slot.value);
+            let msg = format!(
+                "`{}` slot stores {want} but `{}` is declared {t}",
+                kind_name(d.expect),
+                d.slot.value
+            );
             cx.sink.push(d.slot.pos, DiagKind::TypeMismatch, msg);
         }
         _ => {}
@@ -202,7 +267,9 @@ fn ask(cx: &mut Cx, d: &AskDoc) -> script::Ask {
         max_retries: d.max_retries,
         no_input_timeout: d.no_input_timeout.as_ref().and_then(|t| cx.duration(t)),
         endpointing: d.endpointing.unwrap_or(match d.expect {
-            SlotKind::YesNo | SlotKind::Rating | SlotKind::Number | SlotKind::Choice => Endpointing::Short,
+            SlotKind::YesNo | SlotKind::Rating | SlotKind::Number | SlotKind::Choice => {
+                Endpointing::Short
+            }
             SlotKind::Text => Endpointing::Long,
             _ => Endpointing::Normal,
         }),
@@ -237,12 +304,19 @@ fn llm(cx: &mut Cx, d: &LlmDoc) -> script::Llm {
         goal: cx.template(&d.goal).unwrap_or_default(),
         tools: d.tools.clone(),
         max_turns: d.max_turns.max(1),
-        verdicts: d.verdicts.iter().map(|(k, t)| (k.clone(), cx.target(t))).collect(),
+        verdicts: d
+            .verdicts
+            .iter()
+            .map(|(k, t)| (k.clone(), cx.target(t)))
+            .collect(),
         routes: edges(cx, &d.routes),
         answers: d
             .answers
             .iter()
-            .map(|a| script::Answer { phrases: phrases(&a.phrases), say: cx.template(&a.say).unwrap_or_default() })
+            .map(|a| script::Answer {
+                phrases: phrases(&a.phrases),
+                say: cx.template(&a.say).unwrap_or_default(),
+            })
             .collect(),
         fallback: cx.opt_template(d.fallback.as_ref()),
         no_input_timeout: d.no_input_timeout.as_ref().and_then(|t| cx.duration(t)),
@@ -276,8 +350,16 @@ fn tool(cx: &mut Cx, d: &ToolDoc) -> script::Tool {
     script::Tool {
         method: d.method,
         url: cx.template(&d.url).unwrap_or_default(),
-        headers: d.headers.iter().filter_map(|(k, v)| Some((k.clone(), cx.template(v)?))).collect(),
-        secret_headers: d.secret_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        headers: d
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), cx.template(v)?)))
+            .collect(),
+        secret_headers: d
+            .secret_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         body: d.body.as_ref().map(|b| b.value.clone()),
         timeout: cx.duration_or(d.timeout.as_ref(), Duration::from_secs(10)),
         result,
@@ -290,7 +372,10 @@ fn tool(cx: &mut Cx, d: &ToolDoc) -> script::Tool {
 fn check_json_templates(cx: &mut Cx, v: &serde_json::Value, pos: Pos) {
     match v {
         serde_json::Value::String(s) => {
-            let _ = cx.template(&Spanned { pos, value: s.clone() });
+            let _ = cx.template(&Spanned {
+                pos,
+                value: s.clone(),
+            });
         }
         serde_json::Value::Array(a) => a.iter().for_each(|x| check_json_templates(cx, x, pos)),
         serde_json::Value::Object(o) => o.values().for_each(|x| check_json_templates(cx, x, pos)),
@@ -378,24 +463,43 @@ pub(crate) fn compile_handler(cx: &mut Cx, pos: Pos, d: &HandlerDoc) -> Option<H
     let before = cx.sink.diags.len();
     let mut phr = phrases(&d.phrases);
     if phr.is_empty() {
-        phr = default_phrases(d.kind).iter().map(|p| (*p).to_string()).collect();
+        phr = default_phrases(d.kind)
+            .iter()
+            .map(|p| (*p).to_string())
+            .collect();
     }
     let needs_phrases = matches!(d.kind, HandlerKind::Objection);
     if needs_phrases && d.phrases.is_empty() && d.regex.is_none() {
-        cx.sink.push(pos, DiagKind::BadValue, "an objection handler needs `phrases` or `regex`");
+        cx.sink.push(
+            pos,
+            DiagKind::BadValue,
+            "an objection handler needs `phrases` or `regex`",
+        );
     }
     if d.kind == HandlerKind::Objection && d.say.is_none() {
-        cx.sink.push(pos, DiagKind::BadValue, "an objection handler needs `say`");
+        cx.sink
+            .push(pos, DiagKind::BadValue, "an objection handler needs `say`");
     }
     if matches!(d.kind, HandlerKind::Human | HandlerKind::Sentiment) && d.goto.is_none() {
-        cx.sink.push(pos, DiagKind::BadValue, "this handler needs `goto` (usually the escalate node)");
+        cx.sink.push(
+            pos,
+            DiagKind::BadValue,
+            "this handler needs `goto` (usually the escalate node)",
+        );
     }
     if d.limit.is_some() != d.on_limit.is_some() {
-        cx.sink.push(pos, DiagKind::BadValue, "`limit` and `on_limit` go together");
+        cx.sink.push(
+            pos,
+            DiagKind::BadValue,
+            "`limit` and `on_limit` go together",
+        );
     }
     let h = Handler {
         kind: d.kind,
-        name: d.name.clone().unwrap_or_else(|| format!("{:?}", d.kind).to_lowercase()),
+        name: d
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", d.kind).to_lowercase()),
         phrases: phr,
         regex: d.regex.as_ref().and_then(|r| cx.regex(r)),
         say: cx.opt_template(d.say.as_ref()),

@@ -23,7 +23,11 @@ pub enum Event {
     /// Answering-machine detection fired: the engine leaves the voicemail message.
     VoicemailDetected { now: DateTime<Utc> },
     /// A final transcript of the caller's turn.
-    UserSaid { text: String, confidence: f32, now: DateTime<Utc> },
+    UserSaid {
+        text: String,
+        confidence: f32,
+        now: DateTime<Utc>,
+    },
     /// The caller stayed silent past the last `Listen`'s `no_input_timeout_ms`.
     NoInput { now: DateTime<Utc> },
     /// A DTMF key press.
@@ -31,15 +35,29 @@ pub enum Event {
     /// A timer the engine started with [`Effect::StartTimer`] expired.
     TimerFired { id: Id, now: DateTime<Utc> },
     /// A [`Effect::CallTool`] finished.
-    ToolFinished { call_id: Id, result: ToolResult, now: DateTime<Utc> },
+    ToolFinished {
+        call_id: Id,
+        result: ToolResult,
+        now: DateTime<Utc>,
+    },
     /// A [`Effect::RequestLlm`] finished.
-    LlmFinished { request_id: Id, outcome: LlmOutcome, now: DateTime<Utc> },
+    LlmFinished {
+        request_id: Id,
+        outcome: LlmOutcome,
+        now: DateTime<Utc>,
+    },
     /// An utterance finished playing (or was cut off by barge-in). Informational.
     SayFinished { utterance_id: Id, interrupted: bool },
     /// A human agent joined the room.
-    HumanJoined { identity: String, now: DateTime<Utc> },
+    HumanJoined {
+        identity: String,
+        now: DateTime<Utc>,
+    },
     /// A human agent left the room.
-    HumanLeft { identity: String, now: DateTime<Utc> },
+    HumanLeft {
+        identity: String,
+        now: DateTime<Utc>,
+    },
     /// Sentiment of the caller's recent speech, -1..1.
     SentimentMeasured { score: f32, now: DateTime<Utc> },
     /// The runtime's own cap on call length fired (the engine also keeps a timer).
@@ -86,8 +104,13 @@ pub enum ToolResult {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LlmOutcome {
     /// The model's reply, and the verdict it chose when `classify` options were given.
-    Reply { text: String, verdict: Option<String> },
-    Failed { error: String },
+    Reply {
+        text: String,
+        verdict: Option<String>,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 /// One message of the conversation history sent with LLM requests.
@@ -134,13 +157,27 @@ pub enum EndReason {
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     /// Speak `text` (TTS). Non-interruptible text must play out even if the caller talks.
-    Say { utterance_id: Id, text: String, interruptible: bool },
+    Say {
+        utterance_id: Id,
+        text: String,
+        interruptible: bool,
+    },
     /// Listen for the caller's turn with these endpointing settings and STT hints; send
     /// [`Event::NoInput`] after `no_input_timeout_ms` of silence once speech output ended.
-    Listen { slot: Option<SlotKind>, endpointing: Endpointing, hints: Vec<String>, no_input_timeout_ms: u64 },
+    Listen {
+        slot: Option<SlotKind>,
+        endpointing: Endpointing,
+        hints: Vec<String>,
+        no_input_timeout_ms: u64,
+    },
     /// Send [`Event::TimerFired`] with `id` after `after_ms`.
-    StartTimer { id: Id, after_ms: u64 },
-    CancelTimer { id: Id },
+    StartTimer {
+        id: Id,
+        after_ms: u64,
+    },
+    CancelTimer {
+        id: Id,
+    },
     /// Perform an HTTP call and send [`Event::ToolFinished`].
     CallTool {
         call_id: Id,
@@ -161,16 +198,38 @@ pub enum Effect {
         classify: Vec<String>,
     },
     /// Transfer the call (SIP REFER / LiveKit SIP transfer) to a number or SIP URI.
-    Transfer { target: String },
+    Transfer {
+        target: String,
+    },
     /// Create an escalation (meeting link, notify human agents). `wait_timeout_ms` is set when
     /// the engine waits for a human (within service hours).
-    Escalate { reason: String, priority: Priority, within_hours: bool, wait_timeout_ms: Option<u64> },
+    Escalate {
+        reason: String,
+        priority: Priority,
+        within_hours: bool,
+        wait_timeout_ms: Option<u64>,
+    },
     /// Record a follow-up for the backend.
-    ScheduleAction { kind: ActionKind, at: DateTime<Utc>, reason: String },
+    ScheduleAction {
+        kind: ActionKind,
+        at: DateTime<Utc>,
+        reason: String,
+    },
     /// Persist a collected answer (slot) with its typed value.
-    SetAnswer { slot: String, value: Value },
+    SetAnswer {
+        slot: String,
+        value: Value,
+    },
     /// The graph moved to a node (visit counts node entries in this call).
-    NodeEntered { id: String, kind: String, visit: u64 },
+    NodeEntered {
+        id: String,
+        kind: String,
+        visit: u64,
+    },
     /// The AI leaves the call once queued speech has played. Always the last effect.
-    Hangup { disposition: Disposition, outcome: Option<String>, reason: EndReason },
+    Hangup {
+        disposition: Disposition,
+        outcome: Option<String>,
+        reason: EndReason,
+    },
 }

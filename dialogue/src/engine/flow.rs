@@ -3,9 +3,13 @@
 
 use std::time::Duration;
 
-use super::{Effect, EndInfo, EndReason, Engine, Id, LlmOutcome, Phase, Role, TimerKind, ToolResult, Wait};
+use super::{
+    Effect, EndInfo, EndReason, Engine, Id, LlmOutcome, Phase, Role, TimerKind, ToolResult, Wait,
+};
 use crate::expr::{eval, truthy};
-use crate::script::{ActionKind, Disposition, HandlerKind, NodeId, NodeKind, Schedule, SlotKind, SlotSpec};
+use crate::script::{
+    ActionKind, Disposition, HandlerKind, NodeId, NodeKind, Schedule, SlotKind, SlotSpec,
+};
 use crate::template::Template;
 use crate::value::Value;
 
@@ -17,7 +21,9 @@ const DEFAULT_NO_INPUT_MS: u64 = 8_000;
 impl Engine {
     pub(super) fn call_started(&mut self, out: &mut Vec<Effect>) {
         let has_timer = self.state.timers.values().any(|k| *k == TimerKind::Answer);
-        if let (Some(t), false, Phase::Ringing) = (self.script.answer_timeout, has_timer, self.state.phase) {
+        if let (Some(t), false, Phase::Ringing) =
+            (self.script.answer_timeout, has_timer, self.state.phase)
+        {
             self.start_timer(TimerKind::Answer, t, out);
         }
     }
@@ -56,14 +62,21 @@ impl Engine {
                     return;
                 }
                 let followup = self.script.not_answered.clone().unwrap_or_default();
-                self.state.vars.insert("call_answered".into(), Value::Bool(false));
+                self.state
+                    .vars
+                    .insert("call_answered".into(), Value::Bool(false));
                 for (var, e) in &followup.set {
                     let v = eval(e, &self.state.vars);
                     self.state.vars.insert(var.clone(), v);
                 }
                 self.set_answer("call_answered", Value::Bool(false), out);
                 self.schedule(&followup.schedule, out);
-                self.end(Disposition::NoAnswer, Some("not_answered".into()), EndReason::NotAnswered, out);
+                self.end(
+                    Disposition::NoAnswer,
+                    Some("not_answered".into()),
+                    EndReason::NotAnswered,
+                    out,
+                );
             }
             TimerKind::MaxDuration => self.max_duration(out),
             TimerKind::EscalationWait => {
@@ -79,7 +92,11 @@ impl Engine {
             return;
         }
         let script = self.script.clone();
-        match script.handlers.iter().find(|h| h.kind == HandlerKind::MaxDuration) {
+        match script
+            .handlers
+            .iter()
+            .find(|h| h.kind == HandlerKind::MaxDuration)
+        {
             Some(h) => {
                 if let Some(s) = &h.say {
                     self.say(s, false, out);
@@ -93,7 +110,12 @@ impl Engine {
                     }
                 }
             }
-            None => self.end(Disposition::Reached, Some("max_duration".into()), EndReason::MaxDuration, out),
+            None => self.end(
+                Disposition::Reached,
+                Some("max_duration".into()),
+                EndReason::MaxDuration,
+                out,
+            ),
         }
     }
 
@@ -110,7 +132,12 @@ impl Engine {
             }
             hops += 1;
             if hops > MAX_HOPS {
-                self.end(Disposition::Failed, Some("loop".into()), EndReason::Error, out);
+                self.end(
+                    Disposition::Failed,
+                    Some("loop".into()),
+                    EndReason::Error,
+                    out,
+                );
                 return;
             }
             self.leave_node(out);
@@ -120,13 +147,21 @@ impl Engine {
             self.state.retries = 0;
             self.state.no_inputs = 0;
             self.state.llm_turns = 0;
-            out.push(Effect::NodeEntered { id: node.id.clone(), kind: node.kind.name().into(), visit: self.state.visit });
+            out.push(Effect::NodeEntered {
+                id: node.id.clone(),
+                kind: node.kind.name().into(),
+                visit: self.state.visit,
+            });
             for (var, e) in &node.set {
                 let v = eval(e, &self.state.vars);
                 self.state.vars.insert(var.clone(), v);
             }
             next = match &node.kind {
-                NodeKind::Say { text, interruptible, next } => {
+                NodeKind::Say {
+                    text,
+                    interruptible,
+                    next,
+                } => {
                     self.say(text, *interruptible, out);
                     Some(*next)
                 }
@@ -145,7 +180,9 @@ impl Engine {
                         // No opening line: the model speaks first, from the history so far.
                         let classify = l.verdicts.iter().map(|(k, _)| k.clone()).collect();
                         let request_id = self.request_llm(classify, out);
-                        self.state.wait = Wait::Llm { request_id: Some(request_id) };
+                        self.state.wait = Wait::Llm {
+                            request_id: Some(request_id),
+                        };
                     }
                     None
                 }
@@ -156,20 +193,34 @@ impl Engine {
                     self.call_tool(t, out);
                     None
                 }
-                NodeKind::Branch { cases, otherwise } => {
-                    Some(cases.iter().find(|(e, _)| truthy(&eval(e, &self.state.vars))).map_or(*otherwise, |(_, t)| *t))
-                }
+                NodeKind::Branch { cases, otherwise } => Some(
+                    cases
+                        .iter()
+                        .find(|(e, _)| truthy(&eval(e, &self.state.vars)))
+                        .map_or(*otherwise, |(_, t)| *t),
+                ),
                 NodeKind::Transfer { target, say } => {
                     if let Some(s) = say {
                         self.say(s, false, out);
                     }
-                    out.push(Effect::Transfer { target: self.render(target) });
-                    self.end(Disposition::Reached, Some("transferred".into()), EndReason::Transferred, out);
+                    out.push(Effect::Transfer {
+                        target: self.render(target),
+                    });
+                    self.end(
+                        Disposition::Reached,
+                        Some("transferred".into()),
+                        EndReason::Transferred,
+                        out,
+                    );
                     None
                 }
                 NodeKind::Escalate(e) => self.escalate(e, out),
                 NodeKind::Voicemail { message } => {
-                    let msg = if message == &Template::default() { self.script.voicemail.clone() } else { Some(message.clone()) };
+                    let msg = if message == &Template::default() {
+                        self.script.voicemail.clone()
+                    } else {
+                        Some(message.clone())
+                    };
                     if let Some(m) = msg {
                         self.say(&m, false, out);
                     }
@@ -202,15 +253,29 @@ impl Engine {
         self.state.wait = Wait::Nothing;
     }
 
-    pub(super) fn end(&mut self, disposition: Disposition, outcome: Option<String>, reason: EndReason, out: &mut Vec<Effect>) {
+    pub(super) fn end(
+        &mut self,
+        disposition: Disposition,
+        outcome: Option<String>,
+        reason: EndReason,
+        out: &mut Vec<Effect>,
+    ) {
         if self.state.phase == Phase::Ended {
             return;
         }
         self.leave_node(out);
         self.cancel_timers(|_| true, out);
         self.state.phase = Phase::Ended;
-        self.state.end = Some(EndInfo { disposition, outcome: outcome.clone(), reason });
-        out.push(Effect::Hangup { disposition, outcome, reason });
+        self.state.end = Some(EndInfo {
+            disposition,
+            outcome: outcome.clone(),
+            reason,
+        });
+        out.push(Effect::Hangup {
+            disposition,
+            outcome,
+            reason,
+        });
     }
 
     // ------------------------------------------------------------------ output helpers
@@ -230,7 +295,11 @@ impl Engine {
         }
         let utterance_id = self.new_id();
         self.push_history(Role::Agent, &text);
-        out.push(Effect::Say { utterance_id, text, interruptible });
+        out.push(Effect::Say {
+            utterance_id,
+            text,
+            interruptible,
+        });
     }
 
     /// Says something the caller is expected to answer (remembered for "repeat that").
@@ -244,12 +313,22 @@ impl Engine {
     pub(super) fn listen_here(&mut self, out: &mut Vec<Effect>) {
         let node = self.current();
         let (slot, endpointing, hints, timeout) = match node.map(|n| &n.kind) {
-            Some(NodeKind::Ask(a)) => (Some(a.expect.kind()), a.endpointing, hints(&a.expect), a.no_input_timeout),
+            Some(NodeKind::Ask(a)) => (
+                Some(a.expect.kind()),
+                a.endpointing,
+                hints(&a.expect),
+                a.no_input_timeout,
+            ),
             Some(NodeKind::Llm(l)) => (None, l.endpointing, Vec::new(), l.no_input_timeout),
             _ => (None, self.script.endpointing, Vec::new(), None),
         };
         let no_input_timeout_ms = timeout.map_or(DEFAULT_NO_INPUT_MS, |d| d.as_millis() as u64);
-        out.push(Effect::Listen { slot, endpointing, hints, no_input_timeout_ms });
+        out.push(Effect::Listen {
+            slot,
+            endpointing,
+            hints,
+            no_input_timeout_ms,
+        });
     }
 
     pub(super) fn listen_for(&mut self, slot: SlotKind, out: &mut Vec<Effect>) {
@@ -274,32 +353,60 @@ impl Engine {
         self.state.vars.insert(slot.to_string(), value.clone());
         if slot != "answers" {
             self.state.answers.insert(slot.to_string(), value.clone());
-            let summary: Vec<String> = self.state.answers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            self.state.vars.insert("answers".into(), Value::Str(summary.join("; ")));
+            let summary: Vec<String> = self
+                .state
+                .answers
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            self.state
+                .vars
+                .insert("answers".into(), Value::Str(summary.join("; ")));
         }
-        out.push(Effect::SetAnswer { slot: slot.to_string(), value });
+        out.push(Effect::SetAnswer {
+            slot: slot.to_string(),
+            value,
+        });
     }
 
     pub(super) fn schedule(&mut self, list: &[Schedule], out: &mut Vec<Effect>) {
         for s in list {
-            let fixed = s.at_var.as_ref().and_then(|v| match self.state.vars.get(v) {
-                Some(Value::Datetime(d)) => Some(*d),
-                _ => None,
+            let fixed = s
+                .at_var
+                .as_ref()
+                .and_then(|v| match self.state.vars.get(v) {
+                    Some(Value::Datetime(d)) => Some(*d),
+                    _ => None,
+                });
+            let at = fixed.unwrap_or(
+                self.state.now + chrono::Duration::milliseconds(s.after.as_millis() as i64),
+            );
+            out.push(Effect::ScheduleAction {
+                kind: s.kind,
+                at,
+                reason: s.reason.clone(),
             });
-            let at = fixed.unwrap_or(self.state.now + chrono::Duration::milliseconds(s.after.as_millis() as i64));
-            out.push(Effect::ScheduleAction { kind: s.kind, at, reason: s.reason.clone() });
         }
     }
 
     fn start_timer(&mut self, kind: TimerKind, after: Duration, out: &mut Vec<Effect>) -> Id {
         let id = self.new_id();
         self.state.timers.insert(id, kind);
-        out.push(Effect::StartTimer { id, after_ms: after.as_millis() as u64 });
+        out.push(Effect::StartTimer {
+            id,
+            after_ms: after.as_millis() as u64,
+        });
         id
     }
 
     fn cancel_timers(&mut self, which: impl Fn(TimerKind) -> bool, out: &mut Vec<Effect>) {
-        let ids: Vec<Id> = self.state.timers.iter().filter(|(_, k)| which(**k)).map(|(i, _)| *i).collect();
+        let ids: Vec<Id> = self
+            .state
+            .timers
+            .iter()
+            .filter(|(_, k)| which(**k))
+            .map(|(i, _)| *i)
+            .collect();
         for id in ids {
             self.state.timers.remove(&id);
             out.push(Effect::CancelTimer { id });
@@ -313,9 +420,19 @@ impl Engine {
         let mut headers: Vec<_> = t
             .headers
             .iter()
-            .map(|(n, v)| super::HeaderValue::Text { name: n.clone(), value: self.render(v) })
+            .map(|(n, v)| super::HeaderValue::Text {
+                name: n.clone(),
+                value: self.render(v),
+            })
             .collect();
-        headers.extend(t.secret_headers.iter().map(|(n, s)| super::HeaderValue::Secret { name: n.clone(), secret: s.clone() }));
+        headers.extend(
+            t.secret_headers
+                .iter()
+                .map(|(n, s)| super::HeaderValue::Secret {
+                    name: n.clone(),
+                    secret: s.clone(),
+                }),
+        );
         let body = t.body.as_ref().map(|b| self.render_json(b));
         out.push(Effect::CallTool {
             call_id,
@@ -335,13 +452,21 @@ impl Engine {
                 // A string that is exactly one `{{var}}` keeps the variable's JSON type.
                 let t = Template::parse(s).unwrap_or_else(|_| Template::literal(s));
                 let vars: Vec<&str> = t.vars().collect();
-                if vars.len() == 1 && s.trim().starts_with("{{") && s.trim().ends_with("}}") && s.matches("{{").count() == 1 {
+                if vars.len() == 1
+                    && s.trim().starts_with("{{")
+                    && s.trim().ends_with("}}")
+                    && s.matches("{{").count() == 1
+                {
                     return self.state.vars.get(vars[0]).map_or(J::Null, Value::to_json);
                 }
                 J::String(self.render(&t))
             }
             J::Array(a) => J::Array(a.iter().map(|x| self.render_json(x)).collect()),
-            J::Object(o) => J::Object(o.iter().map(|(k, x)| (k.clone(), self.render_json(x))).collect()),
+            J::Object(o) => J::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), self.render_json(x)))
+                    .collect(),
+            ),
             other => other.clone(),
         }
     }
@@ -350,14 +475,18 @@ impl Engine {
         if self.state.wait != (Wait::Tool { call_id }) {
             return; // stale: the node was left
         }
-        let Some(NodeKind::Tool(t)) = self.current().map(|n| &n.kind) else { return };
+        let Some(NodeKind::Tool(t)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
         let (next, on_error) = (t.next, t.on_error);
         let mapping = t.result.clone();
         match result {
             ToolResult::Ok { body } => {
                 for (var, ptr) in &mapping {
                     let ty = self.script.vars.get(var).map(|v| v.ty);
-                    let v = body.pointer(ptr).and_then(|j| ty.and_then(|ty| Value::from_json(j, ty)));
+                    let v = body
+                        .pointer(ptr)
+                        .and_then(|j| ty.and_then(|ty| Value::from_json(j, ty)));
                     match v {
                         Some(v) => {
                             self.state.vars.insert(var.clone(), v);
@@ -377,7 +506,10 @@ impl Engine {
             Some(NodeKind::Llm(l)) => (l.system.clone(), Some(l.goal.clone()), l.tools.clone()),
             _ => (None, None, Vec::new()),
         };
-        let mut sys = system.or_else(|| self.script.system_prompt.clone()).map(|t| self.render(&t)).unwrap_or_default();
+        let mut sys = system
+            .or_else(|| self.script.system_prompt.clone())
+            .map(|t| self.render(&t))
+            .unwrap_or_default();
         if !self.script.key_points.is_empty() {
             sys.push_str("\nKey points:");
             for k in &self.script.key_points {
@@ -387,28 +519,50 @@ impl Engine {
         }
         let goal = match goal {
             Some(g) => self.render(&g),
-            None => format!("Classify the caller's last answer to: {}", self.state.last_prompt.clone().unwrap_or_default()),
+            None => format!(
+                "Classify the caller's last answer to: {}",
+                self.state.last_prompt.clone().unwrap_or_default()
+            ),
         };
-        out.push(Effect::RequestLlm { request_id, system: sys, goal, messages: self.state.history.clone(), tools, classify });
+        out.push(Effect::RequestLlm {
+            request_id,
+            system: sys,
+            goal,
+            messages: self.state.history.clone(),
+            tools,
+            classify,
+        });
         request_id
     }
 
-    pub(super) fn llm_finished(&mut self, request_id: Id, outcome: LlmOutcome, out: &mut Vec<Effect>) {
+    pub(super) fn llm_finished(
+        &mut self,
+        request_id: Id,
+        outcome: LlmOutcome,
+        out: &mut Vec<Effect>,
+    ) {
         match self.state.wait {
-            Wait::Llm { request_id: Some(r) } if r == request_id => self.llm_reply(outcome, out),
+            Wait::Llm {
+                request_id: Some(r),
+            } if r == request_id => self.llm_reply(outcome, out),
             Wait::Classify { request_id: r } if r == request_id => self.classified(outcome, out),
             _ => {} // stale: the node was left or the request superseded
         }
     }
 
     fn llm_reply(&mut self, outcome: LlmOutcome, out: &mut Vec<Effect>) {
-        let Some(NodeKind::Llm(l)) = self.current().map(|n| &n.kind) else { return };
-        let (verdicts, next, on_error, max_turns) = (l.verdicts.clone(), l.next, l.on_error, l.max_turns);
+        let Some(NodeKind::Llm(l)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
+        let (verdicts, next, on_error, max_turns) =
+            (l.verdicts.clone(), l.next, l.on_error, l.max_turns);
         self.state.wait = Wait::Llm { request_id: None };
         match outcome {
             LlmOutcome::Failed { .. } => self.goto(on_error, out),
             LlmOutcome::Reply { text, verdict } => {
-                if let Some((v, target)) = verdict.and_then(|v| verdicts.iter().find(|(k, _)| *k == v).cloned()) {
+                if let Some((v, target)) =
+                    verdict.and_then(|v| verdicts.iter().find(|(k, _)| *k == v).cloned())
+                {
                     self.state.vars.insert("llm_verdict".into(), Value::Str(v));
                     self.say_text(text, true, out);
                     return self.goto(target, out);
@@ -427,18 +581,29 @@ impl Engine {
     fn classified(&mut self, outcome: LlmOutcome, out: &mut Vec<Effect>) {
         self.state.wait = Wait::Answer;
         let verdict = match outcome {
-            LlmOutcome::Reply { verdict: Some(v), .. } => v,
+            LlmOutcome::Reply {
+                verdict: Some(v), ..
+            } => v,
             _ => return self.ask_failed(out),
         };
-        let Some(NodeKind::Ask(a)) = self.current().map(|n| &n.kind) else { return };
+        let Some(NodeKind::Ask(a)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
         let value = match &a.expect {
             SlotSpec::YesNo => match verdict.as_str() {
                 "yes" => Some(Value::Bool(true)),
                 "no" => Some(Value::Bool(false)),
                 _ => None,
             },
-            SlotSpec::Choice(opts) => opts.iter().find(|(k, _)| *k == verdict).map(|(k, _)| Value::Str(k.clone())),
-            SlotSpec::Rating { min, max } => verdict.parse::<i64>().ok().filter(|v| v >= min && v <= max).map(Value::Int),
+            SlotSpec::Choice(opts) => opts
+                .iter()
+                .find(|(k, _)| *k == verdict)
+                .map(|(k, _)| Value::Str(k.clone())),
+            SlotSpec::Rating { min, max } => verdict
+                .parse::<i64>()
+                .ok()
+                .filter(|v| v >= min && v <= max)
+                .map(Value::Int),
             _ => None,
         };
         match value {
@@ -450,8 +615,14 @@ impl Engine {
     // ------------------------------------------------------------------ escalation
 
     fn escalate(&mut self, e: &crate::script::Escalate, out: &mut Vec<Effect>) -> Option<NodeId> {
-        let within = self.script.service_hours.as_ref().is_none_or(|h| h.contains(self.state.now));
-        self.state.vars.insert("within_service_hours".into(), Value::Bool(within));
+        let within = self
+            .script
+            .service_hours
+            .as_ref()
+            .is_none_or(|h| h.contains(self.state.now));
+        self.state
+            .vars
+            .insert("within_service_hours".into(), Value::Bool(within));
         let reason = self.render(&e.reason);
         if within {
             out.push(Effect::Escalate {
@@ -465,27 +636,48 @@ impl Engine {
             self.state.wait = Wait::Human { timer };
             None
         } else {
-            out.push(Effect::Escalate { reason, priority: e.priority, within_hours: false, wait_timeout_ms: None });
+            out.push(Effect::Escalate {
+                reason,
+                priority: e.priority,
+                within_hours: false,
+                wait_timeout_ms: None,
+            });
             self.say(&e.outside_hours_say, false, out);
-            let s = Schedule { kind: ActionKind::Call, after: e.follow_up_within, at_var: None, reason: "escalation_follow_up".into() };
+            let s = Schedule {
+                kind: ActionKind::Call,
+                after: e.follow_up_within,
+                at_var: None,
+                reason: "escalation_follow_up".into(),
+            };
             self.schedule(&[s], out);
             Some(e.outside_hours)
         }
     }
 
     fn escalation_timed_out(&mut self, out: &mut Vec<Effect>) {
-        let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) else { return };
+        let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
         let (say, within, target) = (e.on_timeout_say.clone(), e.callback_within, e.timeout);
         self.state.wait = Wait::Nothing;
         self.say(&say, false, out);
-        let s = Schedule { kind: ActionKind::Call, after: within, at_var: None, reason: "escalation_callback".into() };
+        let s = Schedule {
+            kind: ActionKind::Call,
+            after: within,
+            at_var: None,
+            reason: "escalation_callback".into(),
+        };
         self.schedule(&[s], out);
         self.goto(target, out);
     }
 
     pub(super) fn human_joined(&mut self, out: &mut Vec<Effect>) {
-        let Wait::Human { .. } = self.state.wait else { return };
-        let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) else { return };
+        let Wait::Human { .. } = self.state.wait else {
+            return;
+        };
+        let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
         let (join, brief, target) = (e.on_join_say.clone(), e.briefing.clone(), e.joined);
         self.leave_node(out);
         self.say(&join, false, out);
@@ -494,11 +686,20 @@ impl Engine {
     }
 
     pub(super) fn sentiment(&mut self, score: f32, out: &mut Vec<Effect>) {
-        if self.state.phase != Phase::Active || self.state.sentiment_fired || matches!(self.state.wait, Wait::Human { .. }) {
+        if self.state.phase != Phase::Active
+            || self.state.sentiment_fired
+            || matches!(self.state.wait, Wait::Human { .. })
+        {
             return;
         }
         let script = self.script.clone();
-        let Some(h) = script.handlers.iter().find(|h| h.kind == HandlerKind::Sentiment) else { return };
+        let Some(h) = script
+            .handlers
+            .iter()
+            .find(|h| h.kind == HandlerKind::Sentiment)
+        else {
+            return;
+        };
         if f64::from(score) < h.below {
             self.state.sentiment_fired = true;
             if let Some(s) = &h.say {
@@ -513,7 +714,9 @@ impl Engine {
 
 /// STT vocabulary hints for a slot.
 fn hints(spec: &SlotSpec) -> Vec<String> {
-    let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+    let words = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
     match spec {
         SlotSpec::YesNo => ["yes", "no", "yeah", "nope"].map(String::from).to_vec(),
         SlotSpec::Rating { min, max } => (*min..=*max)
@@ -525,10 +728,17 @@ fn hints(spec: &SlotSpec) -> Vec<String> {
                 v
             })
             .collect(),
-        SlotSpec::Number { .. } | SlotSpec::Phone => words.iter().map(|w| (*w).to_string()).collect(),
-        SlotSpec::Choice(opts) => opts.iter().flat_map(|(k, syn)| std::iter::once(k.clone()).chain(syn.iter().cloned())).collect(),
+        SlotSpec::Number { .. } | SlotSpec::Phone => {
+            words.iter().map(|w| (*w).to_string()).collect()
+        }
+        SlotSpec::Choice(opts) => opts
+            .iter()
+            .flat_map(|(k, syn)| std::iter::once(k.clone()).chain(syn.iter().cloned()))
+            .collect(),
         SlotSpec::Email => ["at", "dot"].map(String::from).to_vec(),
-        SlotSpec::Datetime => ["today", "tomorrow", "morning", "afternoon", "evening"].map(String::from).to_vec(),
+        SlotSpec::Datetime => ["today", "tomorrow", "morning", "afternoon", "evening"]
+            .map(String::from)
+            .to_vec(),
         SlotSpec::Text => Vec::new(),
     }
 }

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::{Effect, EndReason, Engine, Phase, Role, Wait};
 use crate::expr::{eval, truthy};
-use crate::recognize::{self, datetime::datetime, text::contains_phrase, text::normalize, Recognized};
+use crate::recognize::{
+    self, datetime::datetime, text::contains_phrase, text::normalize, Recognized,
+};
 use crate::script::{Disposition, Edge, HandlerKind, NodeKind, SlotKind, SlotSpec};
 use crate::value::Value;
 
@@ -16,7 +18,9 @@ impl Engine {
             return;
         }
         self.state.silence_streak = 0;
-        self.state.vars.insert("last_utterance".into(), Value::Str(text.to_string()));
+        self.state
+            .vars
+            .insert("last_utterance".into(), Value::Str(text.to_string()));
         self.push_history(Role::Caller, text);
         let norm = normalize(text);
         match self.state.wait.clone() {
@@ -29,7 +33,9 @@ impl Engine {
             Wait::Answer | Wait::Classify { .. } => self.answer(text, &norm, confidence, out),
             Wait::Llm { .. } => self.llm_turn(text, &norm, out),
             Wait::Tool { .. } | Wait::Nothing => {
-                if let Some(h) = self.find_handler(text, &norm, &[HandlerKind::Dnc, HandlerKind::Human]) {
+                if let Some(h) =
+                    self.find_handler(text, &norm, &[HandlerKind::Dnc, HandlerKind::Human])
+                {
                     self.fire_handler(h, text, out);
                 }
             }
@@ -40,7 +46,8 @@ impl Engine {
     fn find_handler(&self, raw: &str, norm: &str, kinds: &[HandlerKind]) -> Option<usize> {
         self.script.handlers.iter().position(|h| {
             kinds.contains(&h.kind)
-                && (h.phrases.iter().any(|p| contains_phrase(norm, p)) || h.regex.as_ref().is_some_and(|r| r.is_match(raw)))
+                && (h.phrases.iter().any(|p| contains_phrase(norm, p))
+                    || h.regex.as_ref().is_some_and(|r| r.is_match(raw)))
         })
     }
 
@@ -75,11 +82,20 @@ impl Engine {
             HandlerKind::Dnc => {
                 match &h.say {
                     Some(s) => self.say(s, false, out),
-                    None => self.say_text("Understood. We won't call you again. Goodbye.".into(), false, out),
+                    None => self.say_text(
+                        "Understood. We won't call you again. Goodbye.".into(),
+                        false,
+                        out,
+                    ),
                 }
                 self.set_answer("do_not_call", Value::Bool(true), out);
                 let d = h.disposition.unwrap_or(Disposition::Dnc);
-                self.end(d, h.outcome.clone().or_else(|| Some("dnc".into())), EndReason::Dnc, out);
+                self.end(
+                    d,
+                    h.outcome.clone().or_else(|| Some("dnc".into())),
+                    EndReason::Dnc,
+                    out,
+                );
             }
             HandlerKind::Callback => match datetime(text, self.state.now, self.script.tz) {
                 Recognized::Match { value, .. } => self.schedule_callback(idx, value, out),
@@ -87,10 +103,14 @@ impl Engine {
                     Some(ask) => {
                         self.say_prompt(ask, true, out);
                         self.listen_for(SlotKind::Datetime, out);
-                        self.state.wait = Wait::CallbackTime { handler: idx, asked: 0 };
+                        self.state.wait = Wait::CallbackTime {
+                            handler: idx,
+                            asked: 0,
+                        };
                     }
                     None => {
-                        let at = self.state.now + chrono::Duration::milliseconds(h.default_delay.as_millis() as i64);
+                        let at = self.state.now
+                            + chrono::Duration::milliseconds(h.default_delay.as_millis() as i64);
                         self.schedule_callback(idx, at, out);
                     }
                 },
@@ -149,16 +169,27 @@ impl Engine {
         let script = self.script.clone();
         let h = &script.handlers[handler];
         self.set_answer("callback_at", Value::Datetime(at), out);
-        out.push(Effect::ScheduleAction { kind: crate::script::ActionKind::Call, at, reason: "callback_requested".into() });
+        out.push(Effect::ScheduleAction {
+            kind: crate::script::ActionKind::Call,
+            at,
+            reason: "callback_requested".into(),
+        });
         match &h.say {
             Some(s) => self.say(s, false, out),
             None => {
                 let when = at.with_timezone(&self.script.tz).format("%A at %-I:%M %p");
-                self.say_text(format!("No problem, I'll call you back on {when}. Goodbye."), false, out);
+                self.say_text(
+                    format!("No problem, I'll call you back on {when}. Goodbye."),
+                    false,
+                    out,
+                );
             }
         }
         let d = h.disposition.unwrap_or(Disposition::CallbackRequested);
-        let outcome = h.outcome.clone().or_else(|| Some("callback_requested".into()));
+        let outcome = h
+            .outcome
+            .clone()
+            .or_else(|| Some("callback_requested".into()));
         self.end(d, outcome, EndReason::CallbackRequested, out);
     }
 
@@ -166,9 +197,17 @@ impl Engine {
 
     fn answer(&mut self, text: &str, norm: &str, confidence: f32, out: &mut Vec<Effect>) {
         let script = self.script.clone();
-        let Some(NodeKind::Ask(a)) = self.cur_id().map(|i| &script.nodes[i].kind) else { return };
+        let Some(NodeKind::Ask(a)) = self.cur_id().map(|i| &script.nodes[i].kind) else {
+            return;
+        };
         let kinds: &[HandlerKind] = if a.handlers {
-            &[HandlerKind::Dnc, HandlerKind::Human, HandlerKind::Callback, HandlerKind::Objection, HandlerKind::Repeat]
+            &[
+                HandlerKind::Dnc,
+                HandlerKind::Human,
+                HandlerKind::Callback,
+                HandlerKind::Objection,
+                HandlerKind::Repeat,
+            ]
         } else {
             &[HandlerKind::Dnc, HandlerKind::Human]
         };
@@ -176,9 +215,15 @@ impl Engine {
         if let Some(h) = self.find_handler(text, norm, kinds) {
             return self.fire_handler(h, text, out);
         }
-        if let Some(edge) = a.routes.iter().find(|e| self.input_edge_matches(e, text, norm, None)) {
+        if let Some(edge) = a
+            .routes
+            .iter()
+            .find(|e| self.input_edge_matches(e, text, norm, None))
+        {
             // Keep the answer too when it reads as one (e.g. a text slot).
-            if let Recognized::Match { value, .. } = recognize::recognize(&a.expect, text, confidence, self.state.now, self.script.tz) {
+            if let Recognized::Match { value, .. } =
+                recognize::recognize(&a.expect, text, confidence, self.state.now, self.script.tz)
+            {
                 self.set_answer(&a.slot, value, out);
             }
             return self.take_edge(edge, out);
@@ -206,12 +251,19 @@ impl Engine {
     /// (if any) is true.
     fn input_edge_matches(&self, e: &Edge, raw: &str, norm: &str, dtmf: Option<char>) -> bool {
         let by_input = match dtmf {
-            Some(d) => e.dtmf.as_deref().is_some_and(|x| x.len() == 1 && x.starts_with(d)),
+            Some(d) => e
+                .dtmf
+                .as_deref()
+                .is_some_and(|x| x.len() == 1 && x.starts_with(d)),
             None => {
-                e.phrases.iter().any(|p| contains_phrase(norm, p)) || e.regex.as_ref().is_some_and(|r| r.is_match(raw))
+                e.phrases.iter().any(|p| contains_phrase(norm, p))
+                    || e.regex.as_ref().is_some_and(|r| r.is_match(raw))
             }
         };
-        by_input && e.when.as_ref().is_none_or(|w| truthy(&eval(w, &self.state.vars)))
+        by_input
+            && e.when
+                .as_ref()
+                .is_none_or(|w| truthy(&eval(w, &self.state.vars)))
     }
 
     fn take_edge(&mut self, e: &Edge, out: &mut Vec<Effect>) {
@@ -223,10 +275,16 @@ impl Engine {
 
     pub(super) fn slot_filled(&mut self, value: Value, out: &mut Vec<Effect>) {
         let script = self.script.clone();
-        let Some(NodeKind::Ask(a2)) = self.cur_id().map(|i| &script.nodes[i].kind) else { return };
+        let Some(NodeKind::Ask(a2)) = self.cur_id().map(|i| &script.nodes[i].kind) else {
+            return;
+        };
         self.set_answer(&a2.slot, value, out);
         let pure = |e: &&Edge| e.phrases.is_empty() && e.regex.is_none() && e.dtmf.is_none();
-        let hit = a2.routes.iter().filter(pure).find(|e| e.when.as_ref().is_none_or(|w| truthy(&eval(w, &self.state.vars))));
+        let hit = a2.routes.iter().filter(pure).find(|e| {
+            e.when
+                .as_ref()
+                .is_none_or(|w| truthy(&eval(w, &self.state.vars)))
+        });
         match hit {
             Some(e) => self.take_edge(e, out),
             None => self.goto(a2.next, out),
@@ -258,17 +316,32 @@ impl Engine {
             return;
         };
         let NodeKind::Llm(l) = &node.kind else { return };
-        let kinds = [HandlerKind::Dnc, HandlerKind::Human, HandlerKind::Callback, HandlerKind::Objection, HandlerKind::Repeat];
+        let kinds = [
+            HandlerKind::Dnc,
+            HandlerKind::Human,
+            HandlerKind::Callback,
+            HandlerKind::Objection,
+            HandlerKind::Repeat,
+        ];
         if let Some(h) = self.find_handler(text, norm, &kinds) {
             return self.fire_handler(h, text, out);
         }
         if let Some(edge) = l.routes.iter().find(|e| {
             self.input_edge_matches(e, text, norm, None)
-                || (e.phrases.is_empty() && e.regex.is_none() && e.dtmf.is_none() && e.when.as_ref().is_some_and(|w| truthy(&eval(w, &self.state.vars))))
+                || (e.phrases.is_empty()
+                    && e.regex.is_none()
+                    && e.dtmf.is_none()
+                    && e.when
+                        .as_ref()
+                        .is_some_and(|w| truthy(&eval(w, &self.state.vars))))
         }) {
             return self.take_edge(edge, out);
         }
-        let canned = l.answers.iter().find(|a| a.phrases.iter().any(|p| contains_phrase(norm, p))).map(|a| a.say.clone());
+        let canned = l
+            .answers
+            .iter()
+            .find(|a| a.phrases.iter().any(|p| contains_phrase(norm, p)))
+            .map(|a| a.say.clone());
         let reply = canned.or_else(|| l.fallback.clone());
         match reply {
             Some(t) => {
@@ -282,8 +355,11 @@ impl Engine {
             }
             None => {
                 // A newer request supersedes an unanswered one (its result becomes stale).
-                let request_id = self.request_llm(l.verdicts.iter().map(|(k, _)| k.clone()).collect(), out);
-                self.state.wait = Wait::Llm { request_id: Some(request_id) };
+                let request_id =
+                    self.request_llm(l.verdicts.iter().map(|(k, _)| k.clone()).collect(), out);
+                self.state.wait = Wait::Llm {
+                    request_id: Some(request_id),
+                };
             }
         }
     }
@@ -296,8 +372,15 @@ impl Engine {
         }
         self.state.silence_streak += 1;
         let script = self.script.clone();
-        let listening = matches!(self.state.wait, Wait::Answer | Wait::Llm { .. } | Wait::CallbackTime { .. });
-        if let Some(h) = script.handlers.iter().find(|h| h.kind == HandlerKind::Silence) {
+        let listening = matches!(
+            self.state.wait,
+            Wait::Answer | Wait::Llm { .. } | Wait::CallbackTime { .. }
+        );
+        if let Some(h) = script
+            .handlers
+            .iter()
+            .find(|h| h.kind == HandlerKind::Silence)
+        {
             if listening && self.state.silence_streak >= h.after {
                 if let Some(s) = &h.say {
                     self.say(s, false, out);
@@ -356,14 +439,24 @@ impl Engine {
             NodeKind::Llm(l) if matches!(self.state.wait, Wait::Llm { .. }) => &l.routes,
             _ => return,
         };
-        if let Some(edge) = routes.iter().find(|e| self.input_edge_matches(e, "", "", Some(digit))) {
+        if let Some(edge) = routes
+            .iter()
+            .find(|e| self.input_edge_matches(e, "", "", Some(digit)))
+        {
             return self.take_edge(edge, out);
         }
         let NodeKind::Ask(a) = &node.kind else { return };
         let value = match (&a.expect, digit) {
             (SlotSpec::YesNo, '1') => Some(Value::Bool(true)),
             (SlotSpec::YesNo, '2') => Some(Value::Bool(false)),
-            (SlotSpec::Rating { min, max }, d) | (SlotSpec::Number { min: Some(min), max: Some(max) }, d) => d
+            (SlotSpec::Rating { min, max }, d)
+            | (
+                SlotSpec::Number {
+                    min: Some(min),
+                    max: Some(max),
+                },
+                d,
+            ) => d
                 .to_digit(10)
                 .map(i64::from)
                 .filter(|v| v >= min && v <= max)

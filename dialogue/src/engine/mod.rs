@@ -42,14 +42,25 @@ pub enum Wait {
     /// An `ask` node's answer.
     Answer,
     /// An LLM classification of an `ask` answer the recognisers could not read.
-    Classify { request_id: Id },
+    Classify {
+        request_id: Id,
+    },
     /// The caller's next turn in an `llm` node (and the pending request, if any).
-    Llm { request_id: Option<Id> },
-    Tool { call_id: Id },
+    Llm {
+        request_id: Option<Id>,
+    },
+    Tool {
+        call_id: Id,
+    },
     /// A human agent joining (escalation within hours).
-    Human { timer: Id },
+    Human {
+        timer: Id,
+    },
     /// The callback time after a callback request without one.
-    CallbackTime { handler: usize, asked: u32 },
+    CallbackTime {
+        handler: usize,
+        asked: u32,
+    },
 }
 
 /// Why a timer was started.
@@ -122,10 +133,17 @@ impl Engine {
     /// Starts a call: job variables are converted to their declared types (undeclared or
     /// unconvertible ones are ignored; defaults fill the rest). Returns the effects of
     /// [`Event::CallStarted`] (the answer timer, when the script has one).
-    pub fn new(script: Arc<Script>, vars: &BTreeMap<String, serde_json::Value>, start_time: DateTime<Utc>) -> (Engine, Vec<Effect>) {
+    pub fn new(
+        script: Arc<Script>,
+        vars: &BTreeMap<String, serde_json::Value>,
+        start_time: DateTime<Utc>,
+    ) -> (Engine, Vec<Effect>) {
         let mut values = BTreeMap::new();
         for (name, def) in &script.vars {
-            let v = vars.get(name).and_then(|j| Value::from_json(j, def.ty)).unwrap_or_else(|| def.default.clone());
+            let v = vars
+                .get(name)
+                .and_then(|j| Value::from_json(j, def.ty))
+                .unwrap_or_else(|| def.default.clone());
             if !v.is_null() {
                 values.insert(name.clone(), v);
             }
@@ -166,10 +184,16 @@ impl Engine {
     /// The state was written for another script or version, or names an unknown node.
     pub fn restore(script: Arc<Script>, state: EngineState) -> Result<Engine, RestoreError> {
         if state.script_id != script.id {
-            return Err(RestoreError::WrongScript { state: state.script_id, script: script.id.clone() });
+            return Err(RestoreError::WrongScript {
+                state: state.script_id,
+                script: script.id.clone(),
+            });
         }
         if state.script_version != script.version {
-            return Err(RestoreError::WrongVersion { state: state.script_version, script: script.version.clone() });
+            return Err(RestoreError::WrongVersion {
+                state: state.script_version,
+                script: script.version.clone(),
+            });
         }
         if let Some(n) = &state.node {
             if script.node_id(n).is_none() {
@@ -205,19 +229,36 @@ impl Engine {
             Event::CallStarted { .. } => self.call_started(&mut out),
             Event::Answered { .. } => self.answered(&mut out),
             Event::VoicemailDetected { .. } => self.voicemail_detected(&mut out),
-            Event::UserSaid { text, confidence, .. } => self.user_said(&text, confidence, &mut out),
+            Event::UserSaid {
+                text, confidence, ..
+            } => self.user_said(&text, confidence, &mut out),
             Event::NoInput { .. } => self.no_input(&mut out),
             Event::Dtmf { digit, .. } => self.dtmf(digit, &mut out),
             Event::TimerFired { id, .. } => self.timer_fired(id, &mut out),
-            Event::ToolFinished { call_id, result, .. } => self.tool_finished(call_id, result, &mut out),
-            Event::LlmFinished { request_id, outcome, .. } => self.llm_finished(request_id, outcome, &mut out),
+            Event::ToolFinished {
+                call_id, result, ..
+            } => self.tool_finished(call_id, result, &mut out),
+            Event::LlmFinished {
+                request_id,
+                outcome,
+                ..
+            } => self.llm_finished(request_id, outcome, &mut out),
             Event::SayFinished { .. } | Event::HumanLeft { .. } => {}
             Event::HumanJoined { .. } => self.human_joined(&mut out),
             Event::SentimentMeasured { score, .. } => self.sentiment(score, &mut out),
             Event::MaxDurationReached { .. } => self.max_duration(&mut out),
             Event::CallerHungUp { .. } => {
-                let disposition = self.state.end.as_ref().map_or(Disposition::Reached, |e| e.disposition);
-                self.end(disposition, Some("caller_hung_up".into()), EndReason::CallerHungUp, &mut out);
+                let disposition = self
+                    .state
+                    .end
+                    .as_ref()
+                    .map_or(Disposition::Reached, |e| e.disposition);
+                self.end(
+                    disposition,
+                    Some("caller_hung_up".into()),
+                    EndReason::CallerHungUp,
+                    &mut out,
+                );
             }
         }
         out
@@ -230,7 +271,10 @@ impl Engine {
     }
 
     fn push_history(&mut self, role: Role, text: &str) {
-        self.state.history.push(Message { role, text: text.to_string() });
+        self.state.history.push(Message {
+            role,
+            text: text.to_string(),
+        });
         if self.state.history.len() > MAX_HISTORY {
             let excess = self.state.history.len() - MAX_HISTORY;
             self.state.history.drain(..excess);

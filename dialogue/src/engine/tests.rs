@@ -1,0 +1,174 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::compile;
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-01-15T15:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+const LLM: &str = r#"
+version: 1
+id: t.llm
+variables: {}
+nodes:
+  - id: chat
+    type: llm
+    prompt: "Ask me anything."
+    goal: "help"
+    max_turns: 3
+    verdicts: { done: bye }
+    next: bye
+  - id: bye
+    type: end
+    say: "Bye."
+"#;
+
+fn engine(src: &str) -> Engine {
+    let s = Arc::new(compile("t.yaml", src).expect("compiles"));
+    let (mut e, _) = Engine::new(s, &BTreeMap::new(), t0());
+    e.step(Event::Answered { now: t0() });
+    e
+}
+
+fn request_id(effects: &[Effect]) -> Id {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::RequestLlm { request_id, .. } => Some(*request_id),
+            _ => None,
+        })
+        .expect("an LLM request")
+}
+
+#[test]
+fn superseded_and_late_llm_results_are_discarded() {
+    let mut e = engine(LLM);
+    let first = request_id(&e.step(Event::UserSaid {
+        text: "what is it".into(),
+        confidence: 0.9,
+        now: t0(),
+    }));
+    let second = request_id(&e.step(Event::UserSaid {
+        text: "hello?".into(),
+        confidence: 0.9,
+        now: t0(),
+    }));
+    assert_ne!(first, second);
+    let stale = e.step(Event::LlmFinished {
+        request_id: first,
+        outcome: LlmOutcome::Reply {
+            text: "old".into(),
+            verdict: Some("done".into()),
+        },
+        now: t0(),
+    });
+    assert!(
+        stale.is_empty(),
+        "a superseded request is ignored: {stale:?}"
+    );
+    let fresh = e.step(Event::LlmFinished {
+        request_id: second,
+        outcome: LlmOutcome::Reply {
+            text: "It is a demo.".into(),
+            verdict: None,
+        },
+        now: t0(),
+    });
+    assert!(
+        matches!(&fresh[0], Effect::Say { text, .. } if text == "It is a demo."),
+        "{fresh:?}"
+    );
+    // Leave the node via a verdict, then a late reply for it is discarded too.
+    let third = request_id(&e.step(Event::UserSaid {
+        text: "ok".into(),
+        confidence: 0.9,
+        now: t0(),
+    }));
+    e.step(Event::LlmFinished {
+        request_id: third,
+        outcome: LlmOutcome::Reply {
+            text: "Done.".into(),
+            verdict: Some("done".into()),
+        },
+        now: t0(),
+    });
+    assert!(e.is_ended());
+    let late = e.step(Event::LlmFinished {
+        request_id: third,
+        outcome: LlmOutcome::Reply {
+            text: "x".into(),
+            verdict: None,
+        },
+        now: t0(),
+    });
+    assert!(late.is_empty());
+}
+
+#[test]
+fn state_round_trips_through_json_and_resumes() {
+    let survey = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/survey.yaml"
+    ))
+    .unwrap();
+    let script = Arc::new(compile("survey.yaml", &survey).unwrap());
+    let (mut e, _) = Engine::new(script.clone(), &BTreeMap::new(), t0());
+    e.step(Event::Answered { now: t0() });
+    e.step(Event::UserSaid {
+        text: "yes".into(),
+        confidence: 0.9,
+        now: t0(),
+    });
+    let json = serde_json::to_string(e.state()).unwrap();
+    let state: EngineState = serde_json::from_str(&json).unwrap();
+    assert_eq!(&state, e.state());
+    let mut resumed = Engine::restore(script.clone(), state).unwrap();
+    let a = resumed.step(Event::UserSaid {
+        text: "four".into(),
+        confidence: 0.9,
+        now: t0(),
+    });
+    let b = e.step(Event::UserSaid {
+        text: "four".into(),
+        confidence: 0.9,
+        now: t0(),
+    });
+    assert_eq!(a, b, "a resumed engine behaves exactly like the original");
+    let other =
+        Arc::new(compile("survey.yaml", &survey.replace("Have a great day.", "Bye.")).unwrap());
+    assert!(matches!(
+        Engine::restore(other, e.state().clone()),
+        Err(RestoreError::WrongVersion { .. })
+    ));
+}
+
+#[test]
+fn effects_order_on_answer_is_timer_consent_then_node() {
+    let src = LLM.replace(
+        "variables: {}",
+        "variables: {}\nmax_duration: 60s\nconsent_notice: \"This call is recorded.\"",
+    );
+    let s = Arc::new(compile("t.yaml", &src).unwrap());
+    let (mut e, start) = Engine::new(s, &BTreeMap::new(), t0());
+    assert!(start.is_empty(), "no answer timeout configured");
+    let fx = e.step(Event::Answered { now: t0() });
+    assert!(matches!(fx[0], Effect::SetAnswer { .. }));
+    assert!(matches!(
+        fx[1],
+        Effect::StartTimer {
+            after_ms: 60_000,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&fx[2], Effect::Say { text, interruptible: false, .. } if text == "This call is recorded.")
+    );
+    assert!(matches!(&fx[3], Effect::NodeEntered { id, .. } if id == "chat"));
+    assert!(matches!(fx.last(), Some(Effect::Listen { .. })));
+}

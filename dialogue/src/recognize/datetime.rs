@@ -30,7 +30,10 @@ pub fn datetime(text: &str, now: DateTime<Utc>, tz: Tz) -> Recognized<DateTime<U
 
     // Pure offsets: "in 2 hours", "in an hour", "in 30 minutes", "in three days".
     if has("in") {
-        let n = numbers(text).first().map(|x| x.0).or_else(|| (has("an") || has("a")).then_some(1));
+        let n = numbers(text)
+            .first()
+            .map(|x| x.0)
+            .or_else(|| (has("an") || has("a")).then_some(1));
         if let Some(n) = n.filter(|n| (1..=1000).contains(n)) {
             let unit = if has("minutes") || has("minute") || has("mins") {
                 Some(Duration::minutes(n))
@@ -44,12 +47,18 @@ pub fn datetime(text: &str, now: DateTime<Utc>, tz: Tz) -> Recognized<DateTime<U
                 None
             };
             if let Some(d) = unit {
-                return Recognized::Match { value: now + d, confidence: 0.9 };
+                return Recognized::Match {
+                    value: now + d,
+                    confidence: 0.9,
+                };
             }
         }
     }
     if phrase("later today") || (has("later") && ws.len() <= 3 && !has("week")) {
-        return Recognized::Match { value: now + Duration::hours(2), confidence: 0.6 };
+        return Recognized::Match {
+            value: now + Duration::hours(2),
+            confidence: 0.6,
+        };
     }
 
     // Day.
@@ -58,7 +67,12 @@ pub fn datetime(text: &str, now: DateTime<Utc>, tz: Tz) -> Recognized<DateTime<U
         day = today.checked_add_days(chrono::Days::new(2));
     } else if has("tomorrow") || has("tmrw") {
         day = today.succ_opt();
-    } else if has("today") || has("tonight") || phrase("this afternoon") || phrase("this evening") || phrase("this morning") {
+    } else if has("today")
+        || has("tonight")
+        || phrase("this afternoon")
+        || phrase("this evening")
+        || phrase("this morning")
+    {
         day = Some(today);
     } else if let Some((_, wd)) = WEEKDAYS.iter().find(|(n, _)| has(n)) {
         let mut d = today.succ_opt();
@@ -99,7 +113,11 @@ pub fn datetime(text: &str, now: DateTime<Utc>, tz: Tz) -> Recognized<DateTime<U
         (Some(d), Some(_)) => (d, 0.9),
         (Some(d), None) => (d, 0.7),
         (None, Some(t)) => {
-            let d = if t > local_now.time() { today } else { today.succ_opt().unwrap_or(today) };
+            let d = if t > local_now.time() {
+                today
+            } else {
+                today.succ_opt().unwrap_or(today)
+            };
             (d, 0.8)
         }
         (None, None) => return Recognized::NoMatch,
@@ -112,20 +130,29 @@ pub fn datetime(text: &str, now: DateTime<Utc>, tz: Tz) -> Recognized<DateTime<U
     if at <= now {
         return Recognized::Ambiguous;
     }
-    Recognized::Match { value: at, confidence }
+    Recognized::Match {
+        value: at,
+        confidence,
+    }
 }
 
 /// "at 3", "3pm", "3 30 pm" (normalised "3:30"), "half past four", "four oclock".
 fn clock_time(norm: &str, ws: &[&str], part: Option<u32>) -> Option<NaiveTime> {
     let nums = numbers(norm);
-    let pm = ws.iter().any(|w| *w == "pm" || w.ends_with("pm") && w.len() <= 4);
-    let am = ws.iter().any(|w| *w == "am" || w.ends_with("am") && w.len() <= 4 && w != &"am");
+    let pm = ws
+        .iter()
+        .any(|w| *w == "pm" || w.ends_with("pm") && w.len() <= 4);
+    let am = ws
+        .iter()
+        .any(|w| *w == "am" || w.ends_with("am") && w.len() <= 4 && w != &"am");
     // "3pm" is one word after normalisation: pull the digits out.
     let glued = ws.iter().find_map(|w| {
         let d = w.strip_suffix("pm").or_else(|| w.strip_suffix("am"))?;
         d.parse::<u32>().ok()
     });
-    let anchored = ws.iter().position(|w| *w == "at" || *w == "around" || *w == "about" || *w == "past" || *w == "oclock");
+    let anchored = ws.iter().position(|w| {
+        *w == "at" || *w == "around" || *w == "about" || *w == "past" || *w == "oclock"
+    });
     let (mut hour, mut minute) = match glued {
         Some(h) => (h, 0),
         None => {
@@ -167,7 +194,9 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2025, 1, 15, 16, 0, 0).unwrap();
         let tz: Tz = "America/New_York".parse().unwrap();
         match datetime(s, now, tz) {
-            Recognized::Match { value, .. } => Some(value.with_timezone(&tz).format("%a %d %H:%M").to_string()),
+            Recognized::Match { value, .. } => {
+                Some(value.with_timezone(&tz).format("%a %d %H:%M").to_string())
+            }
             _ => None,
         }
     }
@@ -176,7 +205,10 @@ mod tests {
     fn relative_phrases_in_callee_time_zone() {
         assert_eq!(at("tomorrow afternoon").as_deref(), Some("Thu 16 14:00"));
         assert_eq!(at("next Monday at 3").as_deref(), Some("Mon 20 15:00"));
-        assert_eq!(at("call me friday morning").as_deref(), Some("Fri 17 10:00"));
+        assert_eq!(
+            at("call me friday morning").as_deref(),
+            Some("Fri 17 10:00")
+        );
         assert_eq!(at("in two hours").as_deref(), Some("Wed 15 13:00"));
         assert_eq!(at("at 4:30 pm").as_deref(), Some("Wed 15 16:30"));
         assert_eq!(at("tomorrow at 9am").as_deref(), Some("Thu 16 09:00"));

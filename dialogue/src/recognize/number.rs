@@ -47,7 +47,10 @@ pub fn numbers(text: &str) -> Vec<(i64, usize)> {
         c.iter()
             .enumerate()
             .filter(|(i, ch)| {
-                !(**ch == ',' && *i > 0 && c[i - 1].is_ascii_digit() && c.get(i + 1).is_some_and(char::is_ascii_digit))
+                !(**ch == ','
+                    && *i > 0
+                    && c[i - 1].is_ascii_digit()
+                    && c.get(i + 1).is_some_and(char::is_ascii_digit))
             })
             .map(|(_, ch)| *ch)
             .collect()
@@ -95,7 +98,9 @@ pub fn numbers(text: &str) -> Vec<(i64, usize)> {
     out
 }
 
-const HEDGES: &[&str] = &["maybe", "probably", "about", "around", "roughly", "perhaps", "guess"];
+const HEDGES: &[&str] = &[
+    "maybe", "probably", "about", "around", "roughly", "perhaps", "guess",
+];
 
 /// Recognises one number within `min..=max` (either bound optional).
 pub fn number(text: &str, min: Option<i64>, max: Option<i64>) -> Recognized<i64> {
@@ -105,7 +110,12 @@ pub fn number(text: &str, min: Option<i64>, max: Option<i64>) -> Recognized<i64>
     // Drop denominators: a number right after "out of" / "scale of N to", and "1 to 5" echoes.
     let mut cands: Vec<i64> = Vec::new();
     for (n, end) in &nums {
-        let before = |k: usize| end.checked_sub(k).and_then(|i| ws.get(i)).copied().unwrap_or("");
+        let before = |k: usize| {
+            end.checked_sub(k)
+                .and_then(|i| ws.get(i))
+                .copied()
+                .unwrap_or("")
+        };
         let is_denominator = (before(1) == "of" && before(2) == "out")
             || (before(1) == "to" && ws.iter().any(|w| *w == "scale"))
             || (before(1) == "of" && before(2) == "scale");
@@ -117,7 +127,10 @@ pub fn number(text: &str, min: Option<i64>, max: Option<i64>) -> Recognized<i64>
     let hedged = ws.iter().any(|w| HEDGES.contains(w));
     let ok: Vec<i64> = cands.iter().copied().filter(in_range).collect();
     match ok.as_slice() {
-        [n] => Recognized::Match { value: *n, confidence: if hedged { 0.75 } else { 0.92 } },
+        [n] => Recognized::Match {
+            value: *n,
+            confidence: if hedged { 0.75 } else { 0.92 },
+        },
         [] if !cands.is_empty() => Recognized::NoMatch,
         [] => Recognized::NoMatch,
         _ => Recognized::Ambiguous,
@@ -133,11 +146,22 @@ pub fn rating(text: &str, min: i64, max: i64) -> Recognized<i64> {
     let norm = normalize(text);
     let ws = words(&norm);
     let has = |list: &[&str]| ws.iter().any(|w| list.contains(w));
-    let negated = ws.iter().any(|w| *w == "not" || *w == "wasnt" || *w == "isnt");
+    let negated = ws
+        .iter()
+        .any(|w| *w == "not" || *w == "wasnt" || *w == "isnt");
     if negated {
         return Recognized::NoMatch;
     }
-    let top = ["excellent", "perfect", "amazing", "fantastic", "outstanding", "brilliant", "superb", "great"];
+    let top = [
+        "excellent",
+        "perfect",
+        "amazing",
+        "fantastic",
+        "outstanding",
+        "brilliant",
+        "superb",
+        "great",
+    ];
     let bottom = ["terrible", "awful", "horrible", "worst", "appalling"];
     let span = max - min;
     let value = if has(&top) {
@@ -153,7 +177,10 @@ pub fn rating(text: &str, min: i64, max: i64) -> Recognized<i64> {
     } else {
         return Recognized::NoMatch;
     };
-    Recognized::Match { value, confidence: 0.6 }
+    Recognized::Match {
+        value,
+        confidence: 0.6,
+    }
 }
 
 #[cfg(test)]
@@ -185,8 +212,20 @@ mod tests {
     #[test]
     fn compound_numbers() {
         assert_eq!(numbers("twenty five people").first().map(|x| x.0), Some(25));
-        assert_eq!(numbers("one hundred and twenty").first().map(|x| x.0), Some(120));
-        assert_eq!(numbers("about 1,200 members").first().map(|x| x.0), Some(1200));
-        assert_eq!(number("about two thousand", None, None), Recognized::Match { value: 2000, confidence: 0.75 });
+        assert_eq!(
+            numbers("one hundred and twenty").first().map(|x| x.0),
+            Some(120)
+        );
+        assert_eq!(
+            numbers("about 1,200 members").first().map(|x| x.0),
+            Some(1200)
+        );
+        assert_eq!(
+            number("about two thousand", None, None),
+            Recognized::Match {
+                value: 2000,
+                confidence: 0.75
+            }
+        );
     }
 }

@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn normalises_and_matches_on_word_boundaries() {
         assert_eq!(normalize("Don't call me AGAIN!!"), "dont call me again");
-        assert!(contains_phrase(&normalize("Please, don't call me again."), "dont call me again"));
+        assert!(contains_phrase(
+            &normalize("Please, don't call me again."),
+            "dont call me again"
+        ));
         assert!(!contains_phrase("yesterday", "yes"));
         assert!(contains_phrase("oh yes please", "yes"));
         assert!(!contains_phrase("", ""));

@@ -6,9 +6,25 @@ use super::text::{contains_phrase, normalize};
 use super::Recognized;
 
 /// Idioms that contain a negative word but mean yes; removed before looking for "no".
-const YES_IDIOMS: &[&str] = &["no problem", "no doubt", "why not", "cant complain", "no complaints"];
-const UNSURE: &[&str] =
-    &["not sure", "dont know", "no idea", "maybe", "hard to say", "yes and no", "not certain", "unsure", "partly", "partially"];
+const YES_IDIOMS: &[&str] = &[
+    "no problem",
+    "no doubt",
+    "why not",
+    "cant complain",
+    "no complaints",
+];
+const UNSURE: &[&str] = &[
+    "not sure",
+    "dont know",
+    "no idea",
+    "maybe",
+    "hard to say",
+    "yes and no",
+    "not certain",
+    "unsure",
+    "partly",
+    "partially",
+];
 /// Negatives, longest first so "absolutely not" is taken before "absolutely" is seen.
 const NO: &[&str] = &[
     "absolutely not",
@@ -38,8 +54,18 @@ const NO: &[&str] = &[
     "not",
     "isnt",
 ];
-const HEDGED_YES: &[&str] =
-    &["i guess so", "i think so", "i suppose", "kind of", "sort of", "mostly", "more or less", "pretty much", "probably", "i believe so"];
+const HEDGED_YES: &[&str] = &[
+    "i guess so",
+    "i think so",
+    "i suppose",
+    "kind of",
+    "sort of",
+    "mostly",
+    "more or less",
+    "pretty much",
+    "probably",
+    "i believe so",
+];
 const YES: &[&str] = &[
     "yes",
     "yeah",
@@ -95,9 +121,18 @@ pub fn yes_no(text: &str) -> Recognized<bool> {
     let yes = take(&mut t, YES) + idioms;
     match (yes + hedged > 0, no > 0) {
         (true, true) => Recognized::Ambiguous,
-        (false, true) => Recognized::Match { value: false, confidence: 0.9 },
-        (true, false) if yes > 0 => Recognized::Match { value: true, confidence: 0.9 },
-        (true, false) => Recognized::Match { value: true, confidence: 0.65 },
+        (false, true) => Recognized::Match {
+            value: false,
+            confidence: 0.9,
+        },
+        (true, false) if yes > 0 => Recognized::Match {
+            value: true,
+            confidence: 0.9,
+        },
+        (true, false) => Recognized::Match {
+            value: true,
+            confidence: 0.65,
+        },
         (false, false) => Recognized::NoMatch,
     }
 }
@@ -115,16 +150,33 @@ mod tests {
 
     #[test]
     fn real_caller_answers() {
-        for s in ["Yeah.", "yes it was", "Absolutely!", "I guess so", "yep, all sorted", "sure", "no problem"] {
+        for s in [
+            "Yeah.",
+            "yes it was",
+            "Absolutely!",
+            "I guess so",
+            "yep, all sorted",
+            "sure",
+            "no problem",
+        ] {
             assert_eq!(v(s), Some(true), "{s}");
         }
-        for s in ["Nope.", "not really", "No, it wasn't.", "absolutely not", "I don't think so", "nah"] {
+        for s in [
+            "Nope.",
+            "not really",
+            "No, it wasn't.",
+            "absolutely not",
+            "I don't think so",
+            "nah",
+        ] {
             assert_eq!(v(s), Some(false), "{s}");
         }
         for s in ["I'm not sure", "maybe", "yes and no", "yes... well no"] {
             assert_eq!(yes_no(s), Recognized::Ambiguous, "{s}");
         }
         assert_eq!(yes_no("what's the weather"), Recognized::NoMatch);
-        assert!(matches!(yes_no("I guess so"), Recognized::Match { confidence, .. } if confidence < 0.8));
+        assert!(
+            matches!(yes_no("I guess so"), Recognized::Match { confidence, .. } if confidence < 0.8)
+        );
     }
 }

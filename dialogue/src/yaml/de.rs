@@ -36,7 +36,10 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { pos: None, message: msg.to_string() }
+        DeError {
+            pos: None,
+            message: msg.to_string(),
+        }
     }
 }
 
@@ -61,7 +64,10 @@ pub struct Spanned<T> {
 
 impl<T> Spanned<T> {
     pub fn new(value: T) -> Self {
-        Spanned { pos: Pos::default(), value }
+        Spanned {
+            pos: Pos::default(),
+            value,
+        }
     }
 }
 
@@ -104,7 +110,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
                 let col: u32 = m.next_value()?;
                 let _: Option<String> = m.next_key()?;
                 let value: T = m.next_value()?;
-                Ok(Spanned { pos: Pos { line, col }, value })
+                Ok(Spanned {
+                    pos: Pos { line, col },
+                    value,
+                })
             }
         }
         d.deserialize_struct(SPANNED, SPANNED_FIELDS, V(std::marker::PhantomData))
@@ -153,8 +162,13 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         let pos = self.0.pos;
         let r = match &self.0.kind {
-            Kind::Seq(items) => v.visit_seq(Seq { items: items.iter() }),
-            Kind::Map(entries) => v.visit_map(Map { entries: entries.iter(), value: None }),
+            Kind::Seq(items) => v.visit_seq(Seq {
+                items: items.iter(),
+            }),
+            Kind::Map(entries) => v.visit_map(Map {
+                entries: entries.iter(),
+                value: None,
+            }),
             Kind::Scalar { text, plain: false } => v.visit_str(text),
             Kind::Scalar { text, plain: true } => {
                 if is_null_text(text) {
@@ -229,7 +243,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match &self.0.kind {
-            Kind::Seq(items) => v.visit_seq(Seq { items: items.iter() }).map_err(|e: DeError| e.at(self.0.pos)),
+            Kind::Seq(items) => v
+                .visit_seq(Seq {
+                    items: items.iter(),
+                })
+                .map_err(|e: DeError| e.at(self.0.pos)),
             _ => Err(self.invalid("a list")),
         }
     }
@@ -237,10 +255,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
         match &self.0.kind {
             Kind::Map(entries) => v
-                .visit_map(Map { entries: entries.iter(), value: None })
+                .visit_map(Map {
+                    entries: entries.iter(),
+                    value: None,
+                })
                 .map_err(|e: DeError| e.at(self.0.pos)),
             // An empty plain value (`key:`) is accepted as an empty mapping.
-            _ if self.0.is_null() => v.visit_map(Map { entries: [].iter(), value: None }),
+            _ if self.0.is_null() => v.visit_map(Map {
+                entries: [].iter(),
+                value: None,
+            }),
             _ => Err(self.invalid("a mapping")),
         }
     }
@@ -252,7 +276,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
         v: V,
     ) -> Result<V::Value, DeError> {
         if name == SPANNED {
-            return v.visit_map(SpannedAccess { node: self.0, step: 0 });
+            return v.visit_map(SpannedAccess {
+                node: self.0,
+                step: 0,
+            });
         }
         self.deserialize_map(v)
     }
@@ -269,7 +296,8 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
                 .map_err(|e: DeError| e.at(self.0.pos)),
             Kind::Map(entries) if entries.len() == 1 => {
                 let (k, val) = &entries[0];
-                v.visit_enum(Enum { key: k, value: val }).map_err(|e: DeError| e.at(k.pos))
+                v.visit_enum(Enum { key: k, value: val })
+                    .map_err(|e: DeError| e.at(k.pos))
             }
             _ => Err(self.invalid(&format!("one of {}", variants.join(", ")))),
         }
@@ -286,10 +314,18 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de> {
     ) -> Result<V::Value, DeError> {
         self.deserialize_seq(v)
     }
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _n: &'static str, v: V) -> Result<V::Value, DeError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _n: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
         self.deserialize_unit(v)
     }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _n: &'static str, v: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _n: &'static str,
+        v: V,
+    ) -> Result<V::Value, DeError> {
         v.visit_newtype_struct(self)
     }
     fn deserialize_bytes<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
@@ -312,7 +348,10 @@ fn parse_bool(t: &str) -> Option<bool> {
 }
 
 fn parse_float(t: &str) -> Option<f64> {
-    let looks_numeric = t.chars().next().is_some_and(|c| c.is_ascii_digit() || "+-.".contains(c));
+    let looks_numeric = t
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || "+-.".contains(c));
     if !looks_numeric {
         return None;
     }
@@ -325,10 +364,16 @@ struct Seq<'a> {
 
 impl<'de> SeqAccess<'de> for Seq<'de> {
     type Error = DeError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         match self.items.next() {
             None => Ok(None),
-            Some(n) => seed.deserialize(NodeDe(n)).map(Some).map_err(|e: DeError| e.at(n.pos)),
+            Some(n) => seed
+                .deserialize(NodeDe(n))
+                .map(Some)
+                .map_err(|e: DeError| e.at(n.pos)),
         }
     }
 }
@@ -340,18 +385,27 @@ struct Map<'a> {
 
 impl<'de> MapAccess<'de> for Map<'de> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         match self.entries.next() {
             None => Ok(None),
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(NodeDe(k)).map(Some).map_err(|e: DeError| e.at(k.pos))
+                seed.deserialize(NodeDe(k))
+                    .map(Some)
+                    .map_err(|e: DeError| e.at(k.pos))
             }
         }
     }
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let n = self.value.take().ok_or_else(|| de::Error::custom("value without key"))?;
-        seed.deserialize(NodeDe(n)).map_err(|e: DeError| e.at(n.pos))
+        let n = self
+            .value
+            .take()
+            .ok_or_else(|| de::Error::custom("value without key"))?;
+        seed.deserialize(NodeDe(n))
+            .map_err(|e: DeError| e.at(n.pos))
     }
 }
 
@@ -364,8 +418,13 @@ struct Enum<'a> {
 impl<'de> de::EnumAccess<'de> for Enum<'de> {
     type Error = DeError;
     type Variant = NodeDe<'de>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'de>), DeError> {
-        let v = seed.deserialize(NodeDe(self.key)).map_err(|e: DeError| e.at(self.key.pos))?;
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'de>), DeError> {
+        let v = seed
+            .deserialize(NodeDe(self.key))
+            .map_err(|e: DeError| e.at(self.key.pos))?;
         Ok((v, NodeDe(self.value)))
     }
 }
@@ -380,12 +439,17 @@ impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
         }
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
-        seed.deserialize(self).map_err(|e: DeError| e.at(self.0.pos))
+        seed.deserialize(self)
+            .map_err(|e: DeError| e.at(self.0.pos))
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, v: V) -> Result<V::Value, DeError> {
         de::Deserializer::deserialize_seq(self, v)
     }
-    fn struct_variant<V: Visitor<'de>>(self, _f: &'static [&'static str], v: V) -> Result<V::Value, DeError> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _f: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, DeError> {
         de::Deserializer::deserialize_map(self, v)
     }
 }
@@ -398,7 +462,10 @@ struct SpannedAccess<'a> {
 
 impl<'de> MapAccess<'de> for SpannedAccess<'de> {
     type Error = DeError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let Some(name) = SPANNED_FIELDS.get(self.step as usize) else {
             return Ok(None);
         };
@@ -440,7 +507,11 @@ mod tests {
         let (root, _) = parse("name: hi\nbogus: 3\n").unwrap();
         let err = from_node::<T>(&root).unwrap_err();
         assert_eq!(err.pos, Some(Pos { line: 2, col: 1 }));
-        assert!(err.message.contains("unknown field `bogus`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown field `bogus`"),
+            "{}",
+            err.message
+        );
 
         let (root, _) = parse("name: hi\nn: -3\n").unwrap();
         let err = from_node::<T>(&root).unwrap_err();
@@ -451,6 +522,9 @@ mod tests {
     fn any_types_plain_scalars() {
         let (root, _) = parse("a: 1\nb: 'x'\nc: true\nd: 2.5\ne: ~\n").unwrap();
         let v: serde_json::Value = from_node(&root).unwrap();
-        assert_eq!(v, serde_json::json!({"a": 1, "b": "x", "c": true, "d": 2.5, "e": null}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 1, "b": "x", "c": true, "d": 2.5, "e": null})
+        );
     }
 }
