@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::provider::ProviderError;
 
+pub mod whisper;
+
 /// One caller utterance to transcribe: 16 kHz mono PCM.
 #[derive(Debug, Clone)]
 pub struct SttRequest {
@@ -28,5 +30,8 @@ pub struct SttResult {
 /// An utterance-level speech recogniser.
 pub trait SttProvider: Send + Sync {
     fn name(&self) -> &'static str;
-    fn transcribe(&self, request: SttRequest) -> BoxFuture<'static, Result<SttResult, ProviderError>>;
+    fn transcribe(
+        &self,
+        request: SttRequest,
+    ) -> BoxFuture<'static, Result<SttResult, ProviderError>>;
 }

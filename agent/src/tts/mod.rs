@@ -5,6 +5,8 @@ use futures::stream::BoxStream;
 
 use crate::provider::ProviderError;
 
+pub mod local;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TtsRequest {
     pub text: String,
@@ -18,5 +20,8 @@ pub trait TtsProvider: Send + Sync {
     /// Sample rate of the PCM this provider yields.
     fn sample_rate(&self) -> u32;
     /// Synthesises one sentence; yields mono i16 PCM chunks in order.
-    fn synthesize(&self, request: TtsRequest) -> BoxStream<'static, Result<Vec<i16>, ProviderError>>;
+    fn synthesize(
+        &self,
+        request: TtsRequest,
+    ) -> BoxStream<'static, Result<Vec<i16>, ProviderError>>;
 }
