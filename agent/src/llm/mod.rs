@@ -6,14 +6,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::provider::ProviderError;
 
+pub mod layers;
+pub mod openai;
+
 /// One message of the chat history sent to the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum ChatMessage {
-    System { content: String },
-    User { content: String },
-    Assistant { content: String, tool_calls: Vec<ToolCall> },
-    Tool { tool_call_id: String, content: String },
+    System {
+        content: String,
+    },
+    User {
+        content: String,
+    },
+    Assistant {
+        content: String,
+        tool_calls: Vec<ToolCall>,
+    },
+    Tool {
+        tool_call_id: String,
+        content: String,
+    },
 }
 
 /// A tool the model may call, described by a JSON Schema of its arguments.

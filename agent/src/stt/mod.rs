@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::provider::ProviderError;
 
+pub mod openai;
 pub mod whisper;
 
 /// One caller utterance to transcribe: 16 kHz mono PCM.

@@ -6,6 +6,8 @@ use futures::stream::BoxStream;
 use crate::provider::ProviderError;
 
 pub mod local;
+pub mod openai;
+pub mod resilient;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TtsRequest {

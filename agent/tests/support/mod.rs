@@ -1,0 +1,6 @@
+//! Test support shared by the integration tests (`mod support;`): fake servers that speak the
+//! real wire formats of the paid cloud APIs.
+
+#![allow(dead_code)]
+
+pub mod fake_openai;
