@@ -37,6 +37,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// Formats a duration the way [`parse_duration`] reads it.
+#[allow(clippy::manual_is_multiple_of)] // `is_multiple_of` is newer than the workspace MSRV (1.85).
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis() as u64;
     if ms % 3_600_000 == 0 && ms > 0 {

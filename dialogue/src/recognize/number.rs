@@ -117,7 +117,7 @@ pub fn number(text: &str, min: Option<i64>, max: Option<i64>) -> Recognized<i64>
                 .unwrap_or("")
         };
         let is_denominator = (before(1) == "of" && before(2) == "out")
-            || (before(1) == "to" && ws.iter().any(|w| *w == "scale"))
+            || (before(1) == "to" && ws.contains(&"scale"))
             || (before(1) == "of" && before(2) == "scale");
         if !is_denominator && !cands.contains(n) {
             cands.push(*n);
