@@ -46,6 +46,10 @@ impl ProviderError {
 
 impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed ({:?}): {}", self.provider, self.class, self.message)
+        write!(
+            f,
+            "{} failed ({:?}): {}",
+            self.provider, self.class, self.message
+        )
     }
 }

@@ -78,6 +78,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
     let (speaker_tx, speaker_rx) = mpsc::channel(64);
     let (min_turn_tx, min_turn_rx) = watch::channel(0);
 
+    let vad_threshold = spec.vad.activation_threshold;
     let vad = match StreamingVad::new(DynDetector(spec.detector), spec.vad) {
         Ok(vad) => vad,
         Err(e) => {
@@ -99,6 +100,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
             control: ingest_ctl_rx,
             events: ingest_tx,
             vad,
+            vad_threshold,
             endpointer: Endpointer::new(EndpointConfig {
                 barge_in_ms: spec.turn.barge_in_ms,
                 ..EndpointConfig::default()

@@ -72,6 +72,7 @@ pub async fn run_local_call(
     let director = match caller {
         Caller::Audio(audio) => {
             let _ = utter_tx.send(audio).await;
+            drop(utter_tx);
             None
         }
         Caller::Simulated {

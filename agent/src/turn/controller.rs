@@ -38,6 +38,8 @@ pub struct TurnConfig {
     pub language: String,
     /// How long a hang-up waits for queued lines to finish playing.
     pub hangup_drain: Duration,
+    /// An LLM reply not complete after this long is abandoned as failed.
+    pub llm_timeout: Duration,
 }
 
 impl Default for TurnConfig {
@@ -51,6 +53,7 @@ impl Default for TurnConfig {
             max_llm_failures: 2,
             language: "en".into(),
             hangup_drain: Duration::from_secs(20),
+            llm_timeout: Duration::from_secs(12),
         }
     }
 }
@@ -102,7 +105,8 @@ struct State {
     listen: ListenSpec,
     /// Lines queued for the live turn and not yet finished, with their text and flags.
     pending: BTreeMap<UtteranceId, PendingLine>,
-    llm_in_flight: Option<(TurnId, CancellationToken)>,
+    /// The LLM reply being streamed: its turn, its token, and when it is given up.
+    llm_in_flight: Option<(TurnId, CancellationToken, Instant)>,
     next_llm_utterance: UtteranceId,
     /// Segments whose transcription was started (speculatively at a pause, or at turn end).
     stt_started: HashSet<u64>,
@@ -131,8 +135,8 @@ struct PendingLine {
 /// Ids for LLM sentences, far above the conversation's own ids.
 const LLM_UTTERANCE_BASE: UtteranceId = 1 << 40;
 const BACKCHANNELS: &[&str] = &[
-    "mhm", "mm", "hmm", "uh-huh", "uh huh", "yeah", "yep", "okay", "ok", "right", "sure", "uh",
-    "um", "ah", "oh",
+    "mhm", "mm", "mmm", "hmm", "hm", "mm-hmm", "mm-hm", "mmhmm", "uh-huh", "uh", "huh", "um", "ah",
+    "oh", "yeah", "yep", "okay", "ok", "right", "sure",
 ];
 
 impl Controller {
@@ -191,6 +195,13 @@ impl Controller {
                         self.deliver(&mut st, ConversationEvent::TimerFired { id }, &llm_tx).await;
                     }
                 }
+                _ = sleep_until(st.llm_in_flight.as_ref().map(|l| l.2).unwrap_or(far)), if st.llm_in_flight.is_some() => {
+                    if let Some((turn, _, _)) = st.llm_in_flight.as_ref() {
+                        let error = format!("no complete reply within {:?}", self.config.llm_timeout);
+                        let failed = LlmReport::Failed { turn: *turn, error, lines: 0 };
+                        self.on_llm(&mut st, failed, &llm_tx).await;
+                    }
+                }
                 _ = sleep_until(max_at), if !max_reached => {
                     max_reached = true;
                     self.deliver(&mut st, ConversationEvent::MaxDurationReached, &llm_tx).await;
@@ -206,7 +217,7 @@ impl Controller {
                 }
             }
         }
-        if let Some((_, token)) = st.llm_in_flight.take() {
+        if let Some((_, token, _)) = st.llm_in_flight.take() {
             token.cancel();
         }
         st.report.outcome = st.ended.take();
@@ -423,7 +434,7 @@ impl Controller {
             .playout_control
             .send(PlayoutControl::Flush { min_turn: st.turn })
             .await;
-        if let Some((_, token)) = st.llm_in_flight.take() {
+        if let Some((_, token, _)) = st.llm_in_flight.take() {
             token.cancel();
         }
         let now = self.clock.now_ms();
@@ -554,7 +565,7 @@ impl Controller {
             LlmReport::Done {
                 turn, text, usage, ..
             } => {
-                if st.llm_in_flight.as_ref().map(|(t, _)| *t) != Some(turn) {
+                if st.llm_in_flight.as_ref().map(|l| l.0) != Some(turn) {
                     return;
                 }
                 st.llm_in_flight = None;
@@ -566,10 +577,12 @@ impl Controller {
                 self.arm_no_input(st);
             }
             LlmReport::Failed { turn, error, .. } => {
-                if st.llm_in_flight.as_ref().map(|(t, _)| *t) != Some(turn) {
+                if st.llm_in_flight.as_ref().map(|l| l.0) != Some(turn) {
                     return;
                 }
-                st.llm_in_flight = None;
+                if let Some((_, token, _)) = st.llm_in_flight.take() {
+                    token.cancel();
+                }
                 st.llm_failures += 1;
                 tracing::warn!(%error, failures = st.llm_failures, "LLM request failed");
                 let line = self.config.llm_fallback_line.clone();
@@ -682,7 +695,7 @@ impl Controller {
             Box::pin(self.deliver(st, event, llm_tx)).await;
             return;
         };
-        if let Some((_, token)) = st.llm_in_flight.take() {
+        if let Some((_, token, _)) = st.llm_in_flight.take() {
             token.cancel();
         }
         let token = self.cancel.child_token();
@@ -698,7 +711,7 @@ impl Controller {
             clock: self.clock,
             cancel: token.clone(),
         };
-        st.llm_in_flight = Some((st.turn, token));
+        st.llm_in_flight = Some((st.turn, token, Instant::now() + self.config.llm_timeout));
         self.tasks.spawn(task.run());
     }
 

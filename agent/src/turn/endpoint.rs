@@ -30,7 +30,7 @@ impl Default for EndpointConfig {
 pub enum EndpointEvent {
     /// The caller started speaking (first voiced frame at `onset_ms`).
     SpeechStarted { onset_ms: u64 },
-    /// The caller has been speaking for at least `barge_in_ms`.
+    /// The caller has been voicing for at least `barge_in_ms` (voiced frames, not hangover).
     SpeechSustained { onset_ms: u64 },
     /// The caller paused; a speculative transcription of the utterance so far may start.
     Paused { last_voice_ms: u64 },
@@ -126,8 +126,10 @@ impl Endpointer {
         }
     }
 
-    /// Advances time to `now_ms`; call once per VAD chunk.
-    pub fn tick(&mut self, now_ms: u64) -> Option<EndpointEvent> {
+    /// Advances time to `now_ms`; call once per VAD chunk. `voiced` says whether the chunk
+    /// ending at `now_ms` held speech: only voiced time counts towards a barge-in, so a cough
+    /// followed by the VAD's hangover is not mistaken for sustained speech.
+    pub fn tick(&mut self, now_ms: u64, voiced: bool) -> Option<EndpointEvent> {
         match self.state {
             State::Idle => None,
             State::Speaking {
@@ -142,7 +144,7 @@ impl Endpointer {
                         last_voice_ms: now_ms,
                     });
                 }
-                if !sustained && spoken >= self.config.barge_in_ms {
+                if !sustained && voiced && spoken >= self.config.barge_in_ms {
                     self.state = State::Speaking {
                         onset_ms,
                         sustained: true,
@@ -199,9 +201,9 @@ mod tests {
                 last_voice_ms: 1_800
             })
         );
-        assert_eq!(ep.tick(2_200), None);
+        assert_eq!(ep.tick(2_200, true), None);
         assert_eq!(
-            ep.tick(2_300),
+            ep.tick(2_300, true),
             Some(EndpointEvent::TurnEnded {
                 onset_ms: 1_000,
                 last_voice_ms: 1_800
@@ -218,7 +220,7 @@ mod tests {
         assert_eq!(ep.speech_started(1_000), Some(EndpointEvent::Resumed));
         ep.speech_ended(1_500);
         assert_eq!(
-            ep.tick(2_000),
+            ep.tick(2_000, true),
             Some(EndpointEvent::TurnEnded {
                 onset_ms: 0,
                 last_voice_ms: 1_500
@@ -230,15 +232,15 @@ mod tests {
     fn sustained_speech_is_reported_once() {
         let mut ep = endpointer(500);
         ep.speech_started(100);
-        assert_eq!(ep.tick(300), None);
+        assert_eq!(ep.tick(300, true), None);
         assert_eq!(
-            ep.tick(350),
+            ep.tick(350, true),
             Some(EndpointEvent::SpeechSustained { onset_ms: 100 })
         );
-        assert_eq!(ep.tick(400), None);
+        assert_eq!(ep.tick(400, true), None);
         ep.speech_ended(500);
         ep.speech_started(600);
-        assert_eq!(ep.tick(900), None, "already sustained in this turn");
+        assert_eq!(ep.tick(900, true), None, "already sustained in this turn");
     }
 
     #[test]
@@ -249,9 +251,22 @@ mod tests {
             ep.speech_started(0);
             ep.speech_ended(400);
         }
-        assert!(short.tick(700).is_some());
-        assert!(long.tick(700).is_none());
-        assert!(long.tick(1_600).is_some());
+        assert!(short.tick(700, true).is_some());
+        assert!(long.tick(700, true).is_none());
+        assert!(long.tick(1_600, true).is_some());
+    }
+
+    #[test]
+    fn hangover_after_a_cough_is_not_sustained_speech() {
+        let mut ep = endpointer(500);
+        ep.speech_started(1_000);
+        assert_eq!(ep.tick(1_150, true), None);
+        assert_eq!(
+            ep.tick(1_300, false),
+            None,
+            "silence inside the VAD hangover"
+        );
+        assert_eq!(ep.tick(1_360, false), None);
     }
 
     #[test]
@@ -262,7 +277,7 @@ mod tests {
         });
         ep.speech_started(0);
         assert!(matches!(
-            ep.tick(5_000),
+            ep.tick(5_000, true),
             Some(EndpointEvent::TurnEnded { .. })
         ));
     }

@@ -84,6 +84,8 @@ pub struct IngestStage {
     /// Turn events to the controller; this stage stops when the controller drops it.
     pub events: mpsc::Sender<IngestEvent>,
     pub vad: StreamingVad<DynDetector>,
+    /// Probability at which a chunk counts as voiced (the VAD's activation threshold).
+    pub vad_threshold: f32,
     pub endpointer: Endpointer,
     pub clock: CallClock,
     /// Cancelled by the call supervisor at teardown.
@@ -181,7 +183,8 @@ impl IngestStage {
                 };
                 out.extend(ep);
             }
-            out.extend(self.endpointer.tick(to_call_ms(media_ms)));
+            let voiced = self.vad.last_probability() >= self.vad_threshold;
+            out.extend(self.endpointer.tick(to_call_ms(media_ms), voiced));
             for ep in out {
                 let event = match ep {
                     EndpointEvent::SpeechStarted { onset_ms } => {
