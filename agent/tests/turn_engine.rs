@@ -272,3 +272,38 @@ async fn max_duration_ends_the_call() {
     assert_eq!(result.report.outcome.unwrap().reason, "max_duration");
     assert!(result.report.duration_ms < 30_000);
 }
+
+/// Resident memory of this process in bytes.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("procfs");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("rss field");
+    pages * 4096
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hundred_calls_in_sequence_leave_no_tasks_and_flat_memory() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let tasks_before = metrics.num_alive_tasks();
+    let mut rss_at_20 = 0;
+    for i in 0..100 {
+        let f = fakes(
+            &["hello"],
+            LlmMode::Reply("Hi there.".into()),
+            VoiceMode::Good,
+        );
+        let caller = caller_audio(&[(500, 400)], 1_500);
+        let result = run(spec(f, chat("Hi."), TurnConfig::default()), caller, 1_500).await;
+        assert!(result.report.outcome.is_some());
+        if i == 19 {
+            rss_at_20 = rss_bytes();
+        }
+    }
+    tokio::task::yield_now().await;
+    assert_eq!(metrics.num_alive_tasks(), tasks_before, "tasks left behind");
+    let growth = rss_bytes().saturating_sub(rss_at_20);
+    assert!(growth < 4 << 20, "memory grew {growth} bytes over 80 calls");
+}

@@ -78,9 +78,9 @@ const SURVEY_ANSWERS: &[&str] = &[
 
 pub fn call(args: CallArgs) -> ExitCode {
     exit(block_on(async move {
-        let models = load_models()?;
         let (audio, rate) = audio::wav::read_wav_file(&args.caller)
             .with_context(|| format!("reading the caller WAV {}", args.caller.display()))?;
+        let models = load_models()?;
         let audio = audio::resample_all(&audio, rate, LINE_RATE)?;
         let vars = args
             .vars
