@@ -47,6 +47,7 @@ fn survey_spec() -> CallSpec {
             chrono::Utc::now(),
         )),
         live: None,
+        metrics: Default::default(),
     }
 }
 

@@ -25,6 +25,7 @@ use crate::speaker::playout::PlayoutStage;
 use crate::speaker::synth::SynthStage;
 use crate::speaker::AudioOut;
 use crate::stt::SttProvider;
+use crate::telemetry::Metrics;
 use crate::tts::TtsProvider;
 use crate::turn::controller::{Controller, TurnConfig};
 use crate::turn::endpoint::{EndpointConfig, Endpointer};
@@ -61,6 +62,8 @@ pub struct CallSpec {
     pub conversation: Box<dyn Conversation>,
     /// Receives every transcript line as it happens, if set.
     pub live: Option<broadcast::Sender<TranscriptLine>>,
+    /// The process's metrics registry.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
@@ -149,10 +152,12 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
         cancel: cancel.clone(),
         tasks: tasks.clone(),
         live: spec.live,
+        metrics: spec.metrics.clone(),
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;
     report.dropped_frames = dropped.load(std::sync::atomic::Ordering::Relaxed);
+    spec.metrics.call_ended(&report);
 
     cancel.cancel();
     tasks.close();

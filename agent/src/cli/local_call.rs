@@ -169,6 +169,7 @@ async fn run(
         turn: TurnConfig::default(),
         conversation,
         live: Some(live_tx),
+        metrics: Default::default(),
     };
     let token = CancellationToken::new();
     let ctrl_c = token.clone();

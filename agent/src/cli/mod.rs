@@ -2,6 +2,7 @@
 //! this file only parses and dispatches.
 
 pub mod authoring;
+pub mod bench;
 pub mod local_call;
 pub mod models;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Call(local_call::CallArgs),
     /// Run a whole spoken call offline: a simulated caller talks to the agent.
     Demo(local_call::DemoArgs),
+    /// Measure the turn engine's speed and memory on this machine.
+    Bench(bench::BenchArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Models(args) => models::run(args),
         Command::Call(args) => local_call::call(args),
         Command::Demo(args) => local_call::demo(args),
+        Command::Bench(args) => bench::run(args),
         Command::Validate(args) => authoring::validate(args),
         Command::Chat(args) => authoring::chat(args),
         Command::Test(args) => authoring::test(args),

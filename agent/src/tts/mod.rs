@@ -5,6 +5,7 @@ use futures::stream::BoxStream;
 
 use crate::provider::ProviderError;
 
+pub mod cache;
 pub mod local;
 pub mod openai;
 pub mod resilient;

@@ -22,6 +22,7 @@ use crate::llm::LlmProvider;
 use crate::media::CallClock;
 use crate::speaker::{PlayoutControl, SpeakRequest, SpeakerEvent, TurnId};
 use crate::stt::{SttProvider, SttRequest, SttResult};
+use crate::telemetry::Metrics;
 
 /// Per-call turn-taking settings.
 #[derive(Debug, Clone)]
@@ -97,6 +98,8 @@ pub struct Controller {
     pub tasks: TaskTracker,
     /// Live transcript for observers (demo output, event streams); lossy when they lag.
     pub live: Option<broadcast::Sender<TranscriptLine>>,
+    /// The process's metrics registry.
+    pub metrics: Arc<Metrics>,
 }
 
 struct State {
@@ -370,20 +373,17 @@ impl Controller {
         };
         let meaningful = is_meaningful(&text);
         if let Some((onset_ms, reaction_ms)) = st.barge_in.take() {
-            if !meaningful {
-                let _ = self.playout_control.send(PlayoutControl::Resume).await;
-                st.report.barge_ins.push(BargeIn {
-                    onset_ms,
-                    reaction_ms,
-                    resumed: true,
-                });
-                return;
-            }
-            st.report.barge_ins.push(BargeIn {
+            let barge_in = BargeIn {
                 onset_ms,
                 reaction_ms,
-                resumed: false,
-            });
+                resumed: !meaningful,
+            };
+            self.metrics.observe_barge_in(&barge_in);
+            st.report.barge_ins.push(barge_in);
+            if !meaningful {
+                let _ = self.playout_control.send(PlayoutControl::Resume).await;
+                return;
+            }
         }
         if !meaningful {
             // Noise or a backchannel while the agent talks: nothing for the conversation.
@@ -497,6 +497,7 @@ impl Controller {
                 if let Some(m) = st.report.turn_mut(turn) {
                     if m.voice_to_voice_ms.is_none() {
                         m.voice_to_voice_ms = Some(at_ms.saturating_sub(m.last_voice_ms));
+                        self.metrics.observe_turn(m);
                     }
                 }
             }

@@ -219,6 +219,7 @@ pub fn spec(fakes: Fakes, conversation: Box<dyn Conversation>, turn: TurnConfig)
         turn,
         conversation,
         live: None,
+        metrics: Default::default(),
     }
 }
 

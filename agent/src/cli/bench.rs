@@ -1,0 +1,200 @@
+//! `switchboard bench`: runs the turn-engine benchmarks (see [`crate::bench`]) and prints
+//! each as a Markdown section; `bench all` prints everything under the BENCHMARKS.md heading,
+//! with the machine and load it ran on.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use speech::models::ModelStore;
+use tokio::time::Instant;
+
+use crate::bench::barge_in::{self, BargeInConfig};
+use crate::bench::capacity::{self, CapacityConfig};
+use crate::bench::greeting::{self, GreetingConfig};
+use crate::bench::memory::{self, MemoryConfig};
+use crate::bench::overhead::{self, OverheadConfig};
+use crate::bench::voice_to_voice::{self, VoiceToVoiceConfig};
+use crate::bench::{capacity_speech, load_average, machine, BenchModels, Section};
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub which: Which,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Which {
+    /// Voice-to-voice latency over short caller answers (local models).
+    VoiceToVoice {
+        #[arg(long, default_value_t = 50)]
+        answers: usize,
+        /// Override the script's end-of-turn silence (ms).
+        #[arg(long)]
+        end_of_turn_ms: Option<u32>,
+        /// The simulated caller answers after this much agent silence (ms).
+        #[arg(long, default_value_t = 400)]
+        turn_gap_ms: u64,
+    },
+    /// Answer → first agent audio, live and with a cached greeting (local models).
+    Greeting {
+        #[arg(long, default_value_t = 10)]
+        calls: usize,
+    },
+    /// Caller speech onset → agent silence (local models).
+    BargeIn {
+        #[arg(long, default_value_t = 24)]
+        count: usize,
+    },
+    /// The engine's own time per turn, with instant fake providers.
+    Overhead {
+        #[arg(long, default_value_t = 200)]
+        turns: usize,
+        #[arg(long, default_value_t = 4)]
+        calls: usize,
+        #[arg(long, default_value_t = 300)]
+        end_of_turn_ms: u32,
+    },
+    /// Resident memory per call, shared models excluded.
+    Memory {
+        #[arg(long, default_value_t = 100)]
+        calls: usize,
+    },
+    /// Calls one core carries with Silero VAD and no late frames.
+    Capacity {
+        #[arg(long, default_value_t = 8)]
+        start: usize,
+        #[arg(long, default_value_t = 512)]
+        max: usize,
+        /// Seconds of caller audio per trial.
+        #[arg(long, default_value_t = 8)]
+        seconds: u32,
+    },
+    /// Everything, as Markdown for BENCHMARKS.md.
+    All,
+}
+
+pub fn run(args: BenchArgs) -> ExitCode {
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|rt| rt.block_on(bench(args.which)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench(which: Which) -> anyhow::Result<()> {
+    let mut models = BenchModels::new(ModelStore::from_env());
+    let all = matches!(which, Which::All);
+    let started = Instant::now();
+    if all {
+        println!("## Turn engine (`switchboard bench`)\n");
+        println!("{}", machine());
+    }
+    let mut steps: Vec<Which> = match which {
+        Which::All => vec![
+            Which::Overhead {
+                turns: 200,
+                calls: 4,
+                end_of_turn_ms: 300,
+            },
+            Which::Memory { calls: 100 },
+            Which::Capacity {
+                start: 8,
+                max: 512,
+                seconds: 8,
+            },
+            Which::Greeting { calls: 10 },
+            Which::BargeIn { count: 24 },
+            Which::VoiceToVoice {
+                answers: 50,
+                end_of_turn_ms: None,
+                turn_gap_ms: 400,
+            },
+        ],
+        one => vec![one],
+    };
+    for step in steps.drain(..) {
+        let t = Instant::now();
+        let section = run_one(step, &mut models).await?;
+        println!("{}", section.to_markdown());
+        println!(
+            "_Took {:.0} s; load average after: {}._\n",
+            t.elapsed().as_secs_f64(),
+            load_average()
+        );
+    }
+    if all {
+        println!(
+            "_All measurements took {:.0} s._",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Section> {
+    match which {
+        Which::VoiceToVoice {
+            answers,
+            end_of_turn_ms,
+            turn_gap_ms,
+        } => {
+            let cfg = VoiceToVoiceConfig {
+                answers,
+                end_of_turn_ms,
+                turn_gap_ms,
+            };
+            eprintln!("Measuring voice-to-voice over {answers} answers…");
+            voice_to_voice::run(&cfg, models.local()?).await
+        }
+        Which::Greeting { calls } => {
+            eprintln!("Measuring the first greeting over {calls} calls per variant…");
+            greeting::run(&GreetingConfig { calls }, models.local()?).await
+        }
+        Which::BargeIn { count } => {
+            eprintln!("Measuring {count} barge-ins…");
+            barge_in::run(&BargeInConfig { barge_ins: count }, models.local()?).await
+        }
+        Which::Overhead {
+            turns,
+            calls,
+            end_of_turn_ms,
+        } => {
+            eprintln!("Measuring the pipeline overhead over {turns} turns…");
+            let cfg = OverheadConfig {
+                turns,
+                calls,
+                end_of_turn_ms,
+            };
+            overhead::run(&cfg).await
+        }
+        Which::Memory { calls } => {
+            eprintln!("Measuring memory with {calls} calls at once…");
+            let silero = models.silero()?;
+            memory::run(&MemoryConfig { calls }, silero).await
+        }
+        Which::Capacity {
+            start,
+            max,
+            seconds,
+        } => {
+            eprintln!("Searching the calls one core carries…");
+            let silero = models.silero()?;
+            let speech = capacity_speech().await?;
+            let cfg = CapacityConfig {
+                start_calls: start,
+                max_calls: max,
+                seconds,
+                ..CapacityConfig::default()
+            };
+            capacity::run(&cfg, silero, &speech).await
+        }
+        Which::All => anyhow::bail!("`all` runs the others"),
+    }
+}
