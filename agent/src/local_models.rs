@@ -14,6 +14,7 @@ use speech::tts::{EspeakVoice, HibariVoice};
 use crate::call::session::Providers;
 use crate::stt::whisper::LocalWhisper;
 use crate::tts::local::{LocalEspeak, LocalHibari};
+use crate::tts::resilient::TtsFallback;
 use crate::tts::TtsProvider;
 
 /// Shared, read-only models. Cloning is cheap.
@@ -55,12 +56,26 @@ impl LocalModels {
         )?))
     }
 
-    /// Offline providers: whisper STT, hibari TTS, no LLM.
+    /// Offline providers: whisper STT, hibari TTS falling back to espeak-ng, no LLM.
     pub fn providers(&self) -> Providers {
+        let hibari: Arc<dyn TtsProvider> = Arc::new(LocalHibari::new(self.hibari.clone()));
+        let rate = SampleRate::new(hibari.sample_rate()).unwrap_or(SampleRate::HZ_24K);
+        let fallback = Arc::new(LocalEspeak::at_rate(
+            EspeakVoice::new("en-us+f3", 165),
+            rate,
+        ));
+        let tts: Arc<dyn TtsProvider> = match TtsFallback::new(hibari.clone()).then(fallback, None)
+        {
+            Ok(chain) => Arc::new(chain),
+            Err(e) => {
+                tracing::warn!(error = %e, "No fallback voice");
+                hibari
+            }
+        };
         Providers {
             stt: Arc::new(LocalWhisper::new(self.whisper.clone())),
             llm: None,
-            tts: Arc::new(LocalHibari::new(self.hibari.clone())),
+            tts,
         }
     }
 }

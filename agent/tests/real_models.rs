@@ -199,3 +199,66 @@ async fn garbage_caller_audio_ends_the_call_cleanly() {
         result.report.answers
     );
 }
+
+mod support;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_llm_only_agent_streams_a_cloud_reply_to_a_spoken_question() {
+    use support::fake_openai::{ChatScript, FakeOpenAi, Reply};
+    use switchboard::conversation::llm_chat::{LlmChat, LlmChatConfig};
+    use switchboard::llm::openai::OpenAiLlmConfig;
+
+    let server = FakeOpenAi::start().await;
+    server.push_chat(Reply::Chat(ChatScript::tokens(&[
+        "We are open ",
+        "from nine ",
+        "to five. ",
+        "Anything else?",
+    ])));
+    let llm = OpenAiLlmConfig::new("fake-openai", server.base_url(), "test-model")
+        .build()
+        .expect("config");
+    let mut spec = survey_spec();
+    spec.providers.llm = Some(Arc::new(llm));
+    spec.conversation = Box::new(LlmChat::new(LlmChatConfig::default()));
+    let caller = Caller::Simulated {
+        lines: vec!["What are your opening hours?".into()],
+        voice: espeak("en-us+m3"),
+        turn_gap: Duration::from_millis(700),
+    };
+    let token = CancellationToken::new();
+    let result = run_local_call(
+        spec,
+        caller,
+        SampleRate::HZ_16K,
+        Some(Duration::from_secs(5)),
+        &token,
+    )
+    .await;
+
+    let sent = server.requests();
+    let body = sent
+        .first()
+        .and_then(|r| r.json.as_ref())
+        .map(|j| j.to_string().to_lowercase())
+        .unwrap_or_default();
+    assert!(
+        body.contains("opening hours") || body.contains("hours"),
+        "the caller's words reached the LLM: {body}"
+    );
+    let agent: Vec<&str> = result
+        .report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Agent)
+        .map(|l| l.text.as_str())
+        .collect();
+    assert!(
+        agent.contains(&"We are open from nine to five."),
+        "{agent:?}"
+    );
+    assert!(
+        agent.contains(&"Anything else?"),
+        "sentences are spoken separately: {agent:?}"
+    );
+}

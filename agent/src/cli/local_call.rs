@@ -15,10 +15,13 @@ use tokio::sync::broadcast;
 use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+use super::llm_args::LlmArgs;
 use crate::call::report::{Speaker, TranscriptLine};
-use crate::call::session::CallSpec;
+use crate::call::session::{CallSpec, Providers};
+use crate::conversation::llm_chat::{LlmChat, LlmChatConfig};
 use crate::conversation::script::ScriptConversation;
 use crate::conversation::Conversation;
+use crate::llm::LlmProvider;
 use crate::local_models::{espeak, LocalModels};
 use crate::transport::local_call::{run_local_call, Caller, LocalCallResult};
 use crate::turn::controller::TurnConfig;
@@ -46,6 +49,8 @@ pub struct CallArgs {
     /// Hang up this many seconds after the caller's audio ends.
     #[arg(long, default_value_t = 20)]
     pub hang_up_after: u64,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +66,8 @@ pub struct DemoArgs {
     pub caller_voice: String,
     #[arg(long, default_value = "out/demo")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -87,15 +94,11 @@ pub fn call(args: CallArgs) -> ExitCode {
             .into_iter()
             .map(|(k, v)| (k, serde_json::Value::String(v)))
             .collect();
-        let conversation = conversation(args.script.as_deref(), &vars)?;
+        let llm = args.llm.build()?;
+        let conversation = conversation(args.script.as_deref(), &vars, llm.is_some())?;
         let caller = Caller::Audio(audio);
-        let result = run(
-            &models,
-            conversation,
-            caller,
-            Duration::from_secs(args.hang_up_after),
-        )
-        .await?;
+        let hang_up_after = Duration::from_secs(args.hang_up_after);
+        let result = run(&models, llm, conversation, caller, hang_up_after).await?;
         write_outputs(&args.out, &result)
     }))
 }
@@ -103,7 +106,8 @@ pub fn call(args: CallArgs) -> ExitCode {
 pub fn demo(args: DemoArgs) -> ExitCode {
     exit(block_on(async move {
         let models = load_models()?;
-        let conversation = conversation(Some(&args.script), &BTreeMap::new())?;
+        let llm = args.llm.build()?;
+        let conversation = conversation(Some(&args.script), &BTreeMap::new(), llm.is_some())?;
         let lines = if args.lines.is_empty() {
             SURVEY_ANSWERS.iter().map(|s| s.to_string()).collect()
         } else {
@@ -118,7 +122,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
             voice: espeak(&args.caller_voice),
             turn_gap: Duration::from_millis(700),
         };
-        let result = run(&models, conversation, caller, Duration::from_secs(8)).await?;
+        let result = run(&models, llm, conversation, caller, Duration::from_secs(8)).await?;
         write_outputs(&args.out, &result)
     }))
 }
@@ -128,12 +132,17 @@ fn load_models() -> anyhow::Result<LocalModels> {
     LocalModels::load(&store)
 }
 
+/// The script's conversation, or an LLM-only one when no script is given and an LLM is.
 fn conversation(
     script: Option<&Path>,
     vars: &BTreeMap<String, serde_json::Value>,
+    have_llm: bool,
 ) -> anyhow::Result<Box<dyn Conversation>> {
     let Some(path) = script else {
-        bail!("no conversation: pass --script <file.yaml> (LLM-only calls need an LLM endpoint, configured in a later release of this command)");
+        if have_llm {
+            return Ok(Box::new(LlmChat::new(LlmChatConfig::default())));
+        }
+        bail!("no conversation: pass --script <file.yaml>, or --llm-url for an LLM-only agent");
     };
     let script = dialogue::load_file(path).map_err(|diags| {
         let lines: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
@@ -148,6 +157,7 @@ fn conversation(
 
 async fn run(
     models: &LocalModels,
+    llm: Option<Arc<dyn LlmProvider>>,
     conversation: Box<dyn Conversation>,
     caller: Caller,
     hang_up_after: Duration,
@@ -160,7 +170,10 @@ async fn run(
     });
     let spec = CallSpec {
         call_id: format!("local-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S")),
-        providers: models.providers(),
+        providers: Providers {
+            llm,
+            ..models.providers()
+        },
         detector: models.detector()?,
         vad: audio::vad::VadConfig {
             min_silence_ms: 200,

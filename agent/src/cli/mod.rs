@@ -3,6 +3,7 @@
 
 pub mod authoring;
 pub mod bench;
+pub mod llm_args;
 pub mod local_call;
 pub mod models;
 

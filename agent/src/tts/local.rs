@@ -68,11 +68,24 @@ impl TtsProvider for LocalHibari {
 
 pub struct LocalEspeak {
     voice: EspeakVoice,
+    /// Rate the audio is resampled to, so espeak can stand in for a voice of another rate.
+    rate: u32,
 }
 
 impl LocalEspeak {
     pub fn new(voice: EspeakVoice) -> Self {
-        Self { voice }
+        Self {
+            voice,
+            rate: speech::tts::ESPEAK_SAMPLE_RATE,
+        }
+    }
+
+    /// Yields audio at `rate` (8, 16, 22.05, 24 or 48 kHz) instead of espeak's own.
+    pub fn at_rate(voice: EspeakVoice, rate: audio::SampleRate) -> Self {
+        Self {
+            voice,
+            rate: rate.hz(),
+        }
     }
 }
 
@@ -82,7 +95,7 @@ impl TtsProvider for LocalEspeak {
     }
 
     fn sample_rate(&self) -> u32 {
-        speech::tts::ESPEAK_SAMPLE_RATE
+        self.rate
     }
 
     fn synthesize(
@@ -90,10 +103,22 @@ impl TtsProvider for LocalEspeak {
         request: TtsRequest,
     ) -> BoxStream<'static, Result<Vec<i16>, ProviderError>> {
         let voice = self.voice.clone();
+        let rate = self.rate;
         let fut = async move {
-            let joined = tokio::task::spawn_blocking(move || voice.synthesize(&request.text)).await;
+            let joined = tokio::task::spawn_blocking(move || {
+                let (pcm, from) = voice.synthesize(&request.text)?;
+                let (from, to) = (audio::SampleRate::new(from), audio::SampleRate::new(rate));
+                match (from, to) {
+                    (Ok(from), Ok(to)) => audio::resample_all(&pcm, from, to)
+                        .map_err(|e| speech::tts::TtsError::Espeak(e.to_string())),
+                    _ => Err(speech::tts::TtsError::Espeak(format!(
+                        "unusable rate {rate} Hz"
+                    ))),
+                }
+            })
+            .await;
             match joined {
-                Ok(Ok((pcm, _rate))) => Ok(pcm),
+                Ok(Ok(pcm)) => Ok(pcm),
                 Ok(Err(e)) => Err(ProviderError::new(
                     "espeak-ng",
                     ErrorClass::Server,
