@@ -116,9 +116,11 @@ impl Feeder {
                 }
                 let mut samples = audio[from..(from + FRAME_LEN).min(audio.len())].to_vec();
                 samples.resize(FRAME_LEN, 0);
+                // Stamped before the push: the call may handle the frame before `push` returns.
+                let at = Instant::now();
                 tx.push(AudioFrame::new(samples, RATE));
                 if self.keep_pushes {
-                    pushes[i].push(Instant::now());
+                    pushes[i].push(at);
                 }
                 open += 1;
             }

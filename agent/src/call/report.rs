@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::conversation::{CallRecord, Outcome};
+use crate::conversation::{CallRecord, Outcome, ScriptRef};
 use crate::speaker::TurnId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -66,6 +66,8 @@ pub struct Usage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CallReport {
     pub call_id: String,
+    /// The dialogue script and version the call ran, if it ran one.
+    pub script: Option<ScriptRef>,
     pub duration_ms: u64,
     pub transcript: Vec<TranscriptLine>,
     pub turns: Vec<TurnMetrics>,

@@ -97,6 +97,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
         }
     };
     let out_rate = media.output.rate();
+    let script = spec.conversation.script();
     tasks.spawn(
         IngestStage {
             input: media.input,
@@ -156,6 +157,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;
+    report.script = script;
     report.dropped_frames = dropped.load(std::sync::atomic::Ordering::Relaxed);
     spec.metrics.call_ended(&report);
 

@@ -123,8 +123,20 @@ pub struct CallRecord {
     pub detail: serde_json::Value,
 }
 
+/// Which script, at which version (content hash), a call ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScriptRef {
+    pub id: String,
+    pub version: String,
+}
+
 /// Decides what the agent says. One instance per call, driven by the turn engine.
 pub trait Conversation: Send {
     /// Handles one event at `now` and returns the effects to carry out, in order.
     fn handle(&mut self, event: ConversationEvent, now: CallMs) -> Vec<ConversationEffect>;
+
+    /// The dialogue script behind this conversation, if any (recorded with the call).
+    fn script(&self) -> Option<ScriptRef> {
+        None
+    }
 }

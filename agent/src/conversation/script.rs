@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::{
     CallMs, CallRecord, Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome,
+    ScriptRef,
 };
 use crate::llm::{ChatMessage, ChatRequest};
 
@@ -144,6 +145,14 @@ impl ScriptConversation {
 }
 
 impl Conversation for ScriptConversation {
+    fn script(&self) -> Option<ScriptRef> {
+        let script = self.engine.script();
+        Some(ScriptRef {
+            id: script.id.clone(),
+            version: script.version.clone(),
+        })
+    }
+
     fn handle(&mut self, event: ConversationEvent, now: CallMs) -> Vec<ConversationEffect> {
         let at = self.at(now);
         let event = match event {
