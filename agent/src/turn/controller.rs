@@ -405,9 +405,10 @@ impl Controller {
                 node,
             },
         );
-        // The caller has the floor: whatever the agent still had to say is stale.
+        // The caller has the floor: whatever the agent still had to say is stale, unless it
+        // is an uninterruptible line (a legal notice), which plays on; the reply follows it.
         st.turn += 1;
-        if !self.agent_idle(st) {
+        if !self.agent_idle(st) && st.interruptible_playing {
             self.flush(st).await;
         }
         st.report.turns.push(TurnMetrics {
@@ -418,7 +419,6 @@ impl Controller {
             stt_wait_ms: now.saturating_sub(turn.ended_ms),
             ..TurnMetrics::default()
         });
-        st.filler_at = Some(Instant::now() + self.config.filler_after);
         self.deliver(
             st,
             ConversationEvent::CallerSaid { text, confidence },
@@ -474,6 +474,7 @@ impl Controller {
             }
             SpeakerEvent::SynthesisFailed { utterance, .. } => {
                 st.pending.remove(&utterance);
+                self.arm_no_input(st);
             }
             SpeakerEvent::PlaybackStarted {
                 turn,
@@ -713,6 +714,7 @@ impl Controller {
             cancel: token.clone(),
         };
         st.llm_in_flight = Some((st.turn, token, Instant::now() + self.config.llm_timeout));
+        st.filler_at = Some(Instant::now() + self.config.filler_after);
         self.tasks.spawn(task.run());
     }
 
