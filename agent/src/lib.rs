@@ -4,7 +4,6 @@
 //! endpointing) → [`turn::controller`] (STT, the [`conversation`], LLM) → [`speaker`] (TTS,
 //! 20 ms playout) → back to the transport. [`call::session`] wires one call together.
 
-pub mod bench;
 pub mod call;
 pub mod cli;
 pub mod conversation;
@@ -15,6 +14,7 @@ pub mod provider;
 pub mod speaker;
 pub mod stt;
 pub mod telemetry;
+pub mod tools;
 pub mod transport;
 pub mod tts;
 pub mod turn;

@@ -26,6 +26,7 @@ use crate::speaker::synth::SynthStage;
 use crate::speaker::AudioOut;
 use crate::stt::SttProvider;
 use crate::telemetry::Metrics;
+use crate::tools::ToolRunner;
 use crate::tts::TtsProvider;
 use crate::turn::controller::{Controller, TurnConfig};
 use crate::turn::endpoint::{EndpointConfig, Endpointer};
@@ -154,6 +155,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
         tasks: tasks.clone(),
         live: spec.live,
         metrics: spec.metrics.clone(),
+        tools: ToolRunner::default(),
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

@@ -133,9 +133,9 @@ impl Conversation for LlmChat {
                 disposition: "reached".into(),
                 reason: "caller_hung_up".into(),
             })],
-            ConversationEvent::SayFinished { .. } | ConversationEvent::TimerFired { .. } => {
-                Vec::new()
-            }
+            ConversationEvent::SayFinished { .. }
+            | ConversationEvent::TimerFired { .. }
+            | ConversationEvent::ToolFinished { .. } => Vec::new(),
         }
     }
 }

@@ -44,6 +44,11 @@ pub enum ConversationEvent {
     CallerHungUp,
     /// A timer the conversation started fired.
     TimerFired { id: u64 },
+    /// A tool request finished: its JSON answer, or what went wrong.
+    ToolFinished {
+        id: u64,
+        result: Result<serde_json::Value, String>,
+    },
 }
 
 /// How the turn engine should listen for the caller's next turn.
@@ -100,6 +105,8 @@ pub enum ConversationEffect {
     NodeEntered {
         node: String,
     },
+    /// Make an HTTP tool request; report it back with [`ConversationEvent::ToolFinished`].
+    CallTool(crate::tools::ToolRequest),
     /// Start (or restart) timer `id`; it fires as [`ConversationEvent::TimerFired`].
     StartTimer {
         id: u64,

@@ -1,13 +1,12 @@
 //! A dialogue script as the conversation: adapts the pure [`dialogue::Engine`] (YAML graph)
 //! to the turn engine's [`Conversation`] interface. Times become wall-clock instants from the
-//! call's start; engine effects the runtime cannot carry out yet (HTTP tools) are answered
-//! with an error event so the script takes its error edge instead of waiting forever.
+//! call's start.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dialogue::engine::{Message, Role};
+use dialogue::engine::{HeaderValue, Message, Role};
 use dialogue::{Effect, Engine, Event, LlmOutcome, Script, ToolResult};
 use serde_json::json;
 
@@ -16,6 +15,7 @@ use super::{
     ScriptRef,
 };
 use crate::llm::{ChatMessage, ChatRequest};
+use crate::tools::{ToolHeader, ToolRequest};
 
 pub struct ScriptConversation {
     engine: Engine,
@@ -49,10 +49,9 @@ impl ScriptConversation {
         self.started_at + chrono::Duration::milliseconds(now as i64)
     }
 
-    fn translate(&mut self, effects: Vec<Effect>, now: CallMs) -> Vec<ConversationEffect> {
+    fn translate(&mut self, effects: Vec<Effect>) -> Vec<ConversationEffect> {
         let mut out = Vec::new();
-        let mut queue: std::collections::VecDeque<Effect> = effects.into();
-        while let Some(effect) = queue.pop_front() {
+        for effect in effects {
             match effect {
                 Effect::Say {
                     utterance_id,
@@ -83,17 +82,29 @@ impl ScriptConversation {
                     out.push(ConversationEffect::StartTimer { id, after_ms })
                 }
                 Effect::CancelTimer { id } => out.push(ConversationEffect::CancelTimer { id }),
-                Effect::CallTool { call_id, url, .. } => {
-                    tracing::warn!(%url, "Script tool calls are not available in this runtime yet");
-                    let event = Event::ToolFinished {
-                        call_id,
-                        result: ToolResult::Error {
-                            message: "HTTP tools are not enabled in this runtime".into(),
-                        },
-                        now: self.at(now),
-                    };
-                    queue.extend(self.engine.step(event));
-                }
+                Effect::CallTool {
+                    call_id,
+                    method,
+                    url,
+                    headers,
+                    body,
+                    timeout_ms,
+                } => out.push(ConversationEffect::CallTool(ToolRequest {
+                    id: call_id,
+                    method: snake(&method),
+                    url,
+                    headers: headers
+                        .into_iter()
+                        .map(|h| match h {
+                            HeaderValue::Text { name, value } => ToolHeader::Text { name, value },
+                            HeaderValue::Secret { name, secret } => {
+                                ToolHeader::Secret { name, secret }
+                            }
+                        })
+                        .collect(),
+                    body,
+                    timeout: std::time::Duration::from_millis(timeout_ms),
+                })),
                 Effect::RequestLlm {
                     request_id,
                     system,
@@ -159,7 +170,7 @@ impl Conversation for ScriptConversation {
             ConversationEvent::CallAnswered => {
                 let mut effects = std::mem::take(&mut self.initial);
                 effects.extend(self.engine.step(Event::Answered { now: at }));
-                return self.translate(effects, now);
+                return self.translate(effects);
             }
             ConversationEvent::CallerSaid { text, confidence } => Event::UserSaid {
                 text,
@@ -202,9 +213,17 @@ impl Conversation for ScriptConversation {
             ConversationEvent::MaxDurationReached => Event::MaxDurationReached { now: at },
             ConversationEvent::CallerHungUp => Event::CallerHungUp { now: at },
             ConversationEvent::TimerFired { id } => Event::TimerFired { id, now: at },
+            ConversationEvent::ToolFinished { id, result } => Event::ToolFinished {
+                call_id: id,
+                result: match result {
+                    Ok(body) => ToolResult::Ok { body },
+                    Err(message) => ToolResult::Error { message },
+                },
+                now: at,
+            },
         };
         let effects = self.engine.step(event);
-        self.translate(effects, now)
+        self.translate(effects)
     }
 }
 

@@ -23,6 +23,7 @@ use crate::media::CallClock;
 use crate::speaker::{PlayoutControl, SpeakRequest, SpeakerEvent, TurnId};
 use crate::stt::{SttProvider, SttRequest, SttResult};
 use crate::telemetry::Metrics;
+use crate::tools::{ToolRequest, ToolRunner};
 
 /// Per-call turn-taking settings.
 #[derive(Debug, Clone)]
@@ -57,6 +58,13 @@ impl Default for TurnConfig {
             llm_timeout: Duration::from_secs(12),
         }
     }
+}
+
+/// Where jobs the controller spawns (STT, LLM replies, tool calls) send their results.
+struct Jobs {
+    stt: mpsc::Sender<SttDone>,
+    llm: mpsc::Sender<LlmReport>,
+    tool: mpsc::Sender<(u64, Result<serde_json::Value, String>)>,
 }
 
 /// Results of STT jobs spawned by the controller.
@@ -100,6 +108,8 @@ pub struct Controller {
     pub live: Option<broadcast::Sender<TranscriptLine>>,
     /// The process's metrics registry.
     pub metrics: Arc<Metrics>,
+    /// HTTP client for script tool calls (shared by calls).
+    pub tools: ToolRunner,
 }
 
 struct State {
@@ -147,6 +157,12 @@ impl Controller {
     pub async fn run(mut self) -> CallReport {
         let (stt_tx, mut stt_rx) = mpsc::channel::<SttDone>(8);
         let (llm_tx, mut llm_rx) = mpsc::channel::<LlmReport>(16);
+        let (tool_tx, mut tool_rx) = mpsc::channel::<(u64, Result<serde_json::Value, String>)>(8);
+        let jobs = Jobs {
+            stt: stt_tx,
+            llm: llm_tx,
+            tool: tool_tx,
+        };
         let max_at = Instant::now() + self.config.max_duration;
         let mut st = State {
             report: CallReport::default(),
@@ -169,7 +185,7 @@ impl Controller {
             ended: None,
         };
         let mut max_reached = false;
-        self.deliver(&mut st, ConversationEvent::CallAnswered, &llm_tx)
+        self.deliver(&mut st, ConversationEvent::CallAnswered, &jobs)
             .await;
         while st.ended.is_none() {
             let far = Instant::now() + Duration::from_secs(3600);
@@ -179,13 +195,17 @@ impl Controller {
                     st.ended = Some(outcome("failed", "cancelled"));
                 }
                 // LLM reports before speaker events: a line is announced before it can play.
-                Some(rep) = llm_rx.recv() => self.on_llm(&mut st, rep, &llm_tx).await,
-                Some(ev) = self.speaker_events.recv() => self.on_speaker(&mut st, ev, &llm_tx).await,
-                Some(ev) = self.ingest.recv() => self.on_ingest(&mut st, ev, &stt_tx, &llm_tx).await,
-                Some(done) = stt_rx.recv() => self.on_stt(&mut st, done, &llm_tx).await,
+                Some(rep) = llm_rx.recv() => self.on_llm(&mut st, rep, &jobs).await,
+                Some(ev) = self.speaker_events.recv() => self.on_speaker(&mut st, ev, &jobs).await,
+                Some(ev) = self.ingest.recv() => self.on_ingest(&mut st, ev, &jobs).await,
+                Some(done) = stt_rx.recv() => self.on_stt(&mut st, done, &jobs).await,
+                Some((id, result)) = tool_rx.recv() => {
+                    let event = ConversationEvent::ToolFinished { id, result };
+                    self.deliver(&mut st, event, &jobs).await;
+                }
                 _ = sleep_until(st.no_input_at.unwrap_or(far)), if st.no_input_at.is_some() => {
                     st.no_input_at = None;
-                    self.deliver(&mut st, ConversationEvent::CallerSilent, &llm_tx).await;
+                    self.deliver(&mut st, ConversationEvent::CallerSilent, &jobs).await;
                 }
                 _ = sleep_until(st.filler_at.unwrap_or(far)), if st.filler_at.is_some() => {
                     st.filler_at = None;
@@ -195,19 +215,19 @@ impl Controller {
                 _ = sleep_until(next_timer(&st.timers).map(|t| t.1).unwrap_or(far)), if !st.timers.is_empty() => {
                     if let Some((id, _)) = next_timer(&st.timers) {
                         st.timers.remove(&id);
-                        self.deliver(&mut st, ConversationEvent::TimerFired { id }, &llm_tx).await;
+                        self.deliver(&mut st, ConversationEvent::TimerFired { id }, &jobs).await;
                     }
                 }
                 _ = sleep_until(st.llm_in_flight.as_ref().map(|l| l.2).unwrap_or(far)), if st.llm_in_flight.is_some() => {
                     if let Some((turn, _, _)) = st.llm_in_flight.as_ref() {
                         let error = format!("no complete reply within {:?}", self.config.llm_timeout);
                         let failed = LlmReport::Failed { turn: *turn, error, lines: 0 };
-                        self.on_llm(&mut st, failed, &llm_tx).await;
+                        self.on_llm(&mut st, failed, &jobs).await;
                     }
                 }
                 _ = sleep_until(max_at), if !max_reached => {
                     max_reached = true;
-                    self.deliver(&mut st, ConversationEvent::MaxDurationReached, &llm_tx).await;
+                    self.deliver(&mut st, ConversationEvent::MaxDurationReached, &jobs).await;
                 }
                 _ = sleep_until(st.hangup.as_ref().map(|h| h.1).unwrap_or(far)), if st.hangup.is_some() => {
                     tracing::warn!("Queued lines did not finish before the hang-up deadline");
@@ -247,13 +267,7 @@ impl Controller {
         st.pending.is_empty() && st.llm_in_flight.is_none()
     }
 
-    async fn on_ingest(
-        &mut self,
-        st: &mut State,
-        ev: IngestEvent,
-        stt_tx: &mpsc::Sender<SttDone>,
-        llm_tx: &mpsc::Sender<LlmReport>,
-    ) {
+    async fn on_ingest(&mut self, st: &mut State, ev: IngestEvent, jobs: &Jobs) {
         match ev {
             IngestEvent::SpeechStarted { .. } => st.no_input_at = None,
             IngestEvent::SpeechSustained { onset_ms } => {
@@ -263,9 +277,7 @@ impl Controller {
                     let _ = self.playout_control.send(PlayoutControl::Pause).await;
                 }
             }
-            IngestEvent::Paused { segment, audio, .. } => {
-                self.start_stt(segment, audio, st, stt_tx)
-            }
+            IngestEvent::Paused { segment, audio, .. } => self.start_stt(segment, audio, st, jobs),
             IngestEvent::Resumed => {}
             IngestEvent::TurnEnded {
                 segment,
@@ -274,7 +286,7 @@ impl Controller {
                 audio,
             } => {
                 if !st.stt_started.contains(&segment) {
-                    self.start_stt(segment, audio, st, stt_tx);
+                    self.start_stt(segment, audio, st, jobs);
                 }
                 st.awaiting = Some(EndedTurn {
                     segment,
@@ -283,11 +295,11 @@ impl Controller {
                     ended_ms: self.clock.now_ms(),
                 });
                 if let Some(done) = st.stt_results.remove(&segment) {
-                    self.on_transcript(st, done, llm_tx).await;
+                    self.on_transcript(st, done, jobs).await;
                 }
             }
             IngestEvent::InputEnded => {
-                self.deliver(st, ConversationEvent::CallerHungUp, llm_tx)
+                self.deliver(st, ConversationEvent::CallerHungUp, jobs)
                     .await;
                 if st.ended.is_none() {
                     st.ended = Some(
@@ -301,13 +313,7 @@ impl Controller {
         }
     }
 
-    fn start_stt(
-        &self,
-        segment: u64,
-        audio: Arc<[i16]>,
-        st: &mut State,
-        stt_tx: &mpsc::Sender<SttDone>,
-    ) {
+    fn start_stt(&self, segment: u64, audio: Arc<[i16]>, st: &mut State, jobs: &Jobs) {
         st.stt_started.insert(segment);
         let request = SttRequest {
             audio_16k: audio,
@@ -315,7 +321,7 @@ impl Controller {
             language: self.config.language.clone(),
         };
         let stt = self.stt.clone();
-        let tx = stt_tx.clone();
+        let tx = jobs.stt.clone();
         let clock = self.clock;
         let cancel = self.cancel.child_token();
         self.tasks.spawn(async move {
@@ -338,11 +344,9 @@ impl Controller {
 }
 
 impl Controller {
-    async fn on_stt(&mut self, st: &mut State, done: SttDone, llm_tx: &mpsc::Sender<LlmReport>) {
+    async fn on_stt(&mut self, st: &mut State, done: SttDone, jobs: &Jobs) {
         match st.awaiting.as_ref() {
-            Some(turn) if turn.segment == done.segment => {
-                self.on_transcript(st, done, llm_tx).await
-            }
+            Some(turn) if turn.segment == done.segment => self.on_transcript(st, done, jobs).await,
             Some(turn) if done.segment < turn.segment => {}
             _ => {
                 st.stt_results.insert(done.segment, done);
@@ -352,12 +356,7 @@ impl Controller {
 
     /// The transcript of an ended caller turn is in: decide between barge-in resume, noise,
     /// and a real caller turn for the conversation.
-    async fn on_transcript(
-        &mut self,
-        st: &mut State,
-        done: SttDone,
-        llm_tx: &mpsc::Sender<LlmReport>,
-    ) {
+    async fn on_transcript(&mut self, st: &mut State, done: SttDone, jobs: &Jobs) {
         let Some(turn) = st.awaiting.take() else {
             return;
         };
@@ -419,12 +418,8 @@ impl Controller {
             stt_wait_ms: now.saturating_sub(turn.ended_ms),
             ..TurnMetrics::default()
         });
-        self.deliver(
-            st,
-            ConversationEvent::CallerSaid { text, confidence },
-            llm_tx,
-        )
-        .await;
+        self.deliver(st, ConversationEvent::CallerSaid { text, confidence }, jobs)
+            .await;
     }
 
     /// Drops every line of older turns: the barge-in took the floor.
@@ -456,12 +451,7 @@ impl Controller {
         }
     }
 
-    async fn on_speaker(
-        &mut self,
-        st: &mut State,
-        ev: SpeakerEvent,
-        llm_tx: &mpsc::Sender<LlmReport>,
-    ) {
+    async fn on_speaker(&mut self, st: &mut State, ev: SpeakerEvent, jobs: &Jobs) {
         match ev {
             SpeakerEvent::SynthesisStarted { turn, at_ms, .. } => {
                 if let Some(m) = st.report.turn_mut(turn) {
@@ -531,7 +521,7 @@ impl Controller {
                             utterance,
                             interrupted,
                         };
-                        self.deliver(st, event, llm_tx).await;
+                        self.deliver(st, event, jobs).await;
                     }
                 }
                 self.arm_no_input(st);
@@ -539,7 +529,7 @@ impl Controller {
         }
     }
 
-    async fn on_llm(&mut self, st: &mut State, rep: LlmReport, llm_tx: &mpsc::Sender<LlmReport>) {
+    async fn on_llm(&mut self, st: &mut State, rep: LlmReport, jobs: &Jobs) {
         match rep {
             LlmReport::FirstToken { turn, at_ms } => {
                 if let Some(m) = st.report.turn_mut(turn) {
@@ -574,7 +564,7 @@ impl Controller {
                 st.llm_failures = 0;
                 st.report.usage.llm_prompt_tokens += u64::from(usage.prompt_tokens);
                 st.report.usage.llm_completion_tokens += u64::from(usage.completion_tokens);
-                self.deliver(st, ConversationEvent::LlmReplied { text }, llm_tx)
+                self.deliver(st, ConversationEvent::LlmReplied { text }, jobs)
                     .await;
                 self.arm_no_input(st);
             }
@@ -595,7 +585,7 @@ impl Controller {
                         Instant::now() + self.config.hangup_drain,
                     ));
                 } else {
-                    self.deliver(st, ConversationEvent::LlmFailed { reason: error }, llm_tx)
+                    self.deliver(st, ConversationEvent::LlmFailed { reason: error }, jobs)
                         .await;
                 }
             }
@@ -603,12 +593,7 @@ impl Controller {
     }
 
     /// Feeds one event to the conversation and carries out its effects.
-    async fn deliver(
-        &mut self,
-        st: &mut State,
-        event: ConversationEvent,
-        llm_tx: &mpsc::Sender<LlmReport>,
-    ) {
+    async fn deliver(&mut self, st: &mut State, event: ConversationEvent, jobs: &Jobs) {
         let effects = self.conversation.handle(event, self.clock.now_ms());
         for effect in effects {
             match effect {
@@ -617,7 +602,7 @@ impl Controller {
                     text,
                     interruptible,
                 } => self.say(st, id, text, interruptible).await,
-                ConversationEffect::AskLlm { request } => self.ask_llm(st, request, llm_tx).await,
+                ConversationEffect::AskLlm { request } => self.ask_llm(st, request, jobs).await,
                 ConversationEffect::Listen(spec) => {
                     let cfg = EndpointConfig {
                         end_of_turn_ms: spec.end_of_turn_silence_ms.into(),
@@ -635,6 +620,7 @@ impl Controller {
                     st.report.answers.insert(slot, value);
                 }
                 ConversationEffect::NodeEntered { node } => st.node = Some(node),
+                ConversationEffect::CallTool(request) => self.call_tool(request, jobs),
                 ConversationEffect::StartTimer { id, after_ms } => {
                     st.timers
                         .insert(id, Instant::now() + Duration::from_millis(after_ms));
@@ -684,17 +670,12 @@ impl Controller {
         }
     }
 
-    async fn ask_llm(
-        &mut self,
-        st: &mut State,
-        request: crate::llm::ChatRequest,
-        llm_tx: &mpsc::Sender<LlmReport>,
-    ) {
+    async fn ask_llm(&mut self, st: &mut State, request: crate::llm::ChatRequest, jobs: &Jobs) {
         let Some(llm) = self.llm.clone() else {
             let event = ConversationEvent::LlmFailed {
                 reason: "no LLM is configured".into(),
             };
-            Box::pin(self.deliver(st, event, llm_tx)).await;
+            Box::pin(self.deliver(st, event, jobs)).await;
             return;
         };
         if let Some((_, token, _)) = st.llm_in_flight.take() {
@@ -709,13 +690,30 @@ impl Controller {
             turn: st.turn,
             first_utterance,
             speak: self.speak.clone(),
-            reports: llm_tx.clone(),
+            reports: jobs.llm.clone(),
             clock: self.clock,
             cancel: token.clone(),
         };
         st.llm_in_flight = Some((st.turn, token, Instant::now() + self.config.llm_timeout));
         st.filler_at = Some(Instant::now() + self.config.filler_after);
         self.tasks.spawn(task.run());
+    }
+
+    /// Runs a script's HTTP tool request as a job of this call.
+    fn call_tool(&self, request: ToolRequest, jobs: &Jobs) {
+        let runner = self.tools.clone();
+        let tx = jobs.tool.clone();
+        let cancel = self.cancel.child_token();
+        self.tasks.spawn(async move {
+            let result = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = runner.run(&request) => r,
+            };
+            if let Err(error) = &result {
+                tracing::warn!(%error, "Tool request failed");
+            }
+            let _ = tx.send((request.id, result)).await;
+        });
     }
 
     /// Starts the no-input timer once the agent has finished speaking and is listening.
