@@ -257,6 +257,27 @@ impl Controller {
         st.report.transcript.push(line);
     }
 
+    /// Records an agent line that was heard (entirely, or until `interrupted`).
+    fn agent_line(
+        &self,
+        st: &mut State,
+        text: String,
+        start_ms: u64,
+        end_ms: u64,
+        interrupted: bool,
+    ) {
+        let node = st.node.clone();
+        let line = TranscriptLine {
+            speaker: Speaker::Agent,
+            text,
+            start_ms,
+            end_ms,
+            interrupted,
+            node,
+        };
+        self.transcript(st, line);
+    }
+
     fn publish(&self, line: &TranscriptLine) {
         if let Some(live) = &self.live {
             let _ = live.send(line.clone());
@@ -435,18 +456,7 @@ impl Controller {
         let now = self.clock.now_ms();
         for (_, line) in std::mem::take(&mut st.pending) {
             if let Some(start_ms) = line.started_ms {
-                let node = st.node.clone();
-                self.transcript(
-                    st,
-                    TranscriptLine {
-                        speaker: Speaker::Agent,
-                        text: line.text,
-                        start_ms,
-                        end_ms: now,
-                        interrupted: true,
-                        node,
-                    },
-                );
+                self.agent_line(st, line.text, start_ms, now, true);
             }
         }
     }
@@ -504,18 +514,8 @@ impl Controller {
                 ..
             } => {
                 if let Some(line) = st.pending.remove(&utterance) {
-                    let node = st.node.clone();
-                    self.transcript(
-                        st,
-                        TranscriptLine {
-                            speaker: Speaker::Agent,
-                            text: line.text,
-                            start_ms: line.started_ms.unwrap_or(at_ms),
-                            end_ms: at_ms,
-                            interrupted,
-                            node,
-                        },
-                    );
+                    let start_ms = line.started_ms.unwrap_or(at_ms);
+                    self.agent_line(st, line.text, start_ms, at_ms, interrupted);
                     if utterance < LLM_UTTERANCE_BASE && utterance != 0 {
                         let event = ConversationEvent::SayFinished {
                             utterance,
