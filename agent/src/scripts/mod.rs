@@ -90,10 +90,18 @@ impl ReloadReport {
 
     /// The version now live for `id`, according to this report.
     pub fn live_version(&self, id: &str) -> Option<&str> {
-        let found = self.loaded.iter().chain(&self.unchanged).find(|v| v.id == id);
+        let found = self
+            .loaded
+            .iter()
+            .chain(&self.unchanged)
+            .find(|v| v.id == id);
         match found {
             Some(v) => Some(&v.version),
-            None => self.updated.iter().find(|u| u.id == id).map(|u| u.to.as_str()),
+            None => self
+                .updated
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.to.as_str()),
         }
     }
 
@@ -119,7 +127,11 @@ impl fmt::Display for ReloadReport {
             write!(f, "\n  loaded {} {} ({})", v.id, v.version, v.file)?;
         }
         for u in &self.updated {
-            write!(f, "\n  updated {} {} -> {} ({})", u.id, u.from, u.to, u.file)?;
+            write!(
+                f,
+                "\n  updated {} {} -> {} ({})",
+                u.id, u.from, u.to, u.file
+            )?;
         }
         for v in &self.removed {
             write!(f, "\n  removed {} {} ({})", v.id, v.version, v.file)?;

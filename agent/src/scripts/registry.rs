@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use dialogue::yaml::Pos;
 use dialogue::{select_script, DiagKind, Diagnostic, Script, SelectionKey};
 
-use super::{ReloadReport, Refusal, ScriptUpdate, ScriptVersion};
+use super::{Refusal, ReloadReport, ScriptUpdate, ScriptVersion};
 
 /// The scripts of a directory, as of the last [`reload`](Self::reload).
 #[derive(Debug)]
@@ -146,7 +146,10 @@ impl ScriptRegistry {
 impl Live {
     fn from_files(files: &BTreeMap<PathBuf, FileState>) -> Self {
         let scripts: Vec<_> = files.values().filter_map(|f| f.live.clone()).collect();
-        let by_id = scripts.iter().map(|s| (s.id.clone(), Arc::clone(s))).collect();
+        let by_id = scripts
+            .iter()
+            .map(|s| (s.id.clone(), Arc::clone(s)))
+            .collect();
         Live { scripts, by_id }
     }
 }
@@ -206,34 +209,48 @@ fn read_file(
     }
 }
 
-/// Makes compiled candidates live when their id is free (or already theirs), repeating until
-/// nothing moves, so a file can take an id another file gave up in the same reload. A file
-/// keeps its old id until its new version is placed; candidates left over stay `Blocked` with
-/// their previous version live.
-fn place(files: &mut BTreeMap<PathBuf, FileState>, mut pending: Vec<(PathBuf, Candidate)>) {
-    let mut held: HashMap<String, PathBuf> = files
-        .iter()
-        .filter_map(|(p, f)| f.live.as_ref().map(|s| (s.id.clone(), p.clone())))
-        .collect();
+/// Makes compiled candidates live unless their id would collide. Every file claims one id:
+/// its candidate's if it has one, else its live script's. Where several files claim an id,
+/// the file whose live script has it keeps it (else the first file in path order) and the
+/// others fall back to their previous version (`Blocked`), which may free or contest other
+/// ids, so this repeats until no id is claimed twice. Ids can thus move between files, even
+/// in a cycle, within one reload; each round blocks at least one candidate, so it ends.
+fn place(files: &mut BTreeMap<PathBuf, FileState>, pending: Vec<(PathBuf, Candidate)>) {
+    let mut wants: BTreeMap<PathBuf, Candidate> = pending.into_iter().collect();
     loop {
-        let before = pending.len();
-        pending.retain(|(path, c)| {
-            if held.get(&c.script.id).is_some_and(|h| h != path) {
-                return true;
-            }
-            let Some(state) = files.get_mut(path) else {
-                return false;
+        let mut claims: BTreeMap<&str, Vec<&PathBuf>> = BTreeMap::new();
+        for (path, state) in files.iter() {
+            let claimed = match wants.get(path) {
+                Some(c) => Some(&c.script),
+                None => state.live.as_ref(),
             };
-            if let Some(old) = &state.live {
-                held.remove(&old.id);
+            if let Some(s) = claimed {
+                claims.entry(s.id.as_str()).or_default().push(path);
             }
-            held.insert(c.script.id.clone(), path.clone());
-            state.live = Some(Arc::clone(&c.script));
-            state.outcome = Outcome::Current;
-            false
-        });
-        if pending.len() == before {
+        }
+        let mut losers = Vec::new();
+        for (id, paths) in claims.iter().filter(|(_, p)| p.len() > 1) {
+            let incumbent = paths
+                .iter()
+                .position(|p| files[*p].live.as_ref().is_some_and(|s| s.id == *id));
+            let winner = incumbent.unwrap_or(0);
+            let lost = paths.iter().enumerate().filter(|(i, _)| *i != winner);
+            losers.extend(lost.map(|(_, p)| (*p).clone()));
+        }
+        // Only candidates can lose (two live scripts never share an id); the count check
+        // guarantees the loop ends even if that were ever broken.
+        let before = wants.len();
+        for p in losers {
+            wants.remove(&p);
+        }
+        if wants.len() == before {
             break;
+        }
+    }
+    for (path, c) in wants {
+        if let Some(state) = files.get_mut(&path) {
+            state.live = Some(c.script);
+            state.outcome = Outcome::Current;
         }
     }
 }
@@ -254,7 +271,12 @@ fn refusals(files: &BTreeMap<PathBuf, FileState>) -> Vec<Refusal> {
                 let s = &c.script;
                 let other = holder.get(s.id.as_str()).copied().unwrap_or("another file");
                 let msg = format!("script id `{}` is already used by {other}", s.id);
-                vec![Diagnostic::new(&s.file, c.id_pos, DiagKind::DuplicateId, msg)]
+                vec![Diagnostic::new(
+                    &s.file,
+                    c.id_pos,
+                    DiagKind::DuplicateId,
+                    msg,
+                )]
             }
         };
         out.push(Refusal {
@@ -307,7 +329,10 @@ fn version_of(s: &Script) -> ScriptVersion {
 /// Where the top-level `id:` key is written (line 1, column 1 if not found).
 fn id_pos(src: &str) -> Pos {
     src.lines()
-        .position(|l| l.strip_prefix("id").is_some_and(|r| r.trim_start().starts_with(':')))
+        .position(|l| {
+            l.strip_prefix("id")
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
         .map_or(Pos { line: 1, col: 1 }, |i| Pos {
             line: u32::try_from(i + 1).unwrap_or(u32::MAX),
             col: 1,

@@ -155,3 +155,51 @@ fn test_files_next_to_scripts_are_ignored() {
     assert!(report.refused.is_empty(), "{report}");
     assert_eq!(ids(&reg), ["a"]);
 }
+
+#[test]
+fn a_script_that_loses_its_new_id_keeps_its_old_one_against_a_newcomer() {
+    let dir = Dir::new();
+    dir.write("i.yaml", &script("q", "i", ""));
+    dir.write("r.yaml", &script("r", "r", ""));
+    let (reg, _) = ScriptRegistry::load(dir.path());
+    let old_i = reg.get("q").unwrap();
+    // i.yaml tries to take r.yaml's id, and a new file (listed first) claims i.yaml's.
+    dir.write("i.yaml", &script("r", "i2", ""));
+    dir.write("a.yaml", &script("q", "a", ""));
+    let report = reg.reload();
+    let dup = |file: &str| {
+        let r = report
+            .refusal(file)
+            .unwrap_or_else(|| panic!("{file}: {report}"));
+        assert_eq!(r.diagnostics[0].kind, DiagKind::DuplicateId, "{report}");
+        r.diagnostics[0].message.clone()
+    };
+    assert!(dup("i.yaml").contains("r.yaml"));
+    assert!(dup("a.yaml").contains("i.yaml"));
+    assert!(!report.changed(), "{report}");
+    assert!(std::sync::Arc::ptr_eq(&reg.get("q").unwrap(), &old_i));
+    assert!(reg.get("r").unwrap().file.ends_with("r.yaml"));
+}
+
+#[test]
+fn an_unchanged_directory_reuses_the_compiled_scripts() {
+    let dir = Dir::new();
+    dir.write("a.yaml", &script("a", "hello", ""));
+    dir.write(
+        "b.yaml",
+        &script("b", "oops", "").replace("next: done", "next: nowhere"),
+    );
+    let (reg, first) = ScriptRegistry::load(dir.path());
+    let a = reg.get("a").unwrap();
+    let again = reg.reload();
+    assert!(!again.changed(), "{again}");
+    assert_eq!(again.unchanged.len(), 1);
+    assert_eq!(
+        again.refused, first.refused,
+        "a still-broken file is reported again"
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&reg.get("a").unwrap(), &a),
+        "not recompiled"
+    );
+}
