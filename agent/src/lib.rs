@@ -11,6 +11,7 @@ pub mod llm;
 pub mod local_models;
 pub mod media;
 pub mod provider;
+pub mod scripts;
 pub mod speaker;
 pub mod stt;
 pub mod telemetry;
