@@ -13,9 +13,13 @@ use tokio::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::fakes::{InstantStt, ReplyConversation, ToneVoice};
-use super::harness::{spec, BenchCall, FeedStart, Feeder, LagProbe, RATE};
+use super::harness::{phase_offset_ms, spec, BenchCall, FeedStart, Feeder, LagProbe, RATE};
 use super::stats::{fmt, Section, Summary, Table};
 use crate::call::session::Providers;
+
+/// Caller frames of different calls arrive at this many evenly spaced moments per 20 ms, as
+/// independent streams do (not all at the same instant).
+const PHASES: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct CapacityConfig {
@@ -49,6 +53,8 @@ struct Trial {
     lag: Option<Summary>,
     late: Option<Summary>,
     turns: usize,
+    /// CPU the calls' worker thread used, as a share of one core over the trial.
+    core_share: f64,
 }
 
 impl Trial {
@@ -103,7 +109,8 @@ pub async fn run(
     let mut section = Section::new("Concurrent calls per core (Silero VAD, no late frames)");
     section.para(format!(
         "K calls on a tokio runtime with 1 worker thread; each caller speaks espeak-ng lines \
-         at 16 kHz for {} s (staggered starts), the agent answers each turn through instant \
+         at 16 kHz for {} s (staggered starts; frames of different calls arrive at {PHASES} \
+         evenly spaced moments of each 20 ms), the agent answers each turn through instant \
          fake STT and a tone voice. Pass: 0 dropped caller frames (1 s input ring), ingest \
          lag p99 ≤ 20 ms (VAD chunk processed after its last frame was due) and playout \
          lateness p99 ≤ 20 ms. Silero costs {:.0} µs per 32 ms chunk on one thread here, a \
@@ -118,6 +125,7 @@ pub async fn run(
         "ingest lag p50 / p99 / max (ms)",
         "playout lateness p99 / max (ms)",
         "agent turns",
+        "worker CPU (% of a core)",
         "pass",
     ]);
     trials.sort_by_key(|t| t.calls);
@@ -142,6 +150,7 @@ pub async fn run(
             three(t.lag),
             two(t.late),
             t.turns.to_string(),
+            format!("{:.0}", t.core_share * 100.0),
             if t.passed() {
                 "yes".into()
             } else {
@@ -158,6 +167,25 @@ pub async fn run(
             ""
         }
     ));
+    let per_call: Vec<f64> = trials
+        .iter()
+        .filter(|t| t.passed() && t.core_share > 0.0)
+        .map(|t| t.core_share / t.calls as f64)
+        .collect();
+    if let Some(s) = Summary::of(&per_call) {
+        section.para(format!(
+            "CPU per call on the worker: {:.2} % of a core (median over the passing trials), \
+             of which Silero takes {:.2} % ({:.0} µs × 31.25 chunks/s): at full use one \
+             core would carry ~{:.0} calls. The pass limit is reached before the worker is \
+             busy: frames arriving together queue behind each other on the one worker, and \
+             the machine is shared (load average {}), so the worker also waits for a core.",
+            s.p50 * 100.0,
+            chunk_us * 31.25 / 1e4,
+            chunk_us,
+            1.0 / s.p50,
+            super::load_average()
+        ));
+    }
     Ok(section)
 }
 
@@ -188,11 +216,16 @@ async fn trial(
     silero: &Arc<SileroModel>,
     speech: &[Vec<i16>],
 ) -> anyhow::Result<Trial> {
+    let thread_name = format!("bench-k{k}");
     let calls_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .thread_name("bench-calls")
+        .thread_name(thread_name.clone())
         .enable_all()
         .build()?;
+    // The worker starts on the first spawn; measure its CPU from then on.
+    calls_rt.spawn(async {}).await?;
+    let cpu_before = thread_cpu_ms(&thread_name);
+    let wall = Instant::now();
     let providers = Providers {
         stt: Arc::new(InstantStt {
             text: "yes that works".into(),
@@ -209,6 +242,7 @@ async fn trial(
         let detector = LagProbe {
             inner: Box::new(SileroVad::new(silero.clone(), RATE)?),
             start: start.clone(),
+            offset_ms: phase_offset_ms(i, PHASES),
             lags: lags.clone(),
             samples_seen: 0,
         };
@@ -227,11 +261,14 @@ async fn trial(
     Feeder {
         lines,
         start,
+        phases: PHASES,
         keep_pushes: false,
         cancel: token.clone(),
     }
     .run()
     .await;
+    let cpu_ms = thread_cpu_ms(&thread_name) - cpu_before;
+    let core_share = cpu_ms / (wall.elapsed().as_secs_f64() * 1e3);
     let (mut dropped, mut turns, mut stuck) = (0, 0, 0);
     let (mut lags, mut late) = (Vec::new(), Vec::new());
     for (call, out, probe) in calls {
@@ -259,7 +296,38 @@ async fn trial(
         lag: Summary::of(&lags),
         late: Summary::of(&late),
         turns,
+        core_share,
     })
+}
+
+/// CPU time (user + system, ms) used so far by this process's threads named `name`, from
+/// /proc (clock ticks of 10 ms).
+fn thread_cpu_ms(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0u64;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).unwrap_or_default();
+        // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += num(11) + num(12);
+    }
+    ticks as f64 * 10.0
 }
 
 /// Call `i`'s caller: a staggered start, then utterances with 1.5 s gaps, for `seconds`.

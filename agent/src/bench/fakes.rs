@@ -42,7 +42,7 @@ pub struct ToneVoice {
     ms_per_char: u32,
 }
 
-const TONE_RATE: audio::SampleRate = audio::SampleRate::HZ_16K;
+const TONE_RATE: audio::SampleRate = audio::SampleRate::HZ_24K;
 const TONE_CHUNK: usize = 2_400;
 
 impl ToneVoice {

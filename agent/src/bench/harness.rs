@@ -80,11 +80,18 @@ impl TimingOut {
 /// When the feeder started pushing: frame `n` of every call is due at `start + n × 20 ms`.
 pub type FeedStart = Arc<OnceLock<Instant>>;
 
+/// A call's input ring and the caller audio to push into it.
+pub type CallerLine = (RingSender<AudioFrame>, Arc<[i16]>);
+
 /// Pushes each call's caller audio in 20 ms frames; a call's ring is closed (the caller hangs
-/// up) when its audio runs out.
+/// up) when its audio runs out. With `phases` > 1 the calls are spread over that many evenly
+/// spaced arrival times within each 20 ms, as independent streams arrive; call `i` is in
+/// phase `i % phases` and its frames are due [`phase_offset_ms`] after the frame tick.
 pub struct Feeder {
-    pub lines: Vec<(RingSender<AudioFrame>, Arc<[i16]>)>,
+    pub lines: Vec<CallerLine>,
     pub start: FeedStart,
+    /// 1, 2, 4 or 5 arrival phases per frame.
+    pub phases: usize,
     /// Keep the actual push instants (per call), for latency attribution.
     pub keep_pushes: bool,
     pub cancel: CancellationToken,
@@ -94,21 +101,27 @@ impl Feeder {
     /// Runs until every line's audio is sent; returns the push instants per call (empty
     /// unless `keep_pushes`).
     pub async fn run(self) -> Vec<Vec<Instant>> {
-        let mut ticker = interval(Duration::from_millis(FRAME_MS));
+        let phases = self.phases.clamp(1, 5);
+        let mut ticker = interval(Duration::from_millis(FRAME_MS / phases as u64));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        let mut lines: Vec<Option<(RingSender<AudioFrame>, Arc<[i16]>)>> =
-            self.lines.into_iter().map(Some).collect();
+        let mut lines: Vec<Option<CallerLine>> = self.lines.into_iter().map(Some).collect();
         let mut pushes: Vec<Vec<Instant>> = vec![Vec::new(); lines.len()];
-        let mut frame = 0usize;
+        let mut tick = 0usize;
         loop {
             tokio::select! {
                 biased;
                 _ = self.cancel.cancelled() => break,
                 t = ticker.tick() => { let _ = self.start.set(t); }
             }
+            let (frame, phase) = (tick / phases, tick % phases);
+            tick += 1;
             let mut open = 0;
             for (i, slot) in lines.iter_mut().enumerate() {
                 let Some((tx, audio)) = slot else { continue };
+                if i % phases != phase {
+                    open += 1;
+                    continue;
+                }
                 let from = frame * FRAME_LEN;
                 if from >= audio.len() {
                     *slot = None;
@@ -127,10 +140,15 @@ impl Feeder {
             if open == 0 {
                 break;
             }
-            frame += 1;
         }
         pushes
     }
+}
+
+/// How long after its frame tick call `i`'s frames are due with `phases` arrival phases.
+pub fn phase_offset_ms(i: usize, phases: usize) -> u64 {
+    let phases = phases.clamp(1, 5);
+    (i % phases) as u64 * (FRAME_MS / phases as u64)
 }
 
 /// Wraps a detector and notes, for every chunk it is given, how long after its last frame
@@ -138,6 +156,8 @@ impl Feeder {
 pub struct LagProbe {
     pub inner: Box<dyn VoiceDetector>,
     pub start: FeedStart,
+    /// This call's [`phase_offset_ms`].
+    pub offset_ms: u64,
     pub lags: Arc<Mutex<Vec<f32>>>,
     pub samples_seen: usize,
 }
@@ -153,7 +173,7 @@ impl VoiceDetector for LagProbe {
         self.samples_seen += chunk.len();
         if let Some(start) = self.start.get() {
             let frame = (self.samples_seen.saturating_sub(1) / FRAME_LEN) as u64;
-            let due = *start + Duration::from_millis(frame * FRAME_MS);
+            let due = *start + Duration::from_millis(frame * FRAME_MS + self.offset_ms);
             let lag = Instant::now().saturating_duration_since(due).as_secs_f32() * 1e3;
             self.lags
                 .lock()

@@ -2,7 +2,7 @@
 //! providers (the agent greets, the caller says one thing, the agent answers, then both
 //! idle) and the process's resident set is sampled while they run. The per-call figure is
 //! (RSS during the calls − RSS before them) / N, once with the energy VAD and once with a
-//! Silero stream per call over the shared, already loaded model.
+//! Silero stream per call over the shared, already loaded model, each in a process of its own.
 
 use std::sync::Arc;
 
@@ -26,59 +26,116 @@ impl Default for MemoryConfig {
     }
 }
 
+/// The VAD each call of a memory run gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VadKind {
+    Energy,
+    Silero,
+}
+
 /// RSS figures of one run, in bytes.
-#[derive(Debug, Clone, Copy)]
-struct Rss {
-    before: u64,
-    median: u64,
-    peak: u64,
-    after: u64,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rss {
+    pub before: u64,
+    pub median: u64,
+    pub peak: u64,
+}
+
+impl Rss {
+    /// The line a probe process prints.
+    pub fn to_line(self) -> String {
+        format!("rss-bytes {} {} {}", self.before, self.median, self.peak)
+    }
+
+    pub fn from_line(line: &str) -> Option<Self> {
+        let mut it = line.strip_prefix("rss-bytes ")?.split_whitespace();
+        let mut next = || it.next()?.parse().ok();
+        Some(Self {
+            before: next()?,
+            median: next()?,
+            peak: next()?,
+        })
+    }
 }
 
 const MB: f64 = 1_048_576.0;
 
-pub async fn run(cfg: &MemoryConfig, silero: Arc<SileroModel>) -> anyhow::Result<Section> {
+/// Runs each variant in a fresh process (`switchboard bench memory-probe`), so one variant's
+/// freed memory, kept by the allocator, does not hide the next one's.
+pub async fn run(cfg: &MemoryConfig) -> anyhow::Result<Section> {
     let n = cfg.calls.max(1);
-    // One small run first, so allocator pools and lazily built tables exist before "before".
-    measure(4, &|| energy()).await?;
-    let energy_rss = measure(n, &|| energy()).await?;
-    measure(4, &|| silero_stream(&silero)).await?;
-    let silero_rss = measure(n, &|| silero_stream(&silero)).await?;
+    let exe = std::env::current_exe()?;
+    let mut results = Vec::new();
+    for (name, vad) in [("energy", "energy"), ("Silero (per-call state)", "silero")] {
+        let out = tokio::process::Command::new(&exe)
+            .args([
+                "bench",
+                "memory-probe",
+                "--vad",
+                vad,
+                "--calls",
+                &n.to_string(),
+            ])
+            .output()
+            .await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let rss = stdout.lines().find_map(Rss::from_line).ok_or_else(|| {
+            anyhow::anyhow!(
+                "memory probe ({vad}) failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+        results.push((name, rss));
+    }
 
     let mut section = Section::new("Memory per call (shared models excluded)");
     section.para(format!(
         "{n} calls at once: the agent greets (2 s tone voice), the caller says one thing \
-         (0.8 s), the agent answers, then both idle; instant fake STT and voice. RSS from \
-         /proc/self/statm, sampled every 100 ms; models loaded before the baseline."
+         (0.8 s), the agent answers, then both idle; instant fake STT and voice. Each variant \
+         runs in a fresh process with the Silero model loaded and 4 warm-up calls done before \
+         the baseline; RSS from /proc/self/statm, sampled every 100 ms while the calls run."
     ));
     let mut table = Table::new(&[
         "VAD",
         "RSS before (MB)",
         "median during (MB)",
         "peak (MB)",
-        "after (MB)",
         "per call, median (MB)",
         "per call, peak (MB)",
     ]);
-    for (name, r) in [
-        ("energy", energy_rss),
-        ("Silero (per-call state)", silero_rss),
-    ] {
+    for (name, r) in &results {
         let per = |x: u64| x.saturating_sub(r.before) as f64 / n as f64 / MB;
         table.row(vec![
-            name.into(),
+            name.to_string(),
             format!("{:.1}", r.before as f64 / MB),
             format!("{:.1}", r.median as f64 / MB),
             format!("{:.1}", r.peak as f64 / MB),
-            format!("{:.1}", r.after as f64 / MB),
             format!("{:.3}", per(r.median)),
             format!("{:.3}", per(r.peak)),
         ]);
     }
     section.table(&table);
-    let worst = silero_rss.peak.saturating_sub(silero_rss.before) as f64 / n as f64 / MB;
-    section.target("peak memory per call (Silero)", worst, 10.0, "MB");
+    let worst = results
+        .iter()
+        .map(|(_, r)| r.peak.saturating_sub(r.before) as f64 / n as f64 / MB)
+        .fold(0.0, f64::max);
+    section.target("peak memory per call (worst variant)", worst, 10.0, "MB");
     Ok(section)
+}
+
+/// One variant in this process: warm-up, then `calls` calls at once.
+///
+/// # Errors
+/// A detector that cannot be built.
+pub async fn probe(vad: VadKind, calls: usize, silero: Arc<SileroModel>) -> anyhow::Result<Rss> {
+    let make = move || -> anyhow::Result<Box<dyn VoiceDetector>> {
+        match vad {
+            VadKind::Energy => energy(),
+            VadKind::Silero => silero_stream(&silero),
+        }
+    };
+    measure(4, &make).await?;
+    measure(calls.max(1), &make).await
 }
 
 fn energy() -> anyhow::Result<Box<dyn VoiceDetector>> {
@@ -126,6 +183,7 @@ async fn measure(
         Feeder {
             lines,
             start: Arc::default(),
+            phases: 1,
             keep_pushes: false,
             cancel: token.clone(),
         }
@@ -145,6 +203,21 @@ async fn measure(
         before,
         median: samples.get(samples.len() / 2).copied().unwrap_or(before),
         peak: samples.last().copied().unwrap_or(before),
-        after: rss_bytes().unwrap_or(0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_lines_round_trip() {
+        let r = Rss {
+            before: 1,
+            median: 22,
+            peak: 333,
+        };
+        assert_eq!(Rss::from_line(&r.to_line()), Some(r));
+        assert_eq!(Rss::from_line("rss-bytes 1 2"), None);
+    }
 }

@@ -75,6 +75,7 @@ pub async fn run(cfg: &OverheadConfig) -> anyhow::Result<Section> {
     let feeder = Feeder {
         lines,
         start,
+        phases: 1,
         keep_pushes: true,
         cancel: token.clone(),
     };

@@ -51,6 +51,8 @@ pub struct VoiceToVoiceConfig {
     pub end_of_turn_ms: Option<u32>,
     /// The caller answers after the agent has been quiet this long.
     pub turn_gap_ms: u64,
+    /// Also list every turn with what whisper heard.
+    pub details: bool,
 }
 
 impl Default for VoiceToVoiceConfig {
@@ -59,6 +61,7 @@ impl Default for VoiceToVoiceConfig {
             answers: 50,
             end_of_turn_ms: None,
             turn_gap_ms: 400,
+            details: false,
         }
     }
 }
@@ -86,10 +89,29 @@ pub async fn run(cfg: &VoiceToVoiceConfig, models: &LocalModels) -> anyhow::Resu
     let script = bench_script()?;
     // The caller's lines are made once; espeak-ng's start-up is not what is measured.
     let caller_voice = Arc::new(CachedTts::prewarm(espeak(CALLER_VOICE), ANSWERS.to_vec()).await?);
-    let calls = cfg.answers.div_ceil(ANSWERS.len()).max(1);
+    // A call answers up to ten turns; a line whisper drops costs one, so run calls until
+    // enough turns were answered (with a bound, in case nothing is understood).
+    let max_calls = cfg.answers.div_ceil(ANSWERS.len()).max(1) * 2;
+    let mut calls = 0;
     let mut turns: Vec<TurnMetrics> = Vec::new();
+    let mut detail = Table::new(&[
+        "heard",
+        "voice-to-voice",
+        "end of utterance",
+        "STT",
+        "STT wait",
+        "TTS first audio",
+    ]);
     let (mut heard, mut understood) = (0usize, 0usize);
-    for i in 0..calls {
+    while turns
+        .iter()
+        .filter(|t| t.voice_to_voice_ms.is_some())
+        .count()
+        < cfg.answers
+        && calls < max_calls
+    {
+        let i = calls;
+        calls += 1;
         let mut conversation = bench_conversation(&script);
         if let Some(ms) = cfg.end_of_turn_ms {
             conversation = Box::new(EndOfTurnOverride {
@@ -122,9 +144,26 @@ pub async fn run(cfg: &VoiceToVoiceConfig, models: &LocalModels) -> anyhow::Resu
             .iter()
             .filter(|t| ANSWERS.iter().any(|a| same_words(a, t)))
             .count();
+        // Each caller line the conversation got opened one turn, in order.
+        for (line, t) in caller_lines.iter().zip(&result.report.turns) {
+            let ms = |v: Option<u64>| v.map_or("–".into(), |v| v.to_string());
+            detail.row(vec![
+                format!("{line:?}"),
+                ms(t.voice_to_voice_ms),
+                t.end_of_utterance_delay_ms.to_string(),
+                t.stt_ms.to_string(),
+                t.stt_wait_ms.to_string(),
+                ms(t.tts_first_audio_ms),
+            ]);
+        }
         turns.extend(result.report.turns);
     }
-    Ok(section(cfg, &turns, heard, understood, calls))
+    let mut s = section(cfg, &turns, heard, understood, calls);
+    if cfg.details {
+        s.para("Every turn (ms):");
+        s.table(&detail);
+    }
+    Ok(s)
 }
 
 fn section(
@@ -226,6 +265,21 @@ mod tests {
         );
         let questions = BENCH_SCRIPT.matches("type: ask").count();
         assert_eq!(questions, ANSWERS.len());
+        let listens: Vec<u32> = bench_conversation(&script)
+            .handle(crate::conversation::ConversationEvent::CallAnswered, 0)
+            .into_iter()
+            .filter_map(|e| match e {
+                crate::conversation::ConversationEffect::Listen(l) => {
+                    Some(l.end_of_turn_silence_ms)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            listens,
+            vec![450],
+            "quick questions listen with `short` endpointing"
+        );
     }
 
     #[test]

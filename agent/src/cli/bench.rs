@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::bench::barge_in::{self, BargeInConfig};
 use crate::bench::capacity::{self, CapacityConfig};
 use crate::bench::greeting::{self, GreetingConfig};
-use crate::bench::memory::{self, MemoryConfig};
+use crate::bench::memory::{self, MemoryConfig, VadKind};
 use crate::bench::overhead::{self, OverheadConfig};
 use crate::bench::voice_to_voice::{self, VoiceToVoiceConfig};
 use crate::bench::{capacity_speech, load_average, machine, BenchModels, Section};
@@ -34,6 +34,9 @@ pub enum Which {
         /// The simulated caller answers after this much agent silence (ms).
         #[arg(long, default_value_t = 400)]
         turn_gap_ms: u64,
+        /// Also list every turn with what whisper heard.
+        #[arg(long)]
+        details: bool,
     },
     /// Answer → first agent audio, live and with a cached greeting (local models).
     Greeting {
@@ -71,6 +74,14 @@ pub enum Which {
     },
     /// Everything, as Markdown for BENCHMARKS.md.
     All,
+    /// One memory variant in this process (run by `memory`; prints one `rss-bytes` line).
+    #[command(hide = true)]
+    MemoryProbe {
+        #[arg(long, value_enum)]
+        vad: VadKind,
+        #[arg(long)]
+        calls: usize,
+    },
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -90,6 +101,11 @@ pub fn run(args: BenchArgs) -> ExitCode {
 
 async fn bench(which: Which) -> anyhow::Result<()> {
     let mut models = BenchModels::new(ModelStore::from_env());
+    if let Which::MemoryProbe { vad, calls } = which {
+        let rss = memory::probe(vad, calls, models.silero()?).await?;
+        println!("{}", rss.to_line());
+        return Ok(());
+    }
     let all = matches!(which, Which::All);
     let started = Instant::now();
     if all {
@@ -115,6 +131,7 @@ async fn bench(which: Which) -> anyhow::Result<()> {
                 answers: 50,
                 end_of_turn_ms: None,
                 turn_gap_ms: 400,
+                details: false,
             },
         ],
         one => vec![one],
@@ -144,11 +161,13 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             answers,
             end_of_turn_ms,
             turn_gap_ms,
+            details,
         } => {
             let cfg = VoiceToVoiceConfig {
                 answers,
                 end_of_turn_ms,
                 turn_gap_ms,
+                details,
             };
             eprintln!("Measuring voice-to-voice over {answers} answers…");
             voice_to_voice::run(&cfg, models.local()?).await
@@ -176,8 +195,7 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
         }
         Which::Memory { calls } => {
             eprintln!("Measuring memory with {calls} calls at once…");
-            let silero = models.silero()?;
-            memory::run(&MemoryConfig { calls }, silero).await
+            memory::run(&MemoryConfig { calls }).await
         }
         Which::Capacity {
             start,
@@ -195,6 +213,6 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             };
             capacity::run(&cfg, silero, &speech).await
         }
-        Which::All => anyhow::bail!("`all` runs the others"),
+        Which::All | Which::MemoryProbe { .. } => anyhow::bail!("not a single measurement"),
     }
 }
