@@ -231,7 +231,7 @@ async fn an_llm_only_agent_streams_a_cloud_reply_to_a_spoken_question() {
         spec,
         caller,
         SampleRate::HZ_16K,
-        Some(Duration::from_secs(5)),
+        Some(Duration::from_secs(12)),
         &token,
     )
     .await;

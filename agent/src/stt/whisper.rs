@@ -54,8 +54,12 @@ impl SttProvider for LocalWhisper {
             .await;
             match joined {
                 Ok(Ok(t)) => Ok(SttResult {
+                    confidence: if t.text.is_empty() {
+                        0.0
+                    } else {
+                        calibrated(t.avg_logprob)
+                    },
                     text: t.text,
-                    confidence: t.confidence,
                 }),
                 Ok(Err(e)) => Err(ProviderError::new(
                     NAME,
@@ -69,5 +73,30 @@ impl SttProvider for LocalWhisper {
                 )),
             }
         })
+    }
+}
+
+/// Maps whisper's mean token log-probability to a 0..1 confidence. The geometric-mean token
+/// probability (`exp`) is far too harsh for downstream thresholds: a correct short phrase
+/// often averages −0.6. Whisper's own decoder treats −1.0 as the point where a decode has
+/// failed, so that is 0.5 here; −0.3 and above is certain, −1.7 and below worthless.
+fn calibrated(avg_logprob: f32) -> f32 {
+    if avg_logprob.is_nan() {
+        return 0.0;
+    }
+    (1.0 + (avg_logprob + 0.3) / 1.4).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calibrated;
+
+    #[test]
+    fn whisper_failure_threshold_is_a_coin_flip() {
+        assert!((calibrated(-1.0) - 0.5).abs() < 1e-6);
+        assert_eq!(calibrated(-0.1), 1.0);
+        assert_eq!(calibrated(-3.0), 0.0);
+        assert_eq!(calibrated(f32::NEG_INFINITY), 0.0);
+        assert!(calibrated(-0.6) > calibrated(-0.9));
     }
 }

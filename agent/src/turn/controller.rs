@@ -116,6 +116,9 @@ struct State {
     report: CallReport,
     turn: TurnId,
     listen: ListenSpec,
+    /// The agent's last line (usually the question being answered): the recogniser's best
+    /// context for what the caller will say.
+    last_agent_text: Option<String>,
     /// Lines queued for the live turn and not yet finished, with their text and flags.
     pending: BTreeMap<UtteranceId, PendingLine>,
     /// The LLM reply being streamed: its turn, its token, and when it is given up.
@@ -168,6 +171,7 @@ impl Controller {
             report: CallReport::default(),
             turn: 1,
             listen: ListenSpec::default(),
+            last_agent_text: None,
             pending: BTreeMap::new(),
             llm_in_flight: None,
             next_llm_utterance: LLM_UTTERANCE_BASE,
@@ -338,7 +342,7 @@ impl Controller {
         st.stt_started.insert(segment);
         let request = SttRequest {
             audio_16k: audio,
-            hints: st.listen.hints.clone(),
+            hints: stt_prompt(st),
             language: self.config.language.clone(),
         };
         let stt = self.stt.clone();
@@ -544,6 +548,7 @@ impl Controller {
             } => {
                 if turn == st.turn {
                     st.report.usage.characters_synthesised += text.chars().count() as u64;
+                    st.last_agent_text = Some(text.clone());
                     st.pending.insert(
                         utterance,
                         PendingLine {
@@ -650,6 +655,7 @@ impl Controller {
             id
         };
         st.no_input_at = None;
+        st.last_agent_text = Some(text.clone());
         st.report.usage.characters_synthesised += text.chars().count() as u64;
         st.pending.insert(
             id,
@@ -723,6 +729,14 @@ impl Controller {
                 Some(Instant::now() + Duration::from_millis(st.listen.no_input_ms.into()));
         }
     }
+}
+
+/// What the recogniser is told before the caller's audio: the question the caller is
+/// answering (it names the expected words, e.g. "1 to 5"), else the listen's vocabulary
+/// hints. Whisper follows natural preceding text far better than a bare word list, which
+/// made it decode slowly, repeat itself or continue the list in trials.
+fn stt_prompt(st: &State) -> Option<String> {
+    st.last_agent_text.clone().or_else(|| st.listen.hints.clone())
 }
 
 /// Whether a transcript carries words for the conversation (not noise or a backchannel).
