@@ -129,13 +129,22 @@ impl Section {
     }
 
     pub fn table(&mut self, table: &Table) {
+        self.block_break();
         self.body.push_str(&table.to_markdown());
         self.body.push('\n');
     }
 
     pub fn para(&mut self, text: impl AsRef<str>) {
+        self.block_break();
         self.body.push_str(text.as_ref());
         self.body.push_str("\n\n");
+    }
+
+    /// Ends a preceding list with a blank line, so the next block is not part of it.
+    fn block_break(&mut self) {
+        if !self.body.is_empty() && !self.body.ends_with("\n\n") {
+            self.body.push('\n');
+        }
     }
 
     /// A target line: `label`: measured vs target, met or missed.
@@ -181,5 +190,15 @@ mod tests {
         let md = t.to_markdown();
         assert!(md.starts_with("| ms | n | p50 | p95 | p99 | max |\n| --- | ---: |"));
         assert!(md.contains("| x | 2 | 1.0 | 3.0 | 3.0 | 3.0 |"));
+    }
+
+    #[test]
+    fn a_paragraph_after_target_lines_starts_a_new_block() {
+        let mut s = Section::new("t");
+        s.target("a", 1.0, 2.0, "ms");
+        s.target("b", 3.0, 2.0, "ms");
+        s.para("after");
+        assert!(s.body.contains("**missed**\n\nafter"), "{}", s.body);
+        assert!(s.body.contains("met\n- b"), "{}", s.body);
     }
 }

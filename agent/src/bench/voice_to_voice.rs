@@ -219,7 +219,7 @@ fn section(
         Some(ms) => format!("end-of-turn silence {ms} ms (overridden)"),
         None => "the script's `short` endpointing (450 ms of silence)".into(),
     };
-    let mut s = Section::new(format!("Voice-to-voice latency ({endpointing})"));
+    let mut s = Section::new(format!("Voice-to-voice latency, {endpointing}"));
     s.para(format!(
         "{calls} calls of the bench script (ten quick questions) with Silero VAD (hangover \
          200 ms), whisper tiny.en (speculative decode from the first pause) and hibari, \
