@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use tokio::sync::mpsc;
-use tokio::time::{interval, Duration, Interval, MissedTickBehavior};
+use tokio::time::{interval_at, Duration, Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use super::{AudioOut, PlayoutControl, PlayoutItem, SpeakerEvent, TurnId};
@@ -232,12 +232,19 @@ fn item_len(item: &PlayoutItem) -> usize {
     }
 }
 
-/// Waits for the next frame slot; the first tick after (re)starting is immediate.
+/// Waits for the next frame slot. The first slot after (re)starting is now, without touching
+/// the timer: tokio rounds timer deadlines up to the next millisecond, which would delay the
+/// first frame of every line by ~1 ms.
 async fn tick(ticker: &mut Option<Interval>) {
-    let t = ticker.get_or_insert_with(|| {
-        let mut t = interval(Duration::from_millis(FRAME_MS));
-        t.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        t
-    });
-    t.tick().await;
+    match ticker {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => {
+            let period = Duration::from_millis(FRAME_MS);
+            let mut t = interval_at(Instant::now() + period, period);
+            t.set_missed_tick_behavior(MissedTickBehavior::Burst);
+            *ticker = Some(t);
+        }
+    }
 }
