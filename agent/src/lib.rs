@@ -4,6 +4,7 @@
 //! endpointing) → [`turn::controller`] (STT, the [`conversation`], LLM) → [`speaker`] (TTS,
 //! 20 ms playout) → back to the transport. [`call::session`] wires one call together.
 
+pub mod bench;
 pub mod call;
 pub mod cli;
 pub mod conversation;
