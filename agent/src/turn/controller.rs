@@ -736,7 +736,9 @@ impl Controller {
 /// hints. Whisper follows natural preceding text far better than a bare word list, which
 /// made it decode slowly, repeat itself or continue the list in trials.
 fn stt_prompt(st: &State) -> Option<String> {
-    st.last_agent_text.clone().or_else(|| st.listen.hints.clone())
+    st.last_agent_text
+        .clone()
+        .or_else(|| st.listen.hints.clone())
 }
 
 /// Whether a transcript carries words for the conversation (not noise or a backchannel).
