@@ -87,9 +87,41 @@ fn calibrated(avg_logprob: f32) -> f32 {
     (1.0 + (avg_logprob + 0.3) / 1.4).clamp(0.0, 1.0)
 }
 
+/// Whisper tiny, prompted with the question, sometimes loops on a short answer ("Four. Four.
+/// Four."): a text that is one phrase said over and over becomes that phrase once.
+fn collapse_repeats(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let key = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let keys: Vec<String> = words.iter().map(|w| key(w)).collect();
+    for period in 1..=words.len() / 2 {
+        if (period..keys.len()).all(|i| keys[i] == keys[i % period]) {
+            return words[..period].join(" ");
+        }
+    }
+    text.to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::calibrated;
+    use super::{calibrated, collapse_repeats};
+
+    #[test]
+    fn a_looping_transcript_is_said_once() {
+        assert_eq!(collapse_repeats("Four. Four. Four."), "Four.");
+        assert_eq!(
+            collapse_repeats("Yes, please. Yes, please. Yes, please"),
+            "Yes, please."
+        );
+        assert_eq!(collapse_repeats("4 4"), "4");
+        assert_eq!(collapse_repeats("no no no I said no"), "no no no I said no");
+        assert_eq!(
+            collapse_repeats("I would give it a four"),
+            "I would give it a four"
+        );
+    }
 
     #[test]
     fn whisper_failure_threshold_is_a_coin_flip() {
