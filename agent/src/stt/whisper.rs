@@ -59,7 +59,7 @@ impl SttProvider for LocalWhisper {
                     } else {
                         calibrated(t.avg_logprob)
                     },
-                    text: t.text,
+                    text: collapse_repeats(&t.text),
                 }),
                 Ok(Err(e)) => Err(ProviderError::new(
                     NAME,
