@@ -88,3 +88,51 @@ async fn an_unreachable_tool_takes_the_error_edge() {
         agent_said(&result)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_answer_ends_the_turn_at_its_first_pause() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/yes_no_long.yaml"
+    );
+    let script = Arc::new(dialogue::load_file(path.as_ref()).expect("fixture compiles"));
+    let conversation = Box::new(ScriptConversation::new(
+        script,
+        &BTreeMap::new(),
+        chrono::Utc::now(),
+    ));
+    let fakes = Fakes {
+        stt: ScriptedStt::new(&["yes it did"]),
+        llm: FakeLlm::new(LlmMode::Fails),
+        tts: Arc::new(ToneTts {
+            mode: VoiceMode::Good,
+            chunk_delay: Duration::ZERO,
+        }),
+    };
+    let caller = caller_audio(&[(2_000, 800)], 4_000);
+    let result = run(
+        spec(fakes, conversation, TurnConfig::default()),
+        caller,
+        3_000,
+    )
+    .await;
+
+    assert_eq!(
+        result.report.answers.get("ok"),
+        Some(&serde_json::json!(true))
+    );
+    let turn = result.report.turns.first().expect("turn metrics");
+    // `long` endpointing waits 1.2 s of silence; the answer was complete at the pause.
+    assert!(turn.end_of_utterance_delay_ms < 1_200, "{turn:?}");
+    let callers = result
+        .report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Caller)
+        .count();
+    assert_eq!(
+        callers, 1,
+        "the turn is not ended a second time: {:?}",
+        result.report.transcript
+    );
+}

@@ -176,7 +176,9 @@ async fn run(
         },
         detector: models.detector()?,
         vad: audio::vad::VadConfig {
-            min_silence_ms: 200,
+            // The pause that starts a speculative decode; the turn itself ends on the listen's
+            // end-of-turn silence, or earlier when the decode already answers the question.
+            min_silence_ms: 120,
             ..audio::vad::VadConfig::default()
         },
         turn: TurnConfig::default(),

@@ -142,6 +142,12 @@ pub trait Conversation: Send {
     /// Handles one event at `now` and returns the effects to carry out, in order.
     fn handle(&mut self, event: ConversationEvent, now: CallMs) -> Vec<ConversationEffect>;
 
+    /// Whether `text` already answers what the caller was asked, so the caller's turn can end
+    /// at the first pause instead of after the whole end-of-turn silence.
+    fn completes_turn(&self, _text: &str) -> bool {
+        false
+    }
+
     /// The dialogue script behind this conversation, if any (recorded with the call).
     fn script(&self) -> Option<ScriptRef> {
         None

@@ -156,6 +156,10 @@ impl ScriptConversation {
 }
 
 impl Conversation for ScriptConversation {
+    fn completes_turn(&self, text: &str) -> bool {
+        self.engine.completes_answer(text)
+    }
+
     fn script(&self) -> Option<ScriptRef> {
         let script = self.engine.script();
         Some(ScriptRef {

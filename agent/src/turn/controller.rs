@@ -116,6 +116,12 @@ struct State {
     report: CallReport,
     turn: TurnId,
     listen: ListenSpec,
+    /// Onset of the caller's current turn.
+    onset_ms: u64,
+    /// The caller's current pause: its segment and last voiced ms (until resumed or ended).
+    paused: Option<(u64, u64)>,
+    /// Segments up to this one were answered at their pause; their `TurnEnded` is stale.
+    taken_up_to: u64,
     /// The agent's last line (usually the question being answered): the recogniser's best
     /// context for what the caller will say.
     last_agent_text: Option<String>,
@@ -172,6 +178,9 @@ impl Controller {
             turn: 1,
             listen: ListenSpec::default(),
             last_agent_text: None,
+            onset_ms: 0,
+            paused: None,
+            taken_up_to: 0,
             pending: BTreeMap::new(),
             llm_in_flight: None,
             next_llm_utterance: LLM_UTTERANCE_BASE,
@@ -294,7 +303,10 @@ impl Controller {
 
     async fn on_ingest(&mut self, st: &mut State, ev: IngestEvent, jobs: &Jobs) {
         match ev {
-            IngestEvent::SpeechStarted { .. } => st.no_input_at = None,
+            IngestEvent::SpeechStarted { onset_ms } => {
+                st.no_input_at = None;
+                st.onset_ms = onset_ms;
+            }
             IngestEvent::SpeechSustained { onset_ms } => {
                 let playing = st.pending.values().any(|l| l.started_ms.is_some());
                 if playing && st.interruptible_playing && st.barge_in.is_none() {
@@ -302,14 +314,26 @@ impl Controller {
                     let _ = self.playout_control.send(PlayoutControl::Pause).await;
                 }
             }
-            IngestEvent::Paused { segment, audio, .. } => self.start_stt(segment, audio, st, jobs),
-            IngestEvent::Resumed => {}
+            IngestEvent::Paused {
+                segment,
+                last_voice_ms,
+                audio,
+            } => {
+                st.paused = Some((segment, last_voice_ms));
+                self.start_stt(segment, audio, st, jobs);
+            }
+            IngestEvent::Resumed => st.paused = None,
             IngestEvent::TurnEnded {
                 segment,
                 onset_ms,
                 last_voice_ms,
                 audio,
             } => {
+                st.paused = None;
+                if segment <= st.taken_up_to {
+                    // Already answered at its pause (see `on_stt`).
+                    return;
+                }
                 if !st.stt_started.contains(&segment) {
                     self.start_stt(segment, audio, st, jobs);
                 }
@@ -373,10 +397,39 @@ impl Controller {
         match st.awaiting.as_ref() {
             Some(turn) if turn.segment == done.segment => self.on_transcript(st, done, jobs).await,
             Some(turn) if done.segment < turn.segment => {}
+            _ if self.answers_at_pause(st, &done) => {
+                // The caller is still within the end-of-turn silence, but what they said
+                // already answers the question: take the turn now.
+                let Some((segment, last_voice_ms)) = st.paused.take() else {
+                    return;
+                };
+                st.taken_up_to = segment;
+                let taken = IngestControl::TurnTaken { segment };
+                let _ = self.ingest_control.send(taken).await;
+                st.awaiting = Some(EndedTurn {
+                    segment,
+                    onset_ms: st.onset_ms,
+                    last_voice_ms,
+                    ended_ms: self.clock.now_ms(),
+                });
+                self.on_transcript(st, done, jobs).await;
+            }
             _ => {
                 st.stt_results.insert(done.segment, done);
             }
         }
+    }
+
+    /// Whether a speculative transcript of the current pause completes the caller's answer.
+    fn answers_at_pause(&self, st: &State, done: &SttDone) -> bool {
+        let paused_here = st
+            .paused
+            .is_some_and(|(segment, _)| segment == done.segment);
+        let text = match &done.result {
+            Ok(r) => r.text.trim(),
+            Err(_) => return false,
+        };
+        paused_here && is_meaningful(text) && self.conversation.completes_turn(text)
     }
 
     /// The transcript of an ended caller turn is in: decide between barge-in resume, noise,

@@ -50,6 +50,11 @@ pub enum IngestEvent {
 #[derive(Debug, Clone)]
 pub enum IngestControl {
     SetEndpointing(EndpointConfig),
+    /// The controller ended the turn paused as `segment` early (its speculative transcript
+    /// already answered the question): forget that turn instead of ending it again.
+    TurnTaken {
+        segment: u64,
+    },
 }
 
 /// A boxed detector usable where a concrete [`VoiceDetector`] type is expected.
@@ -144,6 +149,12 @@ impl IngestStage {
                 Some(ctl) = self.control.recv() => {
                     match ctl {
                         IngestControl::SetEndpointing(cfg) => self.endpointer.set_config(cfg),
+                        IngestControl::TurnTaken { segment: taken } => {
+                            if taken == segment && self.endpointer.in_turn() {
+                                self.endpointer.reset();
+                                collector.take();
+                            }
+                        }
                     }
                     continue;
                 }

@@ -211,6 +211,24 @@ impl Engine {
         &self.script
     }
 
+    /// Whether `text` would be a complete answer to the question being asked now: the current
+    /// node is an `ask` with a closed slot (yes/no, rating, number, choice, date, phone,
+    /// e-mail; never free text) and its recogniser reads a value from `text`. The turn engine
+    /// uses it to end the caller's turn at the first pause instead of waiting out the whole
+    /// end-of-turn silence. Changes nothing.
+    pub fn completes_answer(&self, text: &str) -> bool {
+        use crate::recognize::{recognize, Recognized};
+        use crate::script::{NodeKind, SlotSpec};
+        let Some(NodeKind::Ask(a)) = self.current().map(|n| &n.kind) else {
+            return false;
+        };
+        if matches!(a.expect, SlotSpec::Text) {
+            return false;
+        }
+        let read = recognize(&a.expect, text, 1.0, self.state.now, self.script.tz);
+        matches!(read, Recognized::Match { .. })
+    }
+
     /// Whether the call has ended (further events are ignored).
     pub fn is_ended(&self) -> bool {
         self.state.phase == Phase::Ended

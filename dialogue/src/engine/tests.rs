@@ -172,3 +172,42 @@ fn effects_order_on_answer_is_timer_consent_then_node() {
     assert!(matches!(&fx[3], Effect::NodeEntered { id, .. } if id == "chat"));
     assert!(matches!(fx.last(), Some(Effect::Listen { .. })));
 }
+
+const ASK: &str = r#"
+version: 1
+id: t.ask
+variables:
+  ok: { type: bool }
+  note: { type: string }
+nodes:
+  - id: q
+    type: ask
+    prompt: "Did that work?"
+    expect: yes_no
+    slot: ok
+    next: open
+  - id: open
+    type: ask
+    prompt: "Anything else?"
+    expect: text
+    slot: note
+    next: bye
+  - id: bye
+    type: end
+"#;
+
+#[test]
+fn a_closed_answer_completes_the_turn_and_free_text_never_does() {
+    let mut e = engine(ASK);
+    assert!(e.completes_answer("yeah it did"));
+    assert!(!e.completes_answer("well let me think about"));
+    e.step(Event::UserSaid {
+        text: "yes".into(),
+        confidence: 0.9,
+        now: t0(),
+    });
+    assert!(
+        !e.completes_answer("no that's all"),
+        "open questions wait for the silence"
+    );
+}
