@@ -28,9 +28,10 @@ use crate::stt::SttProvider;
 use crate::telemetry::Metrics;
 use crate::tools::ToolRunner;
 use crate::tts::TtsProvider;
-use crate::turn::controller::{Controller, TurnConfig};
+use crate::turn::controller::Controller;
 use crate::turn::endpoint::{EndpointConfig, Endpointer};
 use crate::turn::ingest::{DynDetector, IngestStage};
+use crate::turn::TurnConfig;
 
 /// How long teardown waits for a call's tasks after cancelling them.
 const TEARDOWN_DEADLINE: Duration = Duration::from_secs(5);

@@ -24,7 +24,7 @@ use crate::conversation::Conversation;
 use crate::llm::LlmProvider;
 use crate::local_models::{espeak, LocalModels};
 use crate::transport::local_call::{run_local_call, Caller, LocalCallResult};
-use crate::turn::controller::TurnConfig;
+use crate::turn::TurnConfig;
 
 /// The line rate of local calls: wideband, like a WebRTC or HD-voice call after decoding.
 const LINE_RATE: SampleRate = SampleRate::HZ_16K;

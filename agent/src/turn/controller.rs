@@ -11,6 +11,7 @@ use tokio::time::{sleep_until, Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::config::TurnConfig;
 use super::endpoint::EndpointConfig;
 use super::ingest::{IngestControl, IngestEvent};
 use super::llm_task::{LlmReport, LlmTask};
@@ -24,41 +25,6 @@ use crate::speaker::{PlayoutControl, SpeakRequest, SpeakerEvent, TurnId};
 use crate::stt::{SttProvider, SttRequest, SttResult};
 use crate::telemetry::Metrics;
 use crate::tools::{ToolRequest, ToolRunner};
-
-/// Per-call turn-taking settings.
-#[derive(Debug, Clone)]
-pub struct TurnConfig {
-    pub max_duration: Duration,
-    /// Speech must last this long to interrupt the agent.
-    pub barge_in_ms: u64,
-    /// Say `filler_line` when no reply audio has started this long after the turn ended.
-    pub filler_after: Duration,
-    pub filler_line: String,
-    pub llm_fallback_line: String,
-    /// Consecutive LLM failures after which the call ends politely.
-    pub max_llm_failures: u32,
-    pub language: String,
-    /// How long a hang-up waits for queued lines to finish playing.
-    pub hangup_drain: Duration,
-    /// An LLM reply not complete after this long is abandoned as failed.
-    pub llm_timeout: Duration,
-}
-
-impl Default for TurnConfig {
-    fn default() -> Self {
-        Self {
-            max_duration: Duration::from_secs(300),
-            barge_in_ms: 250,
-            filler_after: Duration::from_millis(1_500),
-            filler_line: "One moment.".into(),
-            llm_fallback_line: "I'm sorry, I'm having trouble answering right now.".into(),
-            max_llm_failures: 2,
-            language: "en".into(),
-            hangup_drain: Duration::from_secs(20),
-            llm_timeout: Duration::from_secs(12),
-        }
-    }
-}
 
 /// Where jobs the controller spawns (STT, LLM replies, tool calls) send their results.
 struct Jobs {

@@ -1,0 +1,38 @@
+//! Turn-taking settings of a call: barge-in threshold, filler and fallback lines, deadlines.
+
+use tokio::time::Duration;
+
+/// Per-call turn-taking settings.
+#[derive(Debug, Clone)]
+pub struct TurnConfig {
+    pub max_duration: Duration,
+    /// Speech must last this long to interrupt the agent.
+    pub barge_in_ms: u64,
+    /// Say `filler_line` when no reply audio has started this long after the turn ended.
+    pub filler_after: Duration,
+    pub filler_line: String,
+    pub llm_fallback_line: String,
+    /// Consecutive LLM failures after which the call ends politely.
+    pub max_llm_failures: u32,
+    pub language: String,
+    /// How long a hang-up waits for queued lines to finish playing.
+    pub hangup_drain: Duration,
+    /// An LLM reply not complete after this long is abandoned as failed.
+    pub llm_timeout: Duration,
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        Self {
+            max_duration: Duration::from_secs(300),
+            barge_in_ms: 250,
+            filler_after: Duration::from_millis(1_500),
+            filler_line: "One moment.".into(),
+            llm_fallback_line: "I'm sorry, I'm having trouble answering right now.".into(),
+            max_llm_failures: 2,
+            language: "en".into(),
+            hangup_drain: Duration::from_secs(20),
+            llm_timeout: Duration::from_secs(12),
+        }
+    }
+}
