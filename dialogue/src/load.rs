@@ -26,24 +26,16 @@ pub fn load_file(path: &Path) -> Result<Script, Vec<Diagnostic>> {
 
 /// Script files (`*.yaml`/`*.yml`, not `*.test.yaml`) under `dir`, recursively, sorted.
 pub fn script_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let p = entry?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if is_script(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    files_under(dir, is_script)
 }
 
 /// Conversation test files (`*.test.yaml`) under `dir`, recursively, sorted.
 pub fn test_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    files_under(dir, is_test)
+}
+
+/// Files under `dir`, recursively, that `keep` accepts, sorted.
+fn files_under(dir: &Path, keep: fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -51,7 +43,7 @@ pub fn test_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
             let p = entry?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if is_test(&p) {
+            } else if keep(&p) {
                 out.push(p);
             }
         }
