@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod llm;
 pub mod local_models;
 pub mod media;
+pub mod outcome;
 pub mod provider;
 pub mod scripts;
 pub mod speaker;

@@ -129,6 +129,10 @@ impl Conversation for LlmChat {
                     }),
                 ]
             }
+            ConversationEvent::VoicemailDetected => vec![ConversationEffect::Hangup(Outcome {
+                disposition: "voicemail".into(),
+                reason: "voicemail".into(),
+            })],
             ConversationEvent::CallerHungUp => vec![ConversationEffect::Hangup(Outcome {
                 disposition: "reached".into(),
                 reason: "caller_hung_up".into(),

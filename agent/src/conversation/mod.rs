@@ -23,6 +23,9 @@ pub type UtteranceId = u64;
 pub enum ConversationEvent {
     /// The far end answered (or the inbound call was accepted); the conversation may speak.
     CallAnswered,
+    /// Answer detection found an answering machine (instead of [`Self::CallAnswered`]) and
+    /// its greeting is over: the conversation leaves its message, if any, and hangs up.
+    VoicemailDetected,
     /// The caller finished a turn and this is what they said.
     CallerSaid { text: String, confidence: f32 },
     /// The caller said nothing within the current listen's no-input timeout.

@@ -15,6 +15,7 @@ use super::{
     ScriptRef,
 };
 use crate::llm::{ChatMessage, ChatRequest};
+use crate::outcome::sentiment::{score_text, CallSentiment};
 use crate::tools::{ToolHeader, ToolRequest};
 
 pub struct ScriptConversation {
@@ -26,6 +27,8 @@ pub struct ScriptConversation {
     llm_request: Option<u64>,
     /// The LLM reply already streamed to the caller: the engine's `Say` of it is dropped.
     spoken_reply: Option<String>,
+    /// The caller's running sentiment, fed to the engine before each utterance.
+    mood: CallSentiment,
 }
 
 impl ScriptConversation {
@@ -42,6 +45,7 @@ impl ScriptConversation {
             initial,
             llm_request: None,
             spoken_reply: None,
+            mood: CallSentiment::new(),
         }
     }
 
@@ -176,11 +180,31 @@ impl Conversation for ScriptConversation {
                 effects.extend(self.engine.step(Event::Answered { now: at }));
                 return self.translate(effects);
             }
-            ConversationEvent::CallerSaid { text, confidence } => Event::UserSaid {
-                text,
-                confidence,
-                now: at,
-            },
+            ConversationEvent::VoicemailDetected => {
+                let mut effects = std::mem::take(&mut self.initial);
+                effects.extend(self.engine.step(Event::VoicemailDetected { now: at }));
+                return self.translate(effects);
+            }
+            ConversationEvent::CallerSaid { text, confidence } => {
+                // Sentiment first: when it trips the script's escalation handler, the handler
+                // answers this utterance instead of the current node.
+                let mood = self.mood.push(score_text(&text));
+                if mood.confidence > 0.0 {
+                    let measured = Event::SentimentMeasured {
+                        score: mood.score,
+                        now: at,
+                    };
+                    let effects = self.engine.step(measured);
+                    if !effects.is_empty() {
+                        return self.translate(effects);
+                    }
+                }
+                Event::UserSaid {
+                    text,
+                    confidence,
+                    now: at,
+                }
+            }
             ConversationEvent::CallerSilent => Event::NoInput { now: at },
             ConversationEvent::DtmfReceived { digit } => Event::Dtmf { digit, now: at },
             ConversationEvent::SayFinished {

@@ -1,0 +1,358 @@
+//! Answer classification for outbound calls ("answering-machine detection"): who or what
+//! picked up — a person, a voicemail greeting, a call-screening assistant, an IVR menu, or
+//! nothing but silence or a fax tone — from the first seconds of the callee's audio.
+//!
+//! Runs on the receive path right after answer, before the conversation starts: the turn
+//! engine's answer gate (`turn::answer_gate`) feeds it VAD segment edges, beeps and partial
+//! transcripts, and holds the agent's first line until the verdict. Pure: time comes in with
+//! every input, and [`AnswerClassifier::poll`] is called whenever time moves.
+//!
+//! Signals, strongest first:
+//! - a steady tone (400–2000 Hz, ≥ 150 ms, `audio::BeepDetector`) after speech is a voicemail
+//!   beep; a tone before any speech is a fax or modem;
+//! - transcript cues: "leave a message", "the person you're calling is using a screening
+//!   service", "press 1 for…";
+//! - cadence: a person says a short "Hello?" and waits; a machine's greeting runs on;
+//! - nothing voiced for seconds: silence (or a dead line).
+
+use serde::Serialize;
+
+/// What answered the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerClass {
+    Human,
+    Voicemail,
+    /// A call-screening assistant asking for the caller's name and reason.
+    Screening,
+    /// An automated menu ("press 1 for…").
+    Ivr,
+    SilenceOrFax,
+}
+
+impl AnswerClass {
+    pub const ALL: [AnswerClass; 5] = [
+        AnswerClass::Human,
+        AnswerClass::Voicemail,
+        AnswerClass::Screening,
+        AnswerClass::Ivr,
+        AnswerClass::SilenceOrFax,
+    ];
+
+    /// Whether a machine (not a person) answered.
+    pub fn is_machine(self) -> bool {
+        self != AnswerClass::Human
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AnswerClass::Human => "human",
+            AnswerClass::Voicemail => "voicemail",
+            AnswerClass::Screening => "screening",
+            AnswerClass::Ivr => "ivr",
+            AnswerClass::SilenceOrFax => "silence_or_fax",
+        }
+    }
+}
+
+/// The classifier's decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub class: AnswerClass,
+    /// Which signal decided, for logs and the call record.
+    pub reason: String,
+    /// Call ms (since answer) at which the verdict was reached.
+    pub at_ms: u64,
+}
+
+/// Thresholds of the classifier (tuned on the tune half of the bench corpus).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmdConfig {
+    /// A first utterance up to this long, followed by silence, is a person's "Hello?".
+    pub human_max_speech_ms: u64,
+    /// Silence after a short greeting that confirms a person waiting for an answer.
+    pub human_silence_ms: u64,
+    /// Speech beyond this (without a person's cues) is a machine's greeting.
+    pub machine_speech_ms: u64,
+    /// No voice at all for this long: silence or fax.
+    pub no_speech_ms: u64,
+    /// Give up and call it a person after this long (the agent then speaks).
+    pub max_wait_ms: u64,
+}
+
+impl Default for AmdConfig {
+    fn default() -> Self {
+        Self {
+            human_max_speech_ms: 1_900,
+            human_silence_ms: 700,
+            machine_speech_ms: 3_200,
+            no_speech_ms: 4_000,
+            max_wait_ms: 8_000,
+        }
+    }
+}
+
+/// Streaming answer classifier for one call.
+#[derive(Debug, Clone)]
+pub struct AnswerClassifier {
+    config: AmdConfig,
+    /// Voiced time so far (closed segments).
+    speech_ms: u64,
+    /// Onset of the segment in progress.
+    speaking_since: Option<u64>,
+    /// End of the last voiced segment.
+    last_voice_ms: Option<u64>,
+    segments: u32,
+    transcript: String,
+    verdict: Option<Verdict>,
+}
+
+impl AnswerClassifier {
+    pub fn new(config: AmdConfig) -> Self {
+        Self {
+            config,
+            speech_ms: 0,
+            speaking_since: None,
+            last_voice_ms: None,
+            segments: 0,
+            transcript: String::new(),
+            verdict: None,
+        }
+    }
+
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdict.as_ref()
+    }
+
+    /// The VAD confirmed voice starting at `at_ms`.
+    pub fn speech_started(&mut self, at_ms: u64) {
+        if self.speaking_since.is_none() {
+            self.speaking_since = Some(at_ms);
+            self.segments += 1;
+        }
+    }
+
+    /// The voice stopped; `last_voice_ms` is its last voiced moment.
+    pub fn speech_stopped(&mut self, last_voice_ms: u64) {
+        if let Some(onset) = self.speaking_since.take() {
+            self.speech_ms += last_voice_ms.saturating_sub(onset);
+            self.last_voice_ms = Some(last_voice_ms);
+        }
+    }
+
+    /// A steady tone was heard (`audio::BeepEvent::Started`) at `at_ms`.
+    pub fn tone(&mut self, at_ms: u64) {
+        if self.verdict.is_some() {
+            return;
+        }
+        if self.segments == 0 {
+            self.decide(AnswerClass::SilenceOrFax, "tone before any speech", at_ms);
+        } else {
+            self.decide(AnswerClass::Voicemail, "beep after the greeting", at_ms);
+        }
+    }
+
+    /// A (partial or final) transcript of everything said so far, available at `at_ms`.
+    pub fn transcript(&mut self, text: &str, at_ms: u64) {
+        self.transcript = normalise(text);
+        if self.verdict.is_some() {
+            return;
+        }
+        if let Some((class, cue)) = machine_cue(&self.transcript) {
+            let reason = format!("transcript cue \"{cue}\"");
+            self.decide(class, &reason, at_ms);
+        }
+    }
+
+    /// Lets time pass: decides on cadence and timeouts. Returns the verdict once reached.
+    pub fn poll(&mut self, now_ms: u64) -> Option<&Verdict> {
+        if self.verdict.is_none() {
+            self.decide_on_time(now_ms);
+        }
+        self.verdict.as_ref()
+    }
+
+    /// Voiced time including the segment in progress.
+    fn voiced_ms(&self, now_ms: u64) -> u64 {
+        self.speech_ms + self.speaking_since.map_or(0, |s| now_ms.saturating_sub(s))
+    }
+
+    fn decide_on_time(&mut self, now: u64) {
+        let c = self.config.clone();
+        let voiced = self.voiced_ms(now);
+        if self.segments == 0 {
+            if now >= c.no_speech_ms {
+                self.decide(AnswerClass::SilenceOrFax, "no speech", now);
+            }
+            return;
+        }
+        let human_words = human_cue(&self.transcript);
+        let machine_limit = if human_words {
+            c.machine_speech_ms + 1_500
+        } else {
+            c.machine_speech_ms
+        };
+        if voiced >= machine_limit {
+            self.decide(AnswerClass::Voicemail, "long greeting", now);
+            return;
+        }
+        if let (None, Some(last)) = (self.speaking_since, self.last_voice_ms) {
+            let silent = now.saturating_sub(last);
+            let short = voiced <= c.human_max_speech_ms || human_words;
+            if short && silent >= c.human_silence_ms {
+                self.decide(AnswerClass::Human, "short greeting, then waiting", now);
+                return;
+            }
+            // A longer greeting that stopped: a person who said more than "hello", or a
+            // machine whose greeting ended without a beep.
+            if silent >= c.human_silence_ms * 3 {
+                let class = if voiced >= c.human_max_speech_ms * 3 / 2 {
+                    AnswerClass::Voicemail
+                } else {
+                    AnswerClass::Human
+                };
+                self.decide(class, "greeting ended", now);
+                return;
+            }
+        }
+        if now >= c.max_wait_ms {
+            self.decide(AnswerClass::Human, "no decision in time", now);
+        }
+    }
+
+    fn decide(&mut self, class: AnswerClass, reason: &str, at_ms: u64) {
+        if self.verdict.is_none() {
+            self.verdict = Some(Verdict {
+                class,
+                reason: reason.to_string(),
+                at_ms,
+            });
+        }
+    }
+}
+
+/// Machine phrases by class; screening and IVR are checked before voicemail because their
+/// prompts may also mention messages.
+const SCREENING_CUES: &[&str] = &[
+    "screening",
+    "the person you're calling",
+    "the person you are calling",
+    "state your name",
+    "say your name",
+    "record your name",
+    "your name and the reason",
+    "reason for calling",
+    "reason for your call",
+    "why you're calling",
+    "what you're calling about",
+    "who is calling and why",
+    "before i try to connect",
+    "see if this person is available",
+    "call assist",
+    "google assistant",
+];
+const IVR_CUES: &[&str] = &[
+    "press one",
+    "press 1",
+    "press two",
+    "press 2",
+    "press zero",
+    "press 0",
+    "press star",
+    "press the pound",
+    "for sales",
+    "for billing",
+    "for customer service",
+    "main menu",
+    "menu options",
+    "options have changed",
+    "please listen carefully",
+    "your call is important",
+    "dial the extension",
+    "extension",
+    "para español",
+    "para espanol",
+    "thank you for calling",
+    "office hours",
+    "business hours",
+    "stay on the line",
+];
+const VOICEMAIL_CUES: &[&str] = &[
+    "leave a message",
+    "leave your message",
+    "leave me a message",
+    "leave your name",
+    "after the tone",
+    "after the beep",
+    "at the tone",
+    "at the beep",
+    "not available",
+    "unavailable",
+    "can't come to the phone",
+    "can't take your call",
+    "cannot take your call",
+    "can't answer",
+    "can't get to the phone",
+    "voicemail",
+    "voice mail",
+    "mailbox",
+    "record your message",
+    "you have reached",
+    "you've reached",
+    "you reached",
+    "get back to you",
+    "return your call",
+    "call you back",
+    "away from",
+    "not here right now",
+    "i'm not in",
+    "please leave",
+];
+/// Words of a person answering; they extend the patience before "long greeting".
+const HUMAN_CUES: &[&str] = &[
+    "hello",
+    "who's this",
+    "who is this",
+    "who's calling",
+    "speaking",
+    "yeah",
+    "what do you want",
+    "can i help",
+];
+
+/// The machine class and cue a transcript shows, if any.
+pub fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
+    let text = normalise(text);
+    [
+        (AnswerClass::Screening, SCREENING_CUES),
+        (AnswerClass::Ivr, IVR_CUES),
+        (AnswerClass::Voicemail, VOICEMAIL_CUES),
+    ]
+    .into_iter()
+    .find_map(|(class, cues)| {
+        cues.iter()
+            .find(|cue| text.contains(*cue))
+            .map(|cue| (class, *cue))
+    })
+}
+
+fn human_cue(text: &str) -> bool {
+    !text.is_empty() && HUMAN_CUES.iter().any(|c| text.contains(c)) && machine_cue(text).is_none()
+}
+
+/// Lower case, curly apostrophes straightened, punctuation other than apostrophes spaced out.
+fn normalise(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| match c {
+            '’' | '‘' => '\'',
+            c if c.is_alphanumeric() || c == '\'' => c.to_ascii_lowercase(),
+            _ => ' ',
+        })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+#[path = "amd_tests.rs"]
+mod tests;
