@@ -3,3 +3,4 @@
 
 pub mod local;
 pub mod local_call;
+pub mod sip;

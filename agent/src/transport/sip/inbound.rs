@@ -1,0 +1,390 @@
+//! Inbound requests (the UAS side of RFC 3261): a new INVITE is checked (source allowed,
+//! dialled number routed, SDP acceptable), rung and answered, then handed to the
+//! [`super::SipCallHandler`] with its media running; in-dialog requests (ACK, BYE, CANCEL,
+//! INFO DTMF, re-INVITE hold/unhold) and OPTIONS are answered here. Runs inside the
+//! endpoint actor.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use audio::AudioFrame;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Duration, Instant};
+
+use super::dialog::{random_token, random_u64, response, DialogId, Retransmit};
+use super::endpoint::{finish, Actor, Call, CallState, Command};
+use super::media::{MediaParams, RtpOut, RtpReceiver};
+use super::message::SipMessage;
+use super::sdp::{self, AudioOffer, Direction};
+use super::uri::{mask_number, NameAddr, SipUri};
+use super::{CallControl, HangupCause, Route, SipCall};
+use crate::call::session::CallMedia;
+use crate::media::{media_ring, CallClock, RingReceiver, RingSender};
+
+/// Frames of caller audio buffered between the RTP receiver and ingest (1 s).
+const RING_FRAMES: usize = 50;
+
+/// What a ringing call keeps for the handler until it is answered.
+pub(super) struct Pending {
+    frames_tx: RingSender<AudioFrame>,
+    frames_rx: RingReceiver<AudioFrame>,
+    dtmf_rx: mpsc::Receiver<char>,
+    remote_tx: watch::Sender<SocketAddr>,
+    cause_rx: watch::Receiver<Option<HangupCause>>,
+    muted_rx: watch::Receiver<bool>,
+    dialled: String,
+    caller: String,
+    route: Route,
+}
+
+impl Actor {
+    pub(super) fn on_request(&mut self, req: SipMessage, from: SocketAddr) {
+        let method = req.method().unwrap_or_default().to_string();
+        let call_id = req.call_id().to_string();
+        let known = self.calls.contains_key(&call_id);
+        match method.as_str() {
+            "INVITE" if !known => self.on_new_invite(req, from),
+            "INVITE" => self.on_invite_again(req, from),
+            "ACK" => {
+                if let Some(call) = self.calls.get_mut(&call_id) {
+                    if call.state == CallState::Answered {
+                        call.state = CallState::Confirmed;
+                        call.retransmit = None;
+                    }
+                }
+            }
+            "BYE" => {
+                let Some(call) = self.calls.get_mut(&call_id) else {
+                    return self.reply(&req, 481, "Call/Transaction Does Not Exist", from);
+                };
+                if call.state != CallState::Ended {
+                    tracing::info!(%call_id, "Caller hung up");
+                    call.state = CallState::Ended;
+                    call.retransmit = None;
+                    finish(call, HangupCause::RemoteHangup);
+                }
+                self.reply(&req, 200, "OK", from);
+            }
+            "CANCEL" => self.on_cancel(&req, from),
+            "OPTIONS" => {
+                let mut r = response(&req, 200, "OK", None, from);
+                r.headers.push(("Accept".into(), "application/sdp".into()));
+                self.send(&r.to_bytes(), from);
+            }
+            "INFO" => {
+                let Some(call) = self.calls.get(&call_id) else {
+                    return self.reply(&req, 481, "Call/Transaction Does Not Exist", from);
+                };
+                if let Some(digit) = info_digit(&req) {
+                    if call.dtmf.try_send(digit).is_err() {
+                        tracing::warn!("DTMF digit dropped: the call is not reading them");
+                    }
+                }
+                self.reply(&req, 200, "OK", from);
+            }
+            _ => self.reply(&req, 501, "Not Implemented", from),
+        }
+    }
+
+    fn reply(&self, req: &SipMessage, code: u16, reason: &str, to: SocketAddr) {
+        self.send(&response(req, code, reason, None, to).to_bytes(), to);
+    }
+
+    fn on_new_invite(&mut self, req: SipMessage, from: SocketAddr) {
+        let to_tag = req.header("To").and_then(NameAddr::parse);
+        if to_tag.as_ref().and_then(NameAddr::tag).is_some() {
+            return self.reply(&req, 481, "Call/Transaction Does Not Exist", from);
+        }
+        if !self.config.allows(from.ip()) {
+            tracing::warn!(source = %from.ip(), "Call refused: source address not allowed");
+            return self.reply(&req, 403, "Forbidden", from);
+        }
+        let request_uri = match &req.start {
+            super::message::StartLine::Request { uri, .. } => SipUri::parse(uri),
+            super::message::StartLine::Response { .. } => None,
+        };
+        let dialled = request_uri
+            .and_then(|u| u.user)
+            .or_else(|| to_tag.and_then(|n| n.sip_uri()).and_then(|u| u.user))
+            .unwrap_or_default();
+        let Some(route) = self.config.route_for(&dialled).cloned() else {
+            tracing::warn!(number = %mask_number(&dialled), source = %from.ip(),
+                "Call refused: no route for the dialled number");
+            return self.reply(&req, 404, "Not Found", from);
+        };
+        let offer = AudioOffer::parse(&req.body).and_then(|o| o.negotiate().map(|n| (o, n)));
+        let (offer, negotiated) = match offer {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "Call refused: unusable SDP offer");
+                return self.reply(&req, 488, "Not Acceptable Here", from);
+            }
+        };
+        self.reply(&req, 100, "Trying", from);
+        let rtp_socket = match bind_rtp(self.local_addr) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::error!(error = %e, "Call refused: no RTP port");
+                return self.reply(&req, 503, "Service Unavailable", from);
+            }
+        };
+        let caller = req
+            .header("From")
+            .and_then(NameAddr::parse)
+            .map(|n| n.sip_uri().and_then(|u| u.user).unwrap_or(n.uri))
+            .unwrap_or_default();
+        let local_tag = random_token();
+        let dialog = DialogId::for_uas(&req, &local_tag, from);
+        let mut ringing = response(&req, 180, "Ringing", Some(&local_tag), from);
+        ringing
+            .headers
+            .push(("Contact".into(), format!("<{}>", self.contact(from))));
+        let ringing = ringing.to_bytes();
+        self.send(&ringing, from);
+
+        let rtp_ip = if offer.addr.is_unspecified() {
+            from.ip()
+        } else {
+            offer.addr
+        };
+        let rtp_remote = SocketAddr::new(rtp_ip, offer.port);
+        let (frames_tx, frames_rx) = media_ring(RING_FRAMES);
+        let (dtmf_tx, dtmf_rx) = mpsc::channel(32);
+        let (remote_tx, _) = watch::channel(rtp_remote);
+        let (cause_tx, cause_rx) = watch::channel(None);
+        let (muted_tx, muted_rx) = watch::channel(offer.direction != Direction::SendRecv);
+        tracing::info!(call_id = %req.call_id(), number = %mask_number(&dialled),
+            tenant = %route.tenant, script = %route.script, "Inbound call ringing");
+        let call = Call {
+            dialog,
+            state: CallState::Ringing,
+            invite_branch: req.branch().unwrap_or_default().to_string(),
+            last_invite_response: ringing,
+            retransmit: None,
+            answer_at: Some(Instant::now() + Duration::from_millis(self.config.ring_ms)),
+            expires: None,
+            cause: cause_tx,
+            token: self.cancel.child_token(),
+            muted: muted_tx,
+            dtmf: dtmf_tx,
+            media: MediaParams {
+                law: negotiated.law,
+                payload_type: negotiated.payload_type,
+                dtmf_pt: negotiated.dtmf_pt,
+                no_rtp_timeout: Duration::from_secs(self.config.no_rtp_timeout_secs),
+            },
+            rtp_socket,
+            rtp_remote,
+            sdp_session: random_u64() >> 1,
+            sdp_version: 1,
+            pending: Some(Pending {
+                frames_tx,
+                frames_rx,
+                dtmf_rx,
+                remote_tx,
+                cause_rx,
+                muted_rx,
+                dialled,
+                caller,
+                route,
+            }),
+            invite: req,
+        };
+        let id = call.dialog.call_id.clone();
+        self.calls.insert(id.clone(), call);
+        if self.config.ring_ms == 0 {
+            self.answer(&id, Instant::now());
+        }
+    }
+
+    /// Sends 200 OK with our SDP answer and starts the call's media and handler.
+    pub(super) fn answer(&mut self, call_id: &str, now: Instant) {
+        let Some(call) = self.calls.get(call_id) else {
+            return;
+        };
+        let peer = call.dialog.peer;
+        let contact = self.contact(peer);
+        let rtp_ip = self.advertised_ip(call.rtp_remote);
+        let Some(call) = self.calls.get_mut(call_id) else {
+            return;
+        };
+        let Some(p) = call.pending.take() else { return };
+        let ok = answer_response(call, &contact, rtp_ip);
+        call.last_invite_response = ok.clone();
+        call.retransmit = Some(Retransmit::new(ok.clone(), peer, now));
+        call.state = CallState::Answered;
+        call.answer_at = None;
+
+        let receiver = RtpReceiver {
+            socket: call.rtp_socket.clone(),
+            params: call.media,
+            frames: p.frames_tx,
+            dtmf: call.dtmf.clone(),
+            remote: p.remote_tx,
+            cancel: call.token.clone(),
+        };
+        let out = RtpOut::new(
+            call.rtp_socket.clone(),
+            receiver.remote.subscribe(),
+            &call.media,
+            p.muted_rx,
+            random_u64(),
+        );
+        let control = CallControl {
+            call_id: call_id.to_string(),
+            commands: self.commands_tx.clone(),
+            cause: p.cause_rx,
+            ended: call.token.clone(),
+        };
+        let sip_call = SipCall {
+            call_id: call_id.to_string(),
+            dialled: p.dialled,
+            caller: p.caller,
+            route: p.route,
+            media: CallMedia {
+                input: p.frames_rx,
+                output: Box::new(out),
+                clock: CallClock::start_now(),
+            },
+            dtmf: p.dtmf_rx,
+            control,
+        };
+        let commands = self.commands_tx.clone();
+        let id = call_id.to_string();
+        self.tasks.spawn(async move {
+            let (end, stats) = receiver.run().await;
+            tracing::debug!(call_id = %id, ?end, ?stats, "RTP receiver stopped");
+            let _ = commands
+                .send(Command::MediaEnded { call_id: id, end })
+                .await;
+        });
+        let commands = self.commands_tx.clone();
+        let id = call_id.to_string();
+        let run = self.handler.handle(sip_call);
+        self.tasks.spawn(async move {
+            run.await;
+            let _ = commands.send(Command::Finished { call_id: id }).await;
+        });
+        self.send(&ok, peer);
+    }
+
+    /// A retransmitted INVITE gets the last response again; a re-INVITE in the dialog is a
+    /// new offer (hold/unhold) answered with our SDP.
+    fn on_invite_again(&mut self, req: SipMessage, from: SocketAddr) {
+        let Some(call) = self.calls.get_mut(req.call_id()) else {
+            return;
+        };
+        if req.branch() == Some(call.invite_branch.as_str()) {
+            let again = call.last_invite_response.clone();
+            return self.send(&again, from);
+        }
+        if call.state != CallState::Confirmed {
+            return self.reply(&req, 491, "Request Pending", from);
+        }
+        let offer = match AudioOffer::parse(&req.body) {
+            Ok(o) if !req.body.is_empty() => o,
+            _ => return self.reply(&req, 488, "Not Acceptable Here", from),
+        };
+        let on_hold = offer.direction != Direction::SendRecv || offer.addr.is_unspecified();
+        call.muted.send_replace(on_hold);
+        call.sdp_version += 1;
+        tracing::info!(call_id = %req.call_id(), on_hold, "Call re-INVITEd");
+        let rtp_ip = self.advertised_ip(from);
+        let contact = self.contact(from);
+        let Some(call) = self.calls.get_mut(req.call_id()) else {
+            return;
+        };
+        call.invite_branch = req.branch().unwrap_or_default().to_string();
+        let mut ok = response(&req, 200, "OK", None, from);
+        ok.set_header("To", call.dialog.local.clone());
+        ok.headers.push(("Contact".into(), format!("<{contact}>")));
+        ok.headers
+            .push(("Content-Type".into(), "application/sdp".into()));
+        let n = offer.negotiate().ok();
+        let port = call.rtp_socket.local_addr().map_or(0, |a| a.port());
+        ok.body = match n {
+            Some(n) => sdp::answer(&n, &offer, rtp_ip, port, call.sdp_session),
+            None => return self.reply(&req, 488, "Not Acceptable Here", from),
+        };
+        let bytes = ok.to_bytes();
+        call.last_invite_response = bytes.clone();
+        call.retransmit = Some(Retransmit::new(bytes.clone(), from, Instant::now()));
+        call.state = CallState::Answered;
+        self.send(&bytes, from);
+    }
+
+    fn on_cancel(&mut self, req: &SipMessage, from: SocketAddr) {
+        let Some(call) = self.calls.get_mut(req.call_id()) else {
+            return self.reply(req, 481, "Call/Transaction Does Not Exist", from);
+        };
+        let ringing = call.state == CallState::Ringing;
+        let terminated = ringing.then(|| {
+            let tag = NameAddr::parse(&call.dialog.local).and_then(|n| n.tag().map(str::to_owned));
+            response(
+                &call.invite,
+                487,
+                "Request Terminated",
+                tag.as_deref(),
+                from,
+            )
+            .to_bytes()
+        });
+        if let Some(bytes) = &terminated {
+            tracing::info!(call_id = %req.call_id(), "Caller cancelled before answer");
+            call.last_invite_response = bytes.clone();
+            call.state = CallState::Ended;
+            finish(call, HangupCause::RemoteHangup);
+        }
+        self.reply(req, 200, "OK", from);
+        if let Some(bytes) = terminated {
+            self.send(&bytes, from);
+        }
+    }
+}
+
+fn answer_response(call: &Call, contact: &str, rtp_ip: std::net::IpAddr) -> Vec<u8> {
+    let tag = NameAddr::parse(&call.dialog.local).and_then(|n| n.tag().map(str::to_owned));
+    let mut ok = response(&call.invite, 200, "OK", tag.as_deref(), call.dialog.peer);
+    ok.headers.push(("Contact".into(), format!("<{contact}>")));
+    ok.headers
+        .push(("Content-Type".into(), "application/sdp".into()));
+    let port = call.rtp_socket.local_addr().map_or(0, |a| a.port());
+    let offer = AudioOffer::parse(&call.invite.body);
+    let negotiated = offer.as_ref().ok().and_then(|o| o.negotiate().ok());
+    if let (Ok(offer), Some(n)) = (offer.as_ref(), negotiated) {
+        ok.body = sdp::answer(&n, offer, rtp_ip, port, call.sdp_session);
+    }
+    ok.to_bytes()
+}
+
+fn bind_rtp(sip: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = std::net::UdpSocket::bind(SocketAddr::new(sip.ip(), 0))?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket)
+}
+
+/// The key in a SIP INFO body: `application/dtmf-relay` (`Signal=5`) or `application/dtmf`.
+fn info_digit(req: &SipMessage) -> Option<char> {
+    let body = std::str::from_utf8(&req.body).ok()?;
+    let ctype = req
+        .header("Content-Type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let value = if ctype.starts_with("application/dtmf-relay") {
+        body.lines()
+            .find_map(|l| {
+                l.split_once('=')
+                    .filter(|(k, _)| k.trim().eq_ignore_ascii_case("signal"))
+            })
+            .map(|(_, v)| v.trim())?
+    } else if ctype.starts_with("application/dtmf") {
+        body.trim()
+    } else {
+        return None;
+    };
+    let mut chars = value.chars();
+    let c = chars.next()?;
+    (chars.next().is_none() && super::rtp::event_for_digit(c).is_some())
+        .then(|| c.to_ascii_uppercase())
+}

@@ -1,0 +1,125 @@
+//! The built-in SIP trunk endpoint: phone calls over SIP/UDP and RTP reach the turn engine.
+//!
+//! ```text
+//! UDP :5060 ─ message (parse) ─ endpoint (actor: transactions, dialogs, routing)
+//!                                   │ accepted call: SipCall { CallMedia, dtmf, control }
+//!                                   ▼
+//!                           SipCallHandler::handle  (runs `run_call`)
+//! UDP rtp ─ rtp ─ media::RtpReceiver ─ jitter → G.711 decode → ring → ingest
+//!         ←────── media::RtpOut ←─ G.711 encode ←─────────────────── playout
+//! ```
+//!
+//! [`SipEndpoint::start`] binds the signalling socket and spawns the actor; the host gives it
+//! a [`SipCallHandler`] that runs each accepted call. A call ends when the far end sends BYE
+//! (the call's audio input closes), when no RTP arrives for the configured time, when the
+//! handler returns (we send BYE), or when the process token is cancelled.
+
+pub mod config;
+pub mod dialog;
+pub mod endpoint;
+mod inbound;
+pub mod media;
+pub mod message;
+pub mod rtp;
+pub mod sdp;
+pub mod uri;
+
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Cidr, Route, SipConfig, TrunkConfig};
+pub use endpoint::SipEndpoint;
+pub use message::{ParseError, SipMessage};
+
+use crate::call::session::CallMedia;
+
+/// Errors starting or driving the endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum SipError {
+    #[error("invalid SIP configuration: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Config(Vec<config::ConfigError>),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the SIP endpoint has stopped")]
+    Stopped,
+}
+
+/// Why a call ended at the SIP level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HangupCause {
+    /// The far end sent BYE (or CANCEL before answer).
+    RemoteHangup,
+    /// We hung up (the handler returned or asked to).
+    LocalHangup,
+    /// No RTP arrived for the configured time.
+    NoRtp,
+    /// The far end never acknowledged our 200 OK.
+    AckTimeout,
+    /// The endpoint shut down.
+    Shutdown,
+}
+
+impl HangupCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HangupCause::RemoteHangup => "remote_hangup",
+            HangupCause::LocalHangup => "local_hangup",
+            HangupCause::NoRtp => "no_rtp",
+            HangupCause::AckTimeout => "ack_timeout",
+            HangupCause::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// An accepted inbound call, handed to the [`SipCallHandler`].
+pub struct SipCall {
+    pub call_id: String,
+    /// The dialled number (Request-URI user part).
+    pub dialled: String,
+    /// The caller (From user part, or the whole From URI).
+    pub caller: String,
+    pub route: Route,
+    /// Audio for `run_call`: the input closes when the call ends at the SIP level.
+    pub media: CallMedia,
+    /// Key presses (RFC 4733 events and SIP INFO), in order; closes with the call.
+    pub dtmf: mpsc::Receiver<char>,
+    pub control: CallControl,
+}
+
+/// The handler's grip on its call.
+#[derive(Clone)]
+pub struct CallControl {
+    pub(crate) call_id: String,
+    pub(crate) commands: mpsc::Sender<endpoint::Command>,
+    pub(crate) cause: watch::Receiver<Option<HangupCause>>,
+    /// Cancelled once the call is over at the SIP level (after `cause` is set).
+    pub ended: CancellationToken,
+}
+
+impl CallControl {
+    /// Sends BYE (idempotent; returns once the endpoint has the request).
+    pub async fn hangup(&self) {
+        let _ = self
+            .commands
+            .send(endpoint::Command::Hangup {
+                call_id: self.call_id.clone(),
+            })
+            .await;
+    }
+
+    /// Why the call ended, once it has.
+    pub fn cause(&self) -> Option<HangupCause> {
+        *self.cause.borrow()
+    }
+}
+
+/// Runs accepted calls. `handle` returns when the call is over; the endpoint then sends BYE
+/// if the far end has not hung up already.
+pub trait SipCallHandler: Send + Sync + 'static {
+    fn handle(&self, call: SipCall) -> BoxFuture<'static, ()>;
+}
