@@ -19,6 +19,9 @@ pub struct TurnConfig {
     pub hangup_drain: Duration,
     /// An LLM reply not complete after this long is abandoned as failed.
     pub llm_timeout: Duration,
+    /// Outbound calls: classify the answer (person, voicemail, screening...) before the
+    /// conversation's first line. `None` (inbound calls) starts the conversation at once.
+    pub answer_gate: Option<super::answer_gate::GateConfig>,
 }
 
 impl Default for TurnConfig {
@@ -33,6 +36,7 @@ impl Default for TurnConfig {
             language: "en".into(),
             hangup_drain: Duration::from_secs(20),
             llm_timeout: Duration::from_secs(12),
+            answer_gate: None,
         }
     }
 }

@@ -15,6 +15,7 @@ use super::config::TurnConfig;
 use super::endpoint::EndpointConfig;
 use super::ingest::{IngestControl, IngestEvent};
 use super::llm_task::{LlmReport, LlmTask};
+mod gate;
 use crate::call::report::{BargeIn, CallReport, Speaker, TranscriptLine, TurnMetrics};
 use crate::conversation::{
     Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome, UtteranceId,
@@ -111,6 +112,7 @@ struct State {
     /// Conversation timers by id, with when they fire.
     timers: BTreeMap<u64, Instant>,
     ended: Option<Outcome>,
+    gate: Option<super::answer_gate::AnswerGate>, // Outbound answer detection (opt-in).
 }
 
 #[derive(Debug, Clone)]
@@ -162,10 +164,10 @@ impl Controller {
             node: None,
             timers: BTreeMap::new(),
             ended: None,
+            gate: gate::new(&self.config),
         };
         let mut max_reached = false;
-        self.deliver(&mut st, ConversationEvent::CallAnswered, &jobs)
-            .await;
+        self.gate_start(&mut st, &jobs).await;
         while st.ended.is_none() {
             let far = Instant::now() + Duration::from_secs(3600);
             tokio::select! {
@@ -204,6 +206,7 @@ impl Controller {
                         self.on_llm(&mut st, failed, &jobs).await;
                     }
                 }
+                _ = sleep_until(gate::deadline(&st, far)), if st.gate.is_some() => self.gate_tick(&mut st, &jobs).await,
                 _ = sleep_until(max_at), if !max_reached => {
                     max_reached = true;
                     self.deliver(&mut st, ConversationEvent::MaxDurationReached, &jobs).await;
@@ -268,6 +271,7 @@ impl Controller {
     }
 
     async fn on_ingest(&mut self, st: &mut State, ev: IngestEvent, jobs: &Jobs) {
+        self.gate_observe(st, &ev);
         match ev {
             IngestEvent::SpeechStarted { onset_ms } => {
                 st.no_input_at = None;
@@ -381,6 +385,7 @@ impl Controller {
                 self.on_transcript(st, done, jobs).await;
             }
             _ => {
+                self.gate_partial(st, &done);
                 st.stt_results.insert(done.segment, done);
             }
         }
@@ -414,7 +419,7 @@ impl Controller {
                 (String::new(), 0.0)
             }
         };
-        let meaningful = is_meaningful(&text);
+        let meaningful = self.gate_passes(st, &text, jobs).await && is_meaningful(&text);
         if let Some((onset_ms, reaction_ms)) = st.barge_in.take() {
             let barge_in = BargeIn {
                 onset_ms,

@@ -1,6 +1,7 @@
 //! Turn-taking: ingest (VAD and endpointing on caller audio), the controller (who speaks
 //! when), and the LLM task that streams replies sentence by sentence.
 
+pub mod answer_gate;
 pub mod config;
 pub mod controller;
 pub mod endpoint;

@@ -1,0 +1,364 @@
+//! The call-start answer gate for outbound calls: between answer and the conversation's first
+//! line, it watches the callee's audio (ingest's VAD edges and utterances, and transcripts of
+//! them) with [`AnswerClassifier`] and decides what the controller does next: start the
+//! conversation (a person), wait for the end of a voicemail greeting and then let the
+//! conversation leave its message (never talking over the greeting), answer a screening
+//! assistant with the caller's name and reason, or hang up on an IVR, silence or a fax.
+//!
+//! Opt-in per call ([`super::TurnConfig::answer_gate`], set for outbound jobs). Pure: the
+//! controller feeds it events with call times and polls it; `controller/gate.rs` carries out
+//! its [`GateAction`]s.
+
+use std::sync::Arc;
+
+use audio::{BeepConfig, BeepDetector, BeepEvent, SampleRate};
+
+use super::ingest::IngestEvent;
+use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+
+/// Answer-gate settings of an outbound call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateConfig {
+    pub amd: AmdConfig,
+    /// What to tell a call-screening assistant (the caller's name and reason). `None` hangs
+    /// up on screening instead.
+    pub screening_reply: Option<String>,
+    /// Silence after a voicemail greeting that counts as its end when no beep was heard.
+    pub voicemail_silence_ms: u64,
+    /// Longest wait for a voicemail greeting to end; the message is left anyway after it.
+    pub voicemail_max_wait_ms: u64,
+    /// After the screening reply, how long to wait for a person before giving up.
+    pub screening_wait_ms: u64,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        Self {
+            amd: AmdConfig::default(),
+            screening_reply: None,
+            voicemail_silence_ms: 1_500,
+            voicemail_max_wait_ms: 30_000,
+            screening_wait_ms: 20_000,
+        }
+    }
+}
+
+/// What the controller should do now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GateAction {
+    /// Nothing yet; poll again later.
+    Wait,
+    /// A person answered: start the conversation.
+    Answered(Verdict),
+    /// The voicemail greeting is over (beep or silence): leave the message.
+    LeaveVoicemail(Verdict),
+    /// Say this to the screening assistant, then keep listening for a person.
+    Say(String),
+    /// Nobody to talk to: end the call with this disposition and reason.
+    HangUp {
+        verdict: Verdict,
+        disposition: &'static str,
+        reason: &'static str,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Classifying,
+    /// A voicemail: waiting for the beep or the end of the greeting, since `since`.
+    AwaitingGreetingEnd {
+        since: u64,
+    },
+    /// The screening reply was given at `since`: a fresh classifier listens for a person.
+    AwaitingPerson {
+        since: u64,
+    },
+    Done,
+}
+
+/// Per-call gate state.
+#[derive(Debug)]
+pub struct AnswerGate {
+    config: GateConfig,
+    classifier: AnswerClassifier,
+    /// Time 0 of `classifier` in call ms (moves when screening restarts it).
+    base_ms: u64,
+    phase: Phase,
+    speaking: bool,
+    last_voice_ms: Option<u64>,
+    beep_heard: bool,
+    verdict: Option<Verdict>,
+}
+
+impl AnswerGate {
+    pub fn new(config: GateConfig) -> Self {
+        Self {
+            classifier: AnswerClassifier::new(config.amd.clone()),
+            config,
+            base_ms: 0,
+            phase: Phase::Classifying,
+            speaking: false,
+            last_voice_ms: None,
+            beep_heard: false,
+            verdict: None,
+        }
+    }
+
+    /// The first verdict (what answered the call).
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdict.as_ref()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Observes one ingest event at call time `now_ms`.
+    pub fn on_ingest(&mut self, ev: &IngestEvent, now_ms: u64) {
+        let base = self.base_ms;
+        match ev {
+            IngestEvent::SpeechStarted { onset_ms } => {
+                self.speaking = true;
+                self.classifier
+                    .speech_started(onset_ms.saturating_sub(base));
+            }
+            IngestEvent::Resumed => {
+                self.speaking = true;
+                self.classifier.speech_started(now_ms.saturating_sub(base));
+            }
+            IngestEvent::Paused {
+                last_voice_ms,
+                audio,
+                ..
+            }
+            | IngestEvent::TurnEnded {
+                last_voice_ms,
+                audio,
+                ..
+            } => {
+                self.speaking = false;
+                self.last_voice_ms = Some(*last_voice_ms);
+                self.classifier
+                    .speech_stopped(last_voice_ms.saturating_sub(base));
+                if has_beep(audio) {
+                    self.beep_heard = true;
+                    self.classifier.tone(now_ms.saturating_sub(base));
+                }
+            }
+            IngestEvent::SpeechSustained { .. } | IngestEvent::InputEnded => {}
+        }
+    }
+
+    /// A transcript of the callee's speech so far (partial or final).
+    pub fn on_transcript(&mut self, text: &str, now_ms: u64) {
+        self.classifier
+            .transcript(text, now_ms.saturating_sub(self.base_ms));
+    }
+
+    /// Decides what to do at call time `now_ms`.
+    pub fn poll(&mut self, now_ms: u64) -> GateAction {
+        match self.phase {
+            Phase::Done => GateAction::Wait,
+            Phase::Classifying => {
+                let Some(v) = self.classified(now_ms) else {
+                    return GateAction::Wait;
+                };
+                self.verdict = Some(v.clone());
+                match v.class {
+                    AnswerClass::Human => self.finish(GateAction::Answered(v)),
+                    AnswerClass::Voicemail => {
+                        self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
+                        self.poll(now_ms)
+                    }
+                    AnswerClass::Screening => match self.config.screening_reply.clone() {
+                        Some(text) => {
+                            self.restart(now_ms);
+                            GateAction::Say(text)
+                        }
+                        None => self.hang_up(v, "screened", "screening"),
+                    },
+                    AnswerClass::Ivr => self.hang_up(v, "screened", "ivr"),
+                    AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
+                }
+            }
+            Phase::AwaitingGreetingEnd { since } => {
+                let silent_for = self
+                    .last_voice_ms
+                    .map_or(u64::MAX, |l| now_ms.saturating_sub(l));
+                let ended = self.beep_heard
+                    || (!self.speaking && silent_for >= self.config.voicemail_silence_ms)
+                    || now_ms.saturating_sub(since) >= self.config.voicemail_max_wait_ms;
+                match (ended, self.verdict.clone()) {
+                    (true, Some(v)) => self.finish(GateAction::LeaveVoicemail(v)),
+                    _ => GateAction::Wait,
+                }
+            }
+            Phase::AwaitingPerson { since } => {
+                let first = self.verdict.clone();
+                match self.classified(now_ms) {
+                    Some(v) if v.class == AnswerClass::Human => {
+                        self.finish(GateAction::Answered(v))
+                    }
+                    Some(v) if v.class == AnswerClass::Voicemail => {
+                        self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
+                        self.poll(now_ms)
+                    }
+                    _ if now_ms.saturating_sub(since) >= self.config.screening_wait_ms => {
+                        let v = first.unwrap_or(Verdict {
+                            class: AnswerClass::Screening,
+                            reason: "screening".into(),
+                            at_ms: now_ms,
+                        });
+                        self.hang_up(v, "screened", "screening")
+                    }
+                    _ => GateAction::Wait,
+                }
+            }
+        }
+    }
+
+    /// The classifier's verdict, in call time.
+    fn classified(&mut self, now_ms: u64) -> Option<Verdict> {
+        let base = self.base_ms;
+        self.classifier
+            .poll(now_ms.saturating_sub(base))
+            .cloned()
+            .map(|mut v| {
+                v.at_ms += base;
+                v
+            })
+    }
+
+    /// After the screening reply: listen afresh for a person.
+    fn restart(&mut self, now_ms: u64) {
+        self.base_ms = now_ms;
+        let amd = AmdConfig {
+            // A person coming on after screening does not stay silent for long.
+            no_speech_ms: self.config.screening_wait_ms,
+            max_wait_ms: self.config.screening_wait_ms,
+            ..self.config.amd.clone()
+        };
+        self.classifier = AnswerClassifier::new(amd);
+        self.phase = Phase::AwaitingPerson { since: now_ms };
+    }
+
+    fn finish(&mut self, action: GateAction) -> GateAction {
+        self.phase = Phase::Done;
+        action
+    }
+
+    fn hang_up(
+        &mut self,
+        verdict: Verdict,
+        disposition: &'static str,
+        reason: &'static str,
+    ) -> GateAction {
+        self.finish(GateAction::HangUp {
+            verdict,
+            disposition,
+            reason,
+        })
+    }
+}
+
+/// Whether 16 kHz utterance audio holds a voicemail beep.
+fn has_beep(audio: &Arc<[i16]>) -> bool {
+    let mut detector = BeepDetector::new(SampleRate::HZ_16K, BeepConfig::default());
+    let mut events = detector.push(audio);
+    events.extend(detector.push(&[0; 640]));
+    events
+        .iter()
+        .any(|e| matches!(e, BeepEvent::Started { .. } | BeepEvent::Ended { .. }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(reply: Option<&str>) -> AnswerGate {
+        AnswerGate::new(GateConfig {
+            screening_reply: reply.map(String::from),
+            ..GateConfig::default()
+        })
+    }
+
+    fn utterance(gate: &mut AnswerGate, from: u64, to: u64, audio: Vec<i16>) {
+        gate.on_ingest(&IngestEvent::SpeechStarted { onset_ms: from }, from);
+        let audio: Arc<[i16]> = audio.into();
+        let ev = IngestEvent::TurnEnded {
+            segment: 1,
+            onset_ms: from,
+            last_voice_ms: to,
+            audio,
+        };
+        gate.on_ingest(&ev, to + 100);
+    }
+
+    fn run_until(gate: &mut AnswerGate, from: u64, to: u64) -> (u64, GateAction) {
+        (from..=to)
+            .step_by(20)
+            .map(|t| (t, gate.poll(t)))
+            .find(|(_, a)| *a != GateAction::Wait)
+            .unwrap_or((to, GateAction::Wait))
+    }
+
+    #[test]
+    fn the_message_waits_for_the_end_of_a_voicemail_greeting() {
+        let mut g = gate(None);
+        utterance(&mut g, 300, 2_000, vec![0; 100]);
+        g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
+        g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_300 }, 2_300);
+        // Classified at once, but the greeting goes on: nothing yet.
+        assert_eq!(run_until(&mut g, 2_200, 4_000).1, GateAction::Wait);
+        let beep = audio::synth::sine(1_000.0, 0.4, 400, SampleRate::HZ_16K);
+        g.on_ingest(
+            &IngestEvent::TurnEnded {
+                segment: 2,
+                onset_ms: 2_300,
+                last_voice_ms: 4_500,
+                audio: beep.into(),
+            },
+            4_600,
+        );
+        let (at, action) = run_until(&mut g, 4_600, 8_000);
+        assert_eq!(at, 4_600, "{action:?}");
+        assert!(
+            matches!(action, GateAction::LeaveVoicemail(ref v) if v.class == AnswerClass::Voicemail)
+        );
+    }
+
+    #[test]
+    fn screening_is_answered_and_a_person_then_starts_the_conversation() {
+        let mut g = gate(Some(
+            "This is Alex from Daily Event Insurance, calling about your quote.",
+        ));
+        utterance(&mut g, 300, 2_500, vec![0; 100]);
+        g.on_transcript(
+            "The person you're calling is using a screening service",
+            2_600,
+        );
+        let (_, action) = run_until(&mut g, 2_600, 3_000);
+        assert!(matches!(action, GateAction::Say(_)), "{action:?}");
+        utterance(&mut g, 6_000, 6_600, vec![0; 100]);
+        g.on_transcript("Hello?", 6_800);
+        let (_, action) = run_until(&mut g, 6_800, 9_000);
+        assert!(
+            matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+            "{action:?}"
+        );
+    }
+
+    #[test]
+    fn silence_hangs_up_as_no_answer() {
+        let mut g = gate(None);
+        let (at, action) = run_until(&mut g, 0, 10_000);
+        assert_eq!(at, 4_000);
+        assert!(matches!(
+            action,
+            GateAction::HangUp {
+                disposition: "no_answer",
+                ..
+            }
+        ));
+    }
+}

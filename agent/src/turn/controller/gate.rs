@@ -1,0 +1,110 @@
+//! The controller's side of the answer gate ([`crate::turn::answer_gate`]): while an
+//! outbound call's answer is being classified, caller events and transcripts go to the gate
+//! instead of the conversation, and the gate's decision starts the conversation, leaves the
+//! voicemail message, answers a screening assistant or ends the call.
+
+use serde_json::json;
+use tokio::time::{Duration, Instant};
+
+use super::{Controller, Jobs, State, SttDone};
+use crate::conversation::{CallRecord, ConversationEvent, Outcome};
+use crate::outcome::{Verdict, ANSWER_RECORD};
+use crate::turn::answer_gate::AnswerGate;
+use crate::turn::answer_gate::GateAction;
+use crate::turn::ingest::IngestEvent;
+use crate::turn::TurnConfig;
+
+/// How often a pending gate is polled.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The gate of a call whose settings ask for one.
+pub(super) fn new(config: &TurnConfig) -> Option<AnswerGate> {
+    config.answer_gate.clone().map(AnswerGate::new)
+}
+
+/// When the pending gate wants polling (`far` when there is none).
+pub(super) fn deadline(st: &State, far: Instant) -> Instant {
+    if st.gate.is_some() {
+        Instant::now() + POLL
+    } else {
+        far
+    }
+}
+
+impl Controller {
+    /// Starts the conversation at answer, unless the gate must classify the answer first.
+    pub(super) async fn gate_start(&mut self, st: &mut State, jobs: &Jobs) {
+        if st.gate.is_none() {
+            self.deliver(st, ConversationEvent::CallAnswered, jobs)
+                .await;
+        }
+    }
+
+    pub(super) fn gate_observe(&self, st: &mut State, ev: &IngestEvent) {
+        if let Some(gate) = st.gate.as_mut() {
+            gate.on_ingest(ev, self.clock.now_ms());
+        }
+    }
+
+    /// A speculative transcript of the greeting so far.
+    pub(super) fn gate_partial(&self, st: &mut State, done: &SttDone) {
+        if let (Some(gate), Ok(r)) = (st.gate.as_mut(), &done.result) {
+            gate.on_transcript(&r.text, self.clock.now_ms());
+        }
+    }
+
+    /// A finished caller turn: the gate's while it decides (false: not for the
+    /// conversation), the conversation's after.
+    pub(super) async fn gate_passes(&mut self, st: &mut State, text: &str, jobs: &Jobs) -> bool {
+        let Some(gate) = st.gate.as_mut() else {
+            return true;
+        };
+        gate.on_transcript(text, self.clock.now_ms());
+        self.gate_tick(st, jobs).await;
+        false
+    }
+
+    /// Polls the gate and carries out its decision.
+    pub(super) async fn gate_tick(&mut self, st: &mut State, jobs: &Jobs) {
+        let Some(gate) = st.gate.as_mut() else {
+            return;
+        };
+        // The conversation has not started: no-input does not apply yet.
+        st.no_input_at = None;
+        let action = gate.poll(self.clock.now_ms());
+        if gate.is_done() {
+            st.gate = None;
+        }
+        match action {
+            GateAction::Wait => {}
+            GateAction::Say(text) => self.say(st, 0, text, false).await,
+            GateAction::Answered(v) => {
+                record(st, &v);
+                self.deliver(st, ConversationEvent::CallAnswered, jobs)
+                    .await;
+            }
+            GateAction::LeaveVoicemail(v) => {
+                record(st, &v);
+                self.deliver(st, ConversationEvent::VoicemailDetected, jobs)
+                    .await;
+            }
+            GateAction::HangUp {
+                verdict,
+                disposition,
+                reason,
+            } => {
+                record(st, &verdict);
+                let drain = Instant::now() + self.config.hangup_drain;
+                st.hangup = Some((Outcome::new(disposition, reason), drain));
+            }
+        }
+    }
+}
+
+fn record(st: &mut State, v: &Verdict) {
+    tracing::info!(class = v.class.name(), reason = %v.reason, at_ms = v.at_ms, "Answer classified");
+    st.report.records.push(CallRecord {
+        kind: ANSWER_RECORD.into(),
+        detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms }),
+    });
+}
