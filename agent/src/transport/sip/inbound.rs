@@ -252,12 +252,16 @@ impl Actor {
         };
         let commands = self.commands_tx.clone();
         let id = call_id.to_string();
+        let token = call.token.clone();
         self.tasks.spawn(async move {
-            let (end, stats) = receiver.run().await;
+            let (end, stats, frames) = receiver.run().await;
             tracing::debug!(call_id = %id, ?end, ?stats, "RTP receiver stopped");
             let _ = commands
                 .send(Command::MediaEnded { call_id: id, end })
                 .await;
+            // The input closes only once the actor has recorded why the call ended.
+            token.cancelled().await;
+            drop(frames);
         });
         let commands = self.commands_tx.clone();
         let id = call_id.to_string();

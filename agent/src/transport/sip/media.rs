@@ -53,8 +53,10 @@ pub struct RtpReceiver {
 }
 
 impl RtpReceiver {
-    /// Receives until cancelled or until no RTP arrives for `no_rtp_timeout`.
-    pub async fn run(self) -> (MediaEnd, JitterStats) {
+    /// Receives until cancelled or until no RTP arrives for `no_rtp_timeout`. Returns the
+    /// frame sender too, so the caller can keep the call's input open until the end cause is
+    /// recorded.
+    pub async fn run(self) -> (MediaEnd, JitterStats, RingSender<AudioFrame>) {
         let start = Instant::now();
         let mut jb = JitterBuffer::new(JitterConfig::default());
         let mut dtmf = DtmfTracker::default();
@@ -120,7 +122,7 @@ impl RtpReceiver {
                 }
             }
         };
-        (end, jb.stats())
+        (end, jb.stats(), self.frames)
     }
 }
 
