@@ -7,11 +7,13 @@
 //! - [`barge_in`]: caller speech onset → agent silence;
 //! - [`overhead`]: the engine's own time per turn with instant fake providers;
 //! - [`memory`]: resident memory per call, shared models excluded;
-//! - [`capacity`]: calls one core carries with Silero VAD and no late frames.
+//! - [`capacity`]: calls one core carries with Silero VAD and no late frames;
+//! - [`amd`]: answer classification accuracy and time to verdict on a generated corpus.
 //!
 //! Calls run through the same [`crate::call::session::run_call`] as production calls; the
 //! benches only choose providers, conversations and the line around them.
 
+pub mod amd;
 pub mod barge_in;
 pub mod capacity;
 pub mod fakes;

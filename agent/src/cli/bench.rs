@@ -38,6 +38,9 @@ pub enum Which {
         #[arg(long)]
         details: bool,
     },
+    /// Answer classification (person, voicemail, screening, IVR, silence/fax) on a generated
+    /// corpus: accuracy, confusion, time to verdict (local models, espeak-ng).
+    Amd,
     /// Answer → first agent audio, live and with a cached greeting (local models).
     Greeting {
         #[arg(long, default_value_t = 10)]
@@ -212,6 +215,11 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
                 ..CapacityConfig::default()
             };
             capacity::run(&cfg, silero, &speech).await
+        }
+        Which::Amd => {
+            eprintln!("Classifying the answer-detection corpus…");
+            let local = models.local()?;
+            crate::bench::amd::run(&local.silero, &local.whisper)
         }
         Which::All | Which::MemoryProbe { .. } => anyhow::bail!("not a single measurement"),
     }
