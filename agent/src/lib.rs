@@ -4,6 +4,7 @@
 //! endpointing) → [`turn::controller`] (STT, the [`conversation`], LLM) → [`speaker`] (TTS,
 //! 20 ms playout) → back to the transport. [`call::session`] wires one call together.
 
+pub mod api;
 pub mod bench;
 pub mod call;
 pub mod cli;
@@ -13,8 +14,10 @@ pub mod local_models;
 pub mod media;
 pub mod outcome;
 pub mod provider;
+pub mod runtime;
 pub mod scripts;
 pub mod speaker;
+pub mod store;
 pub mod stt;
 pub mod telemetry;
 pub mod tools;

@@ -139,10 +139,10 @@ impl Conversation for ReplyConversation {
             }
             ConversationEvent::CallerSilent => vec![self.listen()],
             ConversationEvent::CallerHungUp | ConversationEvent::MaxDurationReached => {
-                vec![ConversationEffect::Hangup(Outcome {
-                    disposition: "reached".into(),
-                    reason: "bench_done".into(),
-                })]
+                vec![ConversationEffect::Hangup(Outcome::new(
+                    "reached",
+                    "bench_done",
+                ))]
             }
             _ => Vec::new(),
         }

@@ -13,7 +13,7 @@ use super::fakes::first_lines;
 use super::harness::{spec, RATE};
 use super::stats::{Section, Summary, Table};
 use super::voice_to_voice::{bench_conversation, bench_script};
-use crate::call::report::{Speaker, TranscriptLine};
+use crate::call::live::CallEvent;
 use crate::call::session::Providers;
 use crate::local_models::LocalModels;
 use crate::transport::local_call::{run_local_call, Caller};
@@ -87,7 +87,7 @@ async fn first_audio_ms(
     script: &Arc<dialogue::Script>,
     i: usize,
 ) -> anyhow::Result<Option<f64>> {
-    let (tx, mut rx) = broadcast::channel::<TranscriptLine>(16);
+    let (tx, mut rx) = broadcast::channel::<CallEvent>(16);
     let mut spec = spec(
         format!("greeting-{i}"),
         providers.clone(),
@@ -98,9 +98,9 @@ async fn first_audio_ms(
     let caller = Caller::Audio(audio::synth::silence(100, RATE));
     let token = CancellationToken::new();
     run_local_call(spec, caller, RATE, Some(Duration::from_secs(2)), &token).await;
-    while let Ok(line) = rx.try_recv() {
-        if line.speaker == Speaker::Agent {
-            return Ok(Some(line.start_ms as f64));
+    while let Ok(event) = rx.try_recv() {
+        if let CallEvent::Speaking { at_ms, .. } = event {
+            return Ok(Some(at_ms as f64));
         }
     }
     Ok(None)

@@ -17,7 +17,8 @@ use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::report::{CallReport, TranscriptLine};
+use super::live::CallEvent;
+use super::report::CallReport;
 use crate::conversation::Conversation;
 use crate::llm::LlmProvider;
 use crate::media::{CallClock, RingReceiver};
@@ -62,8 +63,8 @@ pub struct CallSpec {
     pub vad: VadConfig,
     pub turn: TurnConfig,
     pub conversation: Box<dyn Conversation>,
-    /// Receives every transcript line as it happens, if set.
-    pub live: Option<broadcast::Sender<TranscriptLine>>,
+    /// Receives the call's events as they happen, if set.
+    pub live: Option<broadcast::Sender<CallEvent>>,
     /// The process's metrics registry.
     pub metrics: Arc<Metrics>,
 }
@@ -90,10 +91,10 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
             tracing::error!(error = %e, "Call not started: VAD configuration refused");
             return CallReport {
                 call_id: spec.call_id,
-                outcome: Some(crate::conversation::Outcome {
-                    disposition: "failed".into(),
-                    reason: format!("vad_config: {e}"),
-                }),
+                outcome: Some(crate::conversation::Outcome::new(
+                    "failed",
+                    format!("vad_config: {e}"),
+                )),
                 ..CallReport::default()
             };
         }

@@ -16,6 +16,7 @@ use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::llm_args::LlmArgs;
+use crate::call::live::CallEvent;
 use crate::call::report::{Speaker, TranscriptLine};
 use crate::call::session::{CallSpec, Providers};
 use crate::conversation::llm_chat::{LlmChat, LlmChatConfig};
@@ -162,10 +163,24 @@ async fn run(
     caller: Caller,
     hang_up_after: Duration,
 ) -> anyhow::Result<LocalCallResult> {
-    let (live_tx, mut live_rx) = broadcast::channel::<TranscriptLine>(64);
+    let (live_tx, mut live_rx) = broadcast::channel::<CallEvent>(64);
     let printer = tokio::spawn(async move {
-        while let Ok(line) = live_rx.recv().await {
-            print_line(&line);
+        // Agent lines print when they start playing, caller lines when they are final.
+        while let Ok(event) = live_rx.recv().await {
+            match event {
+                CallEvent::Speaking { text, at_ms, .. } => print_line(&TranscriptLine {
+                    speaker: Speaker::Agent,
+                    text,
+                    start_ms: at_ms,
+                    end_ms: at_ms,
+                    interrupted: false,
+                    node: None,
+                }),
+                CallEvent::Line { line, .. } if line.speaker == Speaker::Caller => {
+                    print_line(&line)
+                }
+                _ => {}
+            }
         }
     });
     let spec = CallSpec {
@@ -244,7 +259,9 @@ fn write_outputs(out: &Path, result: &LocalCallResult) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+pub(crate) fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(
+    f: F,
+) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -252,7 +269,7 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow
         .block_on(f)
 }
 
-fn exit(result: anyhow::Result<()>) -> ExitCode {
+pub(crate) fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod llm_args;
 pub mod local_call;
 pub mod models;
+pub mod run;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,10 @@ pub enum Command {
     Demo(local_call::DemoArgs),
     /// Measure the turn engine's speed and memory on this machine.
     Bench(bench::BenchArgs),
+    /// Run the runtime: control HTTP port, job queue worker, webhooks, scripts hot reload.
+    Run(run::RunArgs),
+    /// Create API keys and register webhook endpoints.
+    Keys(run::KeysArgs),
 }
 
 /// Runs one parsed command line and returns the process exit code.
@@ -54,15 +59,27 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test(args) => authoring::test(args),
         Command::Graph(args) => authoring::graph(args),
         Command::Schema(args) => authoring::schema(args),
+        Command::Run(args) => run::run(args),
+        Command::Keys(args) => run::keys(args),
     }
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default (warnings, and the runtime's own info).
+/// Logs to stderr (JSON lines with `SWITCHBOARD_JSON_LOGS`); `RUST_LOG` overrides the default (warnings, and the runtime's own info).
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,whisper_rs=error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    // JSON lines carry the current span's fields: the call id on every line of a call.
+    if std::env::var_os("SWITCHBOARD_JSON_LOGS").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    } else {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
 }

@@ -109,10 +109,7 @@ impl Conversation for LlmChat {
                     let bye = self.config.goodbye.clone();
                     vec![
                         self.say(bye),
-                        ConversationEffect::Hangup(Outcome {
-                            disposition: "reached".into(),
-                            reason: "caller_silent".into(),
-                        }),
+                        ConversationEffect::Hangup(Outcome::new("reached", "caller_silent")),
                     ]
                 } else {
                     let text = self.config.still_there.clone();
@@ -123,20 +120,19 @@ impl Conversation for LlmChat {
                 let bye = self.config.goodbye.clone();
                 vec![
                     self.say(bye),
-                    ConversationEffect::Hangup(Outcome {
-                        disposition: "reached".into(),
-                        reason: "max_duration".into(),
-                    }),
+                    ConversationEffect::Hangup(Outcome::new("reached", "max_duration")),
                 ]
             }
-            ConversationEvent::VoicemailDetected => vec![ConversationEffect::Hangup(Outcome {
-                disposition: "voicemail".into(),
-                reason: "voicemail".into(),
-            })],
-            ConversationEvent::CallerHungUp => vec![ConversationEffect::Hangup(Outcome {
-                disposition: "reached".into(),
-                reason: "caller_hung_up".into(),
-            })],
+            ConversationEvent::VoicemailDetected => {
+                vec![ConversationEffect::Hangup(Outcome::new(
+                    "voicemail",
+                    "voicemail",
+                ))]
+            }
+            ConversationEvent::CallerHungUp => vec![ConversationEffect::Hangup(Outcome::new(
+                "reached",
+                "caller_hung_up",
+            ))],
             ConversationEvent::SayFinished { .. }
             | ConversationEvent::TimerFired { .. }
             | ConversationEvent::ToolFinished { .. } => Vec::new(),

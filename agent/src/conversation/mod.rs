@@ -80,7 +80,20 @@ impl Default for ListenSpec {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     pub disposition: String,
+    /// Why the call ended (`caller_hung_up`, `max_duration`, `completed`...).
     pub reason: String,
+    /// The script's own label for the result (an end node's `outcome`), if it gave one.
+    pub outcome: Option<String>,
+}
+
+impl Outcome {
+    pub fn new(disposition: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            disposition: disposition.into(),
+            reason: reason.into(),
+            outcome: None,
+        }
+    }
 }
 
 /// What the conversation wants the turn engine to do, in order.

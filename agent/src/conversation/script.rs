@@ -15,7 +15,7 @@ use super::{
     ScriptRef,
 };
 use crate::llm::{ChatMessage, ChatRequest};
-use crate::outcome::sentiment::{score_text, CallSentiment};
+use crate::outcome::sentiment::{score_text, CallSentiment, Sentiment};
 use crate::tools::{ToolHeader, ToolRequest};
 
 pub struct ScriptConversation {
@@ -147,11 +147,12 @@ impl ScriptConversation {
                 }
                 Effect::Hangup {
                     disposition,
+                    outcome,
                     reason,
-                    ..
                 } => out.push(ConversationEffect::Hangup(Outcome {
                     disposition: snake(&disposition),
                     reason: snake(&reason),
+                    outcome,
                 })),
             }
         }
@@ -186,24 +187,13 @@ impl Conversation for ScriptConversation {
                 return self.translate(effects);
             }
             ConversationEvent::CallerSaid { text, confidence } => {
-                // Sentiment first: when it trips the script's escalation handler, the handler
-                // answers this utterance instead of the current node.
                 let mood = self.mood.push(score_text(&text));
-                if mood.confidence > 0.0 {
-                    let measured = Event::SentimentMeasured {
-                        score: mood.score,
-                        now: at,
-                    };
-                    let effects = self.engine.step(measured);
-                    if !effects.is_empty() {
-                        return self.translate(effects);
-                    }
-                }
-                Event::UserSaid {
+                let said = Event::UserSaid {
                     text,
                     confidence,
                     now: at,
-                }
+                };
+                return self.caller_said(said, mood, at);
             }
             ConversationEvent::CallerSilent => Event::NoInput { now: at },
             ConversationEvent::DtmfReceived { digit } => Event::Dtmf { digit, now: at },
@@ -252,6 +242,39 @@ impl Conversation for ScriptConversation {
         };
         let effects = self.engine.step(event);
         self.translate(effects)
+    }
+}
+
+impl ScriptConversation {
+    /// The caller's words first (an explicit request such as "don't call me again" must
+    /// win), then their mood: when it trips the script's negative-sentiment handler, the
+    /// handler's lines replace whatever the graph would have said next.
+    fn caller_said(
+        &mut self,
+        said: Event,
+        mood: Sentiment,
+        at: DateTime<Utc>,
+    ) -> Vec<ConversationEffect> {
+        let effects = self.engine.step(said);
+        if mood.confidence <= 0.0 || self.engine.is_ended() {
+            return self.translate(effects);
+        }
+        let measured = Event::SentimentMeasured {
+            score: mood.score,
+            now: at,
+        };
+        let escalated = self.engine.step(measured);
+        if escalated.is_empty() {
+            return self.translate(effects);
+        }
+        let kept = effects.into_iter().filter(|e| {
+            !matches!(
+                e,
+                Effect::Say { .. } | Effect::Listen { .. } | Effect::RequestLlm { .. }
+            )
+        });
+        let combined = kept.chain(escalated).collect();
+        self.translate(combined)
     }
 }
 

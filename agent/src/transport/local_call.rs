@@ -8,6 +8,7 @@ use std::sync::Arc;
 use audio::{Resampler, SampleRate};
 use futures::StreamExt;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::{sleep, Duration};
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +57,28 @@ pub async fn run_local_call(
     hang_up_after: Option<Duration>,
     parent: &CancellationToken,
 ) -> LocalCallResult {
+    let (media, session) = connect_local(caller, rate, hang_up_after, parent);
+    let report = run_call(spec, media, &session.cancel).await;
+    session.finish(report).await
+}
+
+/// The caller's side of a connected local line.
+pub struct LocalSession {
+    rate: SampleRate,
+    line_recordings: (Timeline, Timeline),
+    feed: JoinHandle<()>,
+    director: Option<JoinHandle<()>>,
+    /// Ends the caller's side; run the call under it.
+    pub cancel: CancellationToken,
+}
+
+/// Connects `caller` to a new local line at `rate`; the agent's side is the returned media.
+pub fn connect_local(
+    caller: Caller,
+    rate: SampleRate,
+    hang_up_after: Option<Duration>,
+    parent: &CancellationToken,
+) -> (CallMedia, LocalSession) {
     let line = LocalLine::new(rate);
     let clock = CallClock::start_now();
     let cancel = parent.child_token();
@@ -68,11 +91,11 @@ pub async fn run_local_call(
         hang_up_after,
         cancel: cancel.clone(),
     };
-    let feed_task = tokio::spawn(feed.run());
+    let feed = tokio::spawn(feed.run());
     let director = match caller {
         Caller::Audio(audio) => {
-            let _ = utter_tx.send(audio).await;
-            drop(utter_tx);
+            // The channel holds 4 utterances: this first send never waits.
+            let _ = utter_tx.try_send(audio);
             None
         }
         Caller::Simulated {
@@ -94,17 +117,31 @@ pub async fn run_local_call(
         }),
         clock,
     };
-    let report = run_call(spec, media, &cancel).await;
-    cancel.cancel();
-    let _ = feed_task.await;
-    if let Some(d) = director {
-        let _ = d.await;
-    }
-    LocalCallResult {
-        report,
+    let session = LocalSession {
         rate,
-        caller_audio: line.caller_recording.snapshot(),
-        agent_audio: line.agent_recording.snapshot(),
+        line_recordings: (line.caller_recording, line.agent_recording),
+        feed,
+        director,
+        cancel,
+    };
+    (media, session)
+}
+
+impl LocalSession {
+    /// Hangs up the caller's side and collects both recordings.
+    pub async fn finish(self, report: CallReport) -> LocalCallResult {
+        self.cancel.cancel();
+        let _ = self.feed.await;
+        if let Some(d) = self.director {
+            let _ = d.await;
+        }
+        let (caller, agent) = self.line_recordings;
+        LocalCallResult {
+            report,
+            rate: self.rate,
+            caller_audio: caller.snapshot(),
+            agent_audio: agent.snapshot(),
+        }
     }
 }
 

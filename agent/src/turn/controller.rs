@@ -16,6 +16,7 @@ use super::endpoint::EndpointConfig;
 use super::ingest::{IngestControl, IngestEvent};
 use super::llm_task::{LlmReport, LlmTask};
 mod gate;
+use crate::call::live::CallEvent;
 use crate::call::report::{BargeIn, CallReport, Speaker, TranscriptLine, TurnMetrics};
 use crate::conversation::{
     Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome, UtteranceId,
@@ -72,7 +73,7 @@ pub struct Controller {
     /// Where this controller spawns its jobs; the supervisor waits on it at teardown.
     pub tasks: TaskTracker,
     /// Live transcript for observers (demo output, event streams); lossy when they lag.
-    pub live: Option<broadcast::Sender<TranscriptLine>>,
+    pub live: Option<broadcast::Sender<CallEvent>>,
     /// The process's metrics registry.
     pub metrics: Arc<Metrics>,
     /// HTTP client for script tool calls (shared by calls).
@@ -230,12 +231,13 @@ impl Controller {
         st.report
     }
 
-    /// Records a finished line; caller lines also go live (agent lines went live when they
-    /// started playing).
+    /// Records a finished line and publishes it.
     fn transcript(&self, st: &mut State, line: TranscriptLine) {
-        if line.speaker == Speaker::Caller {
-            self.publish(&line);
-        }
+        let seq = st.report.transcript.len();
+        self.publish(CallEvent::Line {
+            seq,
+            line: line.clone(),
+        });
         st.report.transcript.push(line);
     }
 
@@ -260,9 +262,9 @@ impl Controller {
         self.transcript(st, line);
     }
 
-    fn publish(&self, line: &TranscriptLine) {
+    fn publish(&self, event: CallEvent) {
         if let Some(live) = &self.live {
-            let _ = live.send(line.clone());
+            let _ = live.send(event);
         }
     }
 
@@ -513,15 +515,11 @@ impl Controller {
                 if let Some(line) = st.pending.get_mut(&utterance) {
                     line.started_ms = Some(at_ms);
                     st.interruptible_playing = line.interruptible;
-                    let live = TranscriptLine {
-                        speaker: Speaker::Agent,
+                    self.publish(CallEvent::Speaking {
                         text: line.text.clone(),
-                        start_ms: at_ms,
-                        end_ms: at_ms,
-                        interrupted: false,
+                        at_ms,
                         node: st.node.clone(),
-                    };
-                    self.publish(&live);
+                    });
                 }
                 if let Some(m) = st.report.turn_mut(turn) {
                     if m.voice_to_voice_ms.is_none() {
@@ -646,9 +644,16 @@ impl Controller {
                     self.arm_no_input(st);
                 }
                 ConversationEffect::SetAnswer { slot, value } => {
+                    self.publish(CallEvent::Answer {
+                        slot: slot.clone(),
+                        value: value.clone(),
+                    });
                     st.report.answers.insert(slot, value);
                 }
-                ConversationEffect::NodeEntered { node } => st.node = Some(node),
+                ConversationEffect::NodeEntered { node } => {
+                    self.publish(CallEvent::Node { node: node.clone() });
+                    st.node = Some(node);
+                }
                 ConversationEffect::CallTool(request) => self.call_tool(request, jobs),
                 ConversationEffect::StartTimer { id, after_ms } => {
                     st.timers
@@ -659,6 +664,9 @@ impl Controller {
                 }
                 ConversationEffect::Record(record) => {
                     tracing::info!(kind = %record.kind, "Conversation recorded a result for the backend");
+                    self.publish(CallEvent::Record {
+                        record: record.clone(),
+                    });
                     st.report.records.push(record);
                 }
                 ConversationEffect::Hangup(o) => {
@@ -786,8 +794,5 @@ fn next_timer(timers: &BTreeMap<u64, Instant>) -> Option<(u64, Instant)> {
 }
 
 fn outcome(disposition: &str, reason: &str) -> Outcome {
-    Outcome {
-        disposition: disposition.into(),
-        reason: reason.into(),
-    }
+    Outcome::new(disposition, reason)
 }

@@ -1,0 +1,204 @@
+//! `switchboard run`: the long-running runtime — control port, job worker, webhook sender,
+//! scripts with hot reload — on Postgres (`DATABASE_URL`) or, by default, an embedded SQLite
+//! file. `switchboard keys create` makes the API keys it accepts.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono_tz::Tz;
+
+use super::llm_args::LlmArgs;
+use super::local_call::{block_on, exit};
+use crate::local_models::LocalModels;
+use crate::runtime::boot::{boot, BootOptions};
+use crate::runtime::compliance::Policy;
+use crate::runtime::RuntimeConfig;
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Postgres URL (postgres://user:pass@host/db). Without it: an embedded SQLite file in
+    /// the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Local state: the SQLite file (by default) and the durable write spool.
+    #[arg(long, env = "SWITCHBOARD_DATA", default_value = "var")]
+    pub data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("switchboard.db").display()
+            )
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Control port address.
+    #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory of dialogue scripts (reloaded when files change).
+    #[arg(long, env = "SWITCHBOARD_SCRIPTS", default_value = "scripts")]
+    pub scripts: PathBuf,
+    /// Calls this process runs at once.
+    #[arg(long, env = "SWITCHBOARD_MAX_CALLS", default_value_t = 16)]
+    pub max_calls: usize,
+    /// Refuse outbound jobs to numbers without a consent record.
+    #[arg(long, env = "SWITCHBOARD_REQUIRE_CONSENT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub require_consent: bool,
+    /// Callee time zone when a job names none (IANA).
+    #[arg(long, env = "SWITCHBOARD_DEFAULT_TIME_ZONE", default_value = "UTC")]
+    pub default_time_zone: String,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    exit(block_on(async move {
+        let tz: Tz = args
+            .default_time_zone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.default_time_zone))?;
+        let models = tokio::task::spawn_blocking(|| {
+            LocalModels::load(&speech::models::ModelStore::from_env())
+        })
+        .await??;
+        let livekit = match (
+            std::env::var("LIVEKIT_API_KEY").ok(),
+            std::env::var("LIVEKIT_API_SECRET").ok(),
+        ) {
+            (Some(k), Some(s)) => Some((k, s)),
+            _ => None,
+        };
+        let running = boot(
+            models,
+            BootOptions {
+                database_url: args.store.url(),
+                data_dir: args.store.data_dir.clone(),
+                scripts_dir: args.scripts.clone(),
+                listen: args.listen,
+                config: RuntimeConfig {
+                    max_calls: args.max_calls,
+                    policy: Policy {
+                        require_consent: args.require_consent,
+                        default_time_zone: tz,
+                        ..Policy::default()
+                    },
+                    ..RuntimeConfig::default()
+                },
+                llm: args.llm.build()?,
+                livekit,
+                dialers: HashMap::new(),
+            },
+        )
+        .await?;
+        eprintln!(
+            "switchboard: control port on http://{} (store: {:?}); Ctrl-C to stop",
+            running.addr,
+            running.rt.store.backend()
+        );
+        shutdown_signal().await;
+        eprintln!("switchboard: stopping (ending calls, flushing writes)");
+        running.shutdown().await;
+        Ok(())
+    }))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key for a tenant; the key is printed once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "default")]
+        name: String,
+        /// Requests a minute.
+        #[arg(long, default_value_t = 600)]
+        rate_per_min: i64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Register a webhook endpoint for a tenant's events.
+    Webhook {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        url: String,
+        /// Signing secret (read from the environment only).
+        #[arg(skip = std::env::var("SWITCHBOARD_WEBHOOK_SECRET").ok())]
+        secret: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn keys(args: KeysArgs) -> ExitCode {
+    exit(block_on(async move {
+        match args.command {
+            KeysCommand::Create {
+                tenant,
+                name,
+                rate_per_min,
+                store,
+            } => {
+                let store = Store::open(&store.url(), &store.data_dir.join("spool")).await?;
+                let (key, secret) = store.create_api_key(&tenant, &name, rate_per_min).await?;
+                eprintln!(
+                    "created key {} for tenant {} ({} requests/min)",
+                    key.id, key.tenant, key.rate_per_min
+                );
+                println!("{secret}");
+            }
+            KeysCommand::Webhook {
+                tenant,
+                url,
+                secret,
+                store,
+            } => {
+                let secret =
+                    secret.context("set SWITCHBOARD_WEBHOOK_SECRET to the signing secret")?;
+                let store = Store::open(&store.url(), &store.data_dir.join("spool")).await?;
+                let id = store.add_webhook(&tenant, &url, &secret).await?;
+                println!("{id}");
+            }
+        }
+        Ok(())
+    }))
+}

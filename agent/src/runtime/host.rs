@@ -1,0 +1,257 @@
+//! Running one connected call under the runtime: the script, the live-call entry the control
+//! API sees, a recorder writing each utterance and answer as it becomes final, and the end of
+//! the call written in one transaction with its webhook events.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::{Connected, LiveCall, Runtime};
+use crate::call::live::CallEvent;
+use crate::call::report::CallReport;
+use crate::call::session::{run_call, CallSpec};
+use crate::conversation::script::ScriptConversation;
+use crate::store::model::{
+    now_ms, status, Assessment, CallEnd, LineRow, MetricsRow, OutboxEvent, RecordRow, UsageRow,
+    WriteOp,
+};
+use crate::store::reads::CallRow;
+use crate::store::Store;
+use crate::turn::TurnConfig;
+
+/// Runs `call`, already connected, to its end and persists it. Returns the report.
+///
+/// # Errors
+/// The call's script is unknown or the VAD cannot start; the call is then ended as failed.
+pub async fn host(
+    rt: &Arc<Runtime>,
+    call: &CallRow,
+    connected: Connected,
+    cancel: CancellationToken,
+) -> CallReport {
+    let Connected {
+        media,
+        control,
+        far_end,
+    } = connected;
+    let store = &rt.store;
+    let script = call.script_id.as_deref().and_then(|id| rt.scripts.get(id));
+    let (events, _) = broadcast::channel(256);
+    rt.live.insert(
+        &call.id,
+        LiveCall {
+            tenant: call.tenant.clone(),
+            events: events.clone(),
+            cancel: cancel.clone(),
+            control,
+        },
+    );
+    let recorder = tokio::spawn(record(
+        store.clone(),
+        call.tenant.clone(),
+        call.id.clone(),
+        events.subscribe(),
+    ));
+    let answered_at = now_ms();
+    store
+        .record(WriteOp::Answered {
+            tenant: call.tenant.clone(),
+            call_id: call.id.clone(),
+            at: answered_at,
+            script_id: script.as_ref().map(|s| s.id.clone()),
+            script_version: script.as_ref().map(|s| s.version.clone()),
+        })
+        .await;
+    store
+        .record(WriteOp::Event {
+            tenant: call.tenant.clone(),
+            call_id: call.id.clone(),
+            event: OutboxEvent::for_call(&call.id, "call.answered", json!({ "call_id": call.id })),
+            at: answered_at,
+        })
+        .await;
+
+    let report = match (script, rt.models.detector()) {
+        (Some(script), Ok(detector)) => {
+            let vars: BTreeMap<String, Value> = match &call.variables {
+                Value::Object(map) => map.clone().into_iter().collect(),
+                _ => BTreeMap::new(),
+            };
+            let conversation = ScriptConversation::new(script, &vars, chrono::Utc::now());
+            let spec = CallSpec {
+                call_id: call.id.clone(),
+                providers: rt.providers.clone(),
+                detector,
+                vad: audio::vad::VadConfig {
+                    min_silence_ms: 120,
+                    ..audio::vad::VadConfig::default()
+                },
+                turn: TurnConfig::default(),
+                conversation: Box::new(conversation),
+                live: Some(events.clone()),
+                metrics: rt.metrics.clone(),
+            };
+            let span = tracing::info_span!("call", call_id = %call.id, tenant = %call.tenant);
+            run_call(spec, media, &cancel).instrument(span).await
+        }
+        (None, _) => failed_report(call, "unknown_script"),
+        (_, Err(e)) => {
+            tracing::error!(call_id = %call.id, error = %e, "Call not started: no VAD");
+            failed_report(call, "vad_unavailable")
+        }
+    };
+    let hung_up_by_api = cancel.is_cancelled();
+    cancel.cancel();
+    rt.live.remove(&call.id);
+    drop(events);
+    let _ = recorder.await;
+    if let Some(far_end) = far_end {
+        let _ = far_end.await;
+    }
+    let end = call_end(call, &report, answered_at, hung_up_by_api);
+    store.record(WriteOp::Ended(Box::new(end))).await;
+    report
+}
+
+fn failed_report(call: &CallRow, reason: &str) -> CallReport {
+    tracing::error!(call_id = %call.id, script = ?call.script_id, reason, "Call failed to start");
+    CallReport {
+        call_id: call.id.clone(),
+        outcome: Some(crate::conversation::Outcome::new("failed", reason)),
+        ..CallReport::default()
+    }
+}
+
+/// Writes each final utterance and answer as it happens. A lagging recorder only delays
+/// rows: the end of the call writes them all again.
+async fn record(
+    store: Store,
+    tenant: String,
+    call_id: String,
+    mut events: broadcast::Receiver<CallEvent>,
+) {
+    loop {
+        let op = match events.recv().await {
+            Ok(CallEvent::Line { seq, line }) => WriteOp::Line {
+                tenant: tenant.clone(),
+                call_id: call_id.clone(),
+                line: LineRow::from_line(seq, &line, None),
+            },
+            Ok(CallEvent::Answer { slot, value }) => WriteOp::Answer {
+                tenant: tenant.clone(),
+                call_id: call_id.clone(),
+                slot,
+                value,
+            },
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!(%call_id, skipped = n, "Recorder lagged; the call's end writes the rest");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        store.record(op).await;
+    }
+}
+
+/// The end-of-call write for `report`.
+pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: bool) -> CallEnd {
+    let outcome = report.outcome.clone();
+    let (disposition, end_reason, script_outcome) = match outcome {
+        Some(o) => (o.disposition, o.reason, o.outcome),
+        None if hung_up => ("reached".into(), "agent_ended".into(), None),
+        None => ("failed".into(), "error".into(), None),
+    };
+    let assessment = Assessment {
+        disposition,
+        outcome: script_outcome,
+        end_reason,
+        ..Assessment::default()
+    };
+    let ended_at = now_ms();
+    let status = if assessment.disposition == "failed" {
+        status::FAILED
+    } else {
+        status::COMPLETED
+    };
+    let records: Vec<RecordRow> = report
+        .records
+        .iter()
+        .map(|r| RecordRow {
+            kind: r.kind.clone(),
+            detail: r.detail.clone(),
+        })
+        .collect();
+    let events = events(call, report, &assessment, &records);
+    CallEnd {
+        tenant: call.tenant.clone(),
+        call_id: call.id.clone(),
+        ended_at,
+        status: status.into(),
+        answered: true,
+        duration_ms: (ended_at - answered_at).max(report.duration_ms as i64),
+        script_id: report.script.as_ref().map(|s| s.id.clone()),
+        script_version: report.script.as_ref().map(|s| s.version.clone()),
+        party_number: match call.direction.as_str() {
+            "inbound" => call.from.clone(),
+            _ => call.to.clone(),
+        },
+        assessment,
+        transcript: report
+            .transcript
+            .iter()
+            .enumerate()
+            .map(|(seq, line)| LineRow::from_line(seq, line, None))
+            .collect(),
+        answers: report.answers.clone(),
+        metrics: report.turns.iter().map(MetricsRow::from).collect(),
+        records,
+        usage: UsageRow::from_report(report),
+        recording_path: None,
+        events,
+    }
+}
+
+/// The webhook events a finished call emits.
+fn events(
+    call: &CallRow,
+    report: &CallReport,
+    a: &Assessment,
+    records: &[RecordRow],
+) -> Vec<OutboxEvent> {
+    let id = call.id.as_str();
+    let mut out = vec![OutboxEvent::for_call(
+        id,
+        "call.ended",
+        json!({
+            "call_id": id, "disposition": a.disposition, "outcome": a.outcome,
+            "end_reason": a.end_reason, "answers": report.answers,
+            "duration_ms": report.duration_ms,
+        }),
+    )];
+    for (i, r) in records.iter().enumerate() {
+        let kind = match r.kind.as_str() {
+            "escalation" => "escalation.created",
+            "scheduled_action" if a.disposition == "callback_requested" => "callback.requested",
+            _ => continue,
+        };
+        out.push(OutboxEvent {
+            id: format!("{id}:{kind}:{i}"),
+            kind: kind.into(),
+            payload: json!({ "call_id": id, "detail": r.detail }),
+        });
+    }
+    let survey = ["problem_solved", "experience_rating", "would_recommend"];
+    if survey.iter().all(|s| report.answers.contains_key(*s)) {
+        out.push(OutboxEvent::for_call(
+            id,
+            "survey.completed",
+            json!({ "call_id": id, "answers": report.answers }),
+        ));
+    }
+    out
+}

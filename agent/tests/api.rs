@@ -1,0 +1,429 @@
+//! The control port end to end: a booted runtime (real models, the shipped scripts, SQLite or
+//! a real Postgres) driven over HTTP. Security (keys, tenants, bad bodies), a dispatched call
+//! followed live over SSE and read back with its answers, the compliance gate, dial failures,
+//! and signed webhooks delivered to a receiver.
+
+mod support;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use chrono::NaiveTime;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use speech::models::ModelStore;
+use switchboard::local_models::LocalModels;
+use switchboard::runtime::boot::{boot, BootOptions, Running};
+use switchboard::runtime::compliance::Policy;
+use switchboard::runtime::webhooks::signature;
+use switchboard::runtime::RuntimeConfig;
+
+fn models() -> LocalModels {
+    static MODELS: OnceLock<LocalModels> = OnceLock::new();
+    MODELS
+        .get_or_init(|| {
+            LocalModels::load(&ModelStore::from_env()).unwrap_or_else(|e| {
+                panic!("{e:#}\nFetch the models with `cargo run -p switchboard -- models fetch`")
+            })
+        })
+        .clone()
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+struct Harness {
+    running: Running,
+    base: String,
+    http: reqwest::Client,
+    acme: String,
+    globex: String,
+}
+
+async fn harness(database_url: Option<String>) -> Harness {
+    let data =
+        std::env::temp_dir().join(format!("switchboard-api-{}", uuid::Uuid::new_v4().simple()));
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", data.join("s.db").display()));
+    let running = boot(
+        tokio::task::spawn_blocking(models).await.unwrap(),
+        BootOptions {
+            database_url: url,
+            data_dir: data,
+            scripts_dir: workspace().join("scripts"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            config: RuntimeConfig {
+                poll_ms: 100,
+                policy: Policy {
+                    window: (NaiveTime::MIN, NaiveTime::MIN),
+                    ..Policy::default()
+                },
+                ..RuntimeConfig::default()
+            },
+            llm: None,
+            livekit: Some(("APIkey".into(), "lk-secret".into())),
+            dialers: HashMap::new(),
+        },
+    )
+    .await
+    .expect("boot");
+    let store = &running.rt.store;
+    let (_, acme) = store.create_api_key("acme", "test", 6000).await.unwrap();
+    let (_, globex) = store.create_api_key("globex", "test", 6000).await.unwrap();
+    Harness {
+        base: format!("http://{}", running.addr),
+        running,
+        http: reqwest::Client::new(),
+        acme,
+        globex,
+    }
+}
+
+impl Harness {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn wait_ended(&self, id: &str) -> Value {
+        for _ in 0..600 {
+            let (_, body) = self
+                .send("GET", &format!("/v1/calls/{id}"), Some(&self.acme), None)
+                .await;
+            if body["call"]["ended_at"].is_i64() && !body["live"].as_bool().unwrap_or(true) {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("call {id} did not end");
+    }
+}
+
+fn dispatch_body(to: &str, options: Value) -> Value {
+    json!({
+        "to": to, "transport": "local", "script_id": "survey.post_conversation",
+        "variables": { "first_name": "Dana" }, "transport_options": options,
+        "consent": { "granted": true, "source": "test" }, "max_attempts": 1,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_needs_a_key_and_tenants_are_isolated() {
+    let h = harness(None).await;
+    let routes = [
+        ("POST", "/v1/calls"),
+        ("GET", "/v1/calls"),
+        ("GET", "/v1/calls/x"),
+        ("POST", "/v1/calls/x/hangup"),
+        ("POST", "/v1/calls/x/transfer"),
+        ("GET", "/v1/calls/x/events"),
+        ("GET", "/v1/scripts"),
+        ("POST", "/v1/scripts/validate"),
+        ("POST", "/v1/scripts/reload"),
+    ];
+    let doc = h.send("GET", "/v1/openapi.json", None, None).await.1;
+    for (method, path) in routes {
+        let (status, body) = h.send(method, path, None, None).await;
+        assert_eq!(status, 401, "{method} {path} without a key");
+        assert_eq!(body["error"]["code"], "unauthorized");
+        let (status, _) = h
+            .send(
+                method,
+                path,
+                Some("sb_0123456789ab_0123456789abcdef0123456789abcdef"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 401, "{method} {path} with a forged key");
+        let documented = path.replace("/x", "/{id}");
+        assert!(
+            doc["paths"][&documented][method.to_lowercase()].is_object(),
+            "{method} {documented} missing from OpenAPI"
+        );
+    }
+    // Bad bodies say what was wrong.
+    let (status, body) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(json!({ "to": "+14155550123" })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("transport"),
+        "{body}"
+    );
+    let (status, body) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(dispatch_body("555-0123", json!({}))),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("to")),
+        "{body}"
+    );
+    let mut bad = dispatch_body("+14155550123", json!({}));
+    bad["variables"] = json!(["not", "an", "object"]);
+    let (status, body) = h.send("POST", "/v1/calls", Some(&h.acme), Some(bad)).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (400, Some("variables")),
+        "{body}"
+    );
+    let res = h
+        .http
+        .post(format!("{}/v1/calls", h.base))
+        .bearer_auth(&h.acme)
+        .header("content-type", "application/json")
+        .body("{\"to\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let huge = "x".repeat(512 * 1024);
+    let res = h
+        .http
+        .post(format!("{}/v1/scripts/validate", h.base))
+        .bearer_auth(&h.acme)
+        .json(&json!({ "yaml": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+    // A call of acme's is a 404 for globex.
+    let (status, body) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(dispatch_body("+14155550123", json!({ "result": "busy" }))),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    let (status, _) = h
+        .send("GET", &format!("/v1/calls/{id}"), Some(&h.globex), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = h
+        .send(
+            "POST",
+            &format!("/v1/calls/{id}/hangup"),
+            Some(&h.globex),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = h.send("GET", "/v1/calls", Some(&h.globex), None).await;
+    assert_eq!(list["calls"].as_array().unwrap().len(), 0);
+    // The busy dial ends the call with that disposition (max_attempts 1: no retry).
+    let ended = h.wait_ended(&id).await;
+    assert_eq!(ended["call"]["disposition"], "busy", "{ended}");
+    // Health, readiness, metrics and script validation.
+    assert_eq!(h.send("GET", "/healthz", None, None).await.0, 200);
+    let (status, ready) = h.send("GET", "/readyz", None, None).await;
+    assert_eq!((status, ready["database"].as_bool()), (200, Some(true)));
+    let (_, v) = h
+        .send(
+            "POST",
+            "/v1/scripts/validate",
+            Some(&h.acme),
+            Some(json!({ "yaml": "version: 1\nid: x\nnodes: [" })),
+        )
+        .await;
+    assert_eq!(v["valid"], false);
+    assert!(v["errors"][0]["line"].as_u64().is_some(), "{v}");
+    // LiveKit webhooks: good, forged, replayed.
+    let body = br#"{"id":"EV_9","event":"room_started"}"#;
+    let exp = chrono::Utc::now().timestamp() + 300;
+    let good = switchboard::api::livekit::sign("APIkey", "lk-secret", body, exp);
+    let post = |token: String| {
+        h.http
+            .post(format!("{}/v1/webhooks/livekit", h.base))
+            .header("authorization", token)
+            .body(body.to_vec())
+            .send()
+    };
+    assert_eq!(post(good.clone()).await.unwrap().status().as_u16(), 200);
+    assert_eq!(post(good).await.unwrap().status().as_u16(), 401, "replay");
+    let forged = switchboard::api::livekit::sign("APIkey", "guess", body, exp);
+    assert_eq!(post(forged).await.unwrap().status().as_u16(), 401);
+    h.running.shutdown().await;
+}
+
+/// A webhook receiver that checks signatures.
+async fn receiver(secret: &'static str) -> (SocketAddr, Arc<Mutex<Vec<Value>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let sink = sink.clone();
+            async move {
+                let sig = headers["switchboard-signature"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                let ts: i64 = sig
+                    .trim_start_matches("t=")
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert_eq!(sig, signature(secret, ts, &body), "webhook signature");
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice::<Value>(&body).unwrap());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatched_call_runs_is_followed_live_and_persisted_in_postgres() {
+    let url = tokio::task::spawn_blocking(|| support::postgres::shared().database())
+        .await
+        .unwrap();
+    let h = harness(Some(url)).await;
+    let (hook, received) = receiver("hook-secret").await;
+    h.running
+        .rt
+        .store
+        .add_webhook("acme", &format!("http://{hook}/hook"), "hook-secret")
+        .await
+        .unwrap();
+    // DNC numbers are refused by the gate, with the reason recorded.
+    h.running
+        .rt
+        .store
+        .add_dnc("acme", "+14155550199", None)
+        .await
+        .unwrap();
+    let (_, refused) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(dispatch_body(
+                "+14155550199",
+                json!({ "caller_lines": ["yes"] }),
+            )),
+        )
+        .await;
+    let refused_id = refused["id"].as_str().unwrap().to_owned();
+
+    let lines = json!({ "caller_lines": [
+        "Yes, it was, thanks.", "I'd give it a four.", "The wait was long.", "Absolutely."
+    ], "hang_up_after_ms": 90000 });
+    let (status, body) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(dispatch_body("+14155550123", lines)),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap().to_owned();
+    // Follow it live.
+    let res = h
+        .http
+        .get(format!("{}/v1/calls/{id}/events", h.base))
+        .bearer_auth(&h.acme)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.bytes_stream();
+    let mut sse = String::new();
+    while let Some(chunk) = stream.next().await {
+        sse.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        if sse.contains("event: ended") && sse.ends_with("\n\n") {
+            break;
+        }
+    }
+    assert!(
+        sse.contains("event: line"),
+        "no transcript lines streamed:\n{sse}"
+    );
+    assert!(sse.contains("event: answer"), "no answers streamed:\n{sse}");
+    let call = h.wait_ended(&id).await;
+    assert_eq!(call["call"]["status"], "completed", "{call}");
+    assert_eq!(call["answers"]["experience_rating"], json!(4), "{call}");
+    assert_eq!(call["answers"]["problem_solved"], json!(true), "{call}");
+    assert!(call["transcript"].as_array().unwrap().len() >= 6, "{call}");
+    assert!(!call["metrics"].as_array().unwrap().is_empty(), "{call}");
+    let refused = h.wait_ended(&refused_id).await;
+    assert_eq!(refused["call"]["status"], "refused");
+    assert_eq!(refused["call"]["refusal_reason"], "dnc");
+    // Webhooks arrive signed: started, answered, ended, survey completed.
+    for _ in 0..100 {
+        if received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "survey.completed")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let kinds: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["call_id"] == id.as_str())
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for kind in [
+        "call.started",
+        "call.answered",
+        "call.ended",
+        "survey.completed",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} not delivered: {kinds:?}"
+        );
+    }
+    h.running.shutdown().await;
+}
