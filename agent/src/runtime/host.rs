@@ -15,6 +15,7 @@ use crate::call::live::CallEvent;
 use crate::call::report::CallReport;
 use crate::call::session::{run_call, CallSpec};
 use crate::conversation::script::ScriptConversation;
+use crate::outcome;
 use crate::store::model::{
     now_ms, status, Assessment, CallEnd, LineRow, MetricsRow, OutboxEvent, RecordRow, UsageRow,
     WriteOp,
@@ -160,18 +161,7 @@ async fn record(
 
 /// The end-of-call write for `report`.
 pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: bool) -> CallEnd {
-    let outcome = report.outcome.clone();
-    let (disposition, end_reason, script_outcome) = match outcome {
-        Some(o) => (o.disposition, o.reason, o.outcome),
-        None if hung_up => ("reached".into(), "agent_ended".into(), None),
-        None => ("failed".into(), "error".into(), None),
-    };
-    let assessment = Assessment {
-        disposition,
-        outcome: script_outcome,
-        end_reason,
-        ..Assessment::default()
-    };
+    let assessment = assess(report, hung_up);
     let ended_at = now_ms();
     let status = if assessment.disposition == "failed" {
         status::FAILED
@@ -187,6 +177,7 @@ pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: 
         })
         .collect();
     let events = events(call, report, &assessment, &records);
+    let line_sentiments = assessment.line_sentiments.clone();
     CallEnd {
         tenant: call.tenant.clone(),
         call_id: call.id.clone(),
@@ -205,7 +196,10 @@ pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: 
             .transcript
             .iter()
             .enumerate()
-            .map(|(seq, line)| LineRow::from_line(seq, line, None))
+            .map(|(seq, line)| {
+                let sentiment = line_sentiments.get(seq).copied().flatten();
+                LineRow::from_line(seq, line, sentiment.map(f64::from))
+            })
             .collect(),
         answers: report.answers.clone(),
         metrics: report.turns.iter().map(MetricsRow::from).collect(),
@@ -213,6 +207,39 @@ pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: 
         usage: UsageRow::from_report(report),
         recording_path: None,
         events,
+    }
+}
+
+/// The outcome engine's judgement of the call, in the store's terms.
+fn assess(report: &CallReport, hung_up_by_api: bool) -> Assessment {
+    let judged = outcome::assess(report, &outcome::AssessContext::default());
+    let name = |v: serde_json::Result<Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let script_outcome = report.outcome.as_ref().and_then(|o| o.outcome.clone());
+    let end_reason = match (&report.outcome, hung_up_by_api) {
+        (None, true) => "api_hangup".to_owned(),
+        _ => name(serde_json::to_value(judged.end_reason)),
+    };
+    Assessment {
+        disposition: name(serde_json::to_value(judged.disposition)),
+        outcome: script_outcome,
+        end_reason,
+        sentiment: (judged.sentiment.confidence > 0.0).then(|| {
+            (
+                f64::from(judged.sentiment.score),
+                f64::from(judged.sentiment.confidence),
+            )
+        }),
+        line_sentiments: judged
+            .line_sentiments
+            .iter()
+            .map(|s| s.map(f64::from))
+            .collect(),
+        summary: Some(judged.summary).filter(|s| !s.is_empty()),
+        interest_score: Some(i64::from(judged.interest_score)),
     }
 }
 
