@@ -136,6 +136,16 @@ fn facts(report: &CallReport, ctx: &AssessContext, answer: Option<AnswerClass>) 
     if let Some(a) = answer {
         facts.push(CallFact::AnswerClassified(a));
     }
+    // A person's "Hello?" went to answer detection, not into the transcript.
+    let greeted = report
+        .records
+        .iter()
+        .filter(|r| r.kind == ANSWER_RECORD)
+        .filter_map(|r| r.detail.get("heard").and_then(|h| h.as_str()))
+        .any(|h| !h.trim().is_empty());
+    if answer == Some(AnswerClass::Human) && greeted {
+        facts.push(CallFact::CallerSpoke);
+    }
     for line in &report.transcript {
         let spoke = !line.text.trim().is_empty();
         match line.speaker {

@@ -88,6 +88,8 @@ pub struct AnswerGate {
     last_voice_ms: Option<u64>,
     beep_heard: bool,
     verdict: Option<Verdict>,
+    /// What the callee said while the gate listened (their "Hello?", or the greeting).
+    heard: String,
 }
 
 impl AnswerGate {
@@ -101,12 +103,18 @@ impl AnswerGate {
             last_voice_ms: None,
             beep_heard: false,
             verdict: None,
+            heard: String::new(),
         }
     }
 
     /// The first verdict (what answered the call).
     pub fn verdict(&self) -> Option<&Verdict> {
         self.verdict.as_ref()
+    }
+
+    /// The callee's words heard while the gate listened.
+    pub fn heard(&self) -> &str {
+        &self.heard
     }
 
     pub fn is_done(&self) -> bool {
@@ -151,6 +159,7 @@ impl AnswerGate {
 
     /// A transcript of the callee's speech so far (partial or final).
     pub fn on_transcript(&mut self, text: &str, now_ms: u64) {
+        self.heard = text.trim().to_string();
         self.classifier
             .transcript(text, now_ms.saturating_sub(self.base_ms));
     }

@@ -72,6 +72,7 @@ impl Controller {
         // The conversation has not started: no-input does not apply yet.
         st.no_input_at = None;
         let action = gate.poll(self.clock.now_ms());
+        let heard = gate.heard().to_string();
         if gate.is_done() {
             st.gate = None;
         }
@@ -79,12 +80,12 @@ impl Controller {
             GateAction::Wait => {}
             GateAction::Say(text) => self.say(st, 0, text, false).await,
             GateAction::Answered(v) => {
-                record(st, &v);
+                record(st, &v, heard);
                 self.deliver(st, ConversationEvent::CallAnswered, jobs)
                     .await;
             }
             GateAction::LeaveVoicemail(v) => {
-                record(st, &v);
+                record(st, &v, heard);
                 self.deliver(st, ConversationEvent::VoicemailDetected, jobs)
                     .await;
             }
@@ -93,7 +94,7 @@ impl Controller {
                 disposition,
                 reason,
             } => {
-                record(st, &verdict);
+                record(st, &verdict, heard);
                 let drain = Instant::now() + self.config.hangup_drain;
                 st.hangup = Some((Outcome::new(disposition, reason), drain));
             }
@@ -101,10 +102,12 @@ impl Controller {
     }
 }
 
-fn record(st: &mut State, v: &Verdict) {
+/// Leaves the verdict, and what the callee said before it, in the call report.
+fn record(st: &mut State, v: &Verdict, heard: String) {
     tracing::info!(class = v.class.name(), reason = %v.reason, at_ms = v.at_ms, "Answer classified");
     st.report.records.push(CallRecord {
         kind: ANSWER_RECORD.into(),
-        detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms }),
+        detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
+                        "heard": heard }),
     });
 }

@@ -1,0 +1,207 @@
+//! Dispositions end to end through the local transport: an outbound call with the answer gate
+//! on, a shipped sales script, fake STT/TTS on a paused clock, and `outcome::assess` on the
+//! report the call leaves behind.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use common::*;
+use switchboard::call::report::{CallReport, Speaker};
+use switchboard::conversation::script::ScriptConversation;
+use switchboard::outcome::{
+    assess, AnswerClass, AssessContext, DialResult, Disposition, EndReason,
+};
+use switchboard::turn::answer_gate::GateConfig;
+use switchboard::turn::TurnConfig;
+use tokio::time::Duration;
+
+fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../scripts/sales_gym_cold.yaml"
+    );
+    let script =
+        Arc::new(dialogue::load_file(std::path::Path::new(path)).expect("script compiles"));
+    let vars = BTreeMap::from([
+        ("first_name".to_string(), serde_json::json!("Sam")),
+        ("business_name".to_string(), serde_json::json!("Summit Gym")),
+        ("estimated_participants".to_string(), serde_json::json!(400)),
+    ]);
+    let conversation = Box::new(ScriptConversation::new(script, &vars, chrono::Utc::now()));
+    let fakes = Fakes {
+        stt: ScriptedStt::new(stt),
+        llm: FakeLlm::new(LlmMode::Fails),
+        tts: Arc::new(ToneTts {
+            mode: VoiceMode::Good,
+            chunk_delay: Duration::from_millis(5),
+        }),
+    };
+    let turn = TurnConfig {
+        answer_gate: Some(GateConfig::default()),
+        ..TurnConfig::default()
+    };
+    spec(fakes, conversation, turn)
+}
+
+fn assessed(report: &CallReport) -> switchboard::outcome::CallAssessment {
+    let ctx = AssessContext {
+        dial: Some(DialResult::Answered),
+        ..AssessContext::default()
+    };
+    assess(report, &ctx)
+}
+
+#[tokio::test(start_paused = true)]
+async fn voicemail_gets_its_message_after_the_greeting_and_disposition_voicemail() {
+    let greeting = "Hi, you've reached Sam, please leave a message after the tone";
+    let caller = caller_audio(&[(300, 3_800)], 12_000);
+    let result = run(sales_call(&[greeting; 6]), caller, 40_000).await;
+    let report = &result.report;
+
+    let first_agent = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Agent)
+        .expect("the voicemail message was left");
+    assert!(
+        first_agent.text.contains("Daily Event Insurance"),
+        "{first_agent:?}"
+    );
+    assert!(
+        first_agent.start_ms >= 4_100,
+        "the agent talked over the greeting: {first_agent:?}"
+    );
+    let a = assessed(report);
+    assert_eq!(
+        a.answer,
+        Some(AnswerClass::Voicemail),
+        "{:?}",
+        report.records
+    );
+    assert_eq!(
+        (a.disposition, a.end_reason),
+        (Disposition::Voicemail, EndReason::VoicemailLeft),
+        "{report:?}"
+    );
+}
+
+/// The opening line for Sam at Summit Gym, as the script renders it.
+const OPENING: &str = "Hello, is this Sam? This is Alex calling from Daily Event Insurance. I \
+                       noticed you recently looked at liability coverage for Summit Gym. I wanted \
+                       to personally reach out because gyms like yours can actually generate \
+                       additional revenue by offering same-day insurance to members. Do you have \
+                       two minutes to hear how this works?";
+
+/// Call ms at which a line of `chars` characters started at `start_ms` has finished playing
+/// with the tone voice, plus a margin.
+fn after(start_ms: u32, chars: usize) -> u32 {
+    start_ms + TONE_MS_PER_CHAR * chars as u32 + 1_500
+}
+
+/// A person says "Hello?" at 0.5 s, hears the opening, then says `reply` (1 s of sound) and,
+/// when `then` is given, that too once the agent's `gap_chars`-long answer has played.
+async fn person(replies: &[&str], then_after_chars: Option<usize>) -> CallReport {
+    let opening_end = after(1_800, OPENING.len());
+    let mut spans = vec![(500, 500), (opening_end, 1_000)];
+    if let Some(chars) = then_after_chars {
+        spans.push((after(opening_end + 1_800, chars), 1_000));
+    }
+    let end = spans.last().map_or(0, |s| s.0 + s.1) + 20_000;
+    let mut stt = vec!["Hello?"];
+    stt.extend_from_slice(replies);
+    let result = run(sales_call(&stt), caller_audio(&spans, end), u64::from(end)).await;
+    result.report
+}
+
+fn agent_said(report: &CallReport, needle: &str) -> bool {
+    report
+        .transcript
+        .iter()
+        .any(|l| l.speaker == Speaker::Agent && l.text.contains(needle))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_person_who_says_hello_hears_the_opening_and_is_reached() {
+    let report = person(&["Sure, go ahead."], None).await;
+    let opening = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Agent)
+        .expect("the opening was spoken");
+    assert!(
+        opening.text.starts_with("Hello, is this Sam?"),
+        "{opening:?}"
+    );
+    assert!(
+        opening.start_ms >= 1_000,
+        "spoke before the verdict: {opening:?}"
+    );
+    assert!(
+        agent_said(&report, "members a month"),
+        "the pitch followed: {report:#?}"
+    );
+    let a = assessed(&report);
+    assert_eq!(a.answer, Some(AnswerClass::Human));
+    assert_eq!(
+        (a.disposition, a.end_reason),
+        // After "go ahead" the caller stays silent through the pitch and its reprompts, so
+        // the script's silence handler ends the call.
+        (Disposition::Reached, EndReason::Silence),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn not_interested_twice_is_not_interested() {
+    let objection = "I understand. Many gym owners said the same until they saw it was pure \
+                     extra revenue with no work. Can I take thirty seconds to show you the numbers?";
+    let report = person(
+        &["I'm not interested.", "No, I said I'm not interested."],
+        Some(objection.len() + 60),
+    )
+    .await;
+    let a = assessed(&report);
+    assert_eq!(a.disposition, Disposition::NotInterested, "{report:#?}");
+    assert_eq!(a.end_reason, EndReason::AgentEnded);
+    assert!(a.sentiment.score < 0.0, "{a:?}");
+    assert!(a.interest_score <= 15, "{a:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn do_not_call_is_honoured_even_when_said_crossly() {
+    let report = person(
+        &["Stop calling me. Take me off your list and don't call me again."],
+        None,
+    )
+    .await;
+    assert!(agent_said(&report, "don't call you again"), "{report:#?}");
+    let a = assessed(&report);
+    assert_eq!(
+        (a.disposition, a.end_reason),
+        (Disposition::Dnc, EndReason::AgentEnded)
+    );
+    assert_eq!(
+        report.answers.get("do_not_call"),
+        Some(&serde_json::json!(true))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_callback_request_keeps_its_time() {
+    let report = person(
+        &["I'm with a client, can you call me back tomorrow afternoon?"],
+        None,
+    )
+    .await;
+    let a = assessed(&report);
+    assert_eq!(a.disposition, Disposition::CallbackRequested, "{report:#?}");
+    let at = a.callback_at.expect("the requested time");
+    assert!(at > chrono::Utc::now(), "{at}");
+    assert!(
+        a.summary.starts_with("Callback requested."),
+        "{}",
+        a.summary
+    );
+}
