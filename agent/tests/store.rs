@@ -136,7 +136,7 @@ fn whole_call(call: &NewCall) -> Vec<WriteOp> {
     let t = call.tenant.clone();
     let id = call.id.clone();
     vec![
-        WriteOp::InsertCall(call.clone()),
+        WriteOp::InsertCall(Box::new(call.clone())),
         WriteOp::Dialled {
             tenant: t.clone(),
             call_id: id.clone(),
@@ -360,7 +360,9 @@ async fn jobs_are_claimed_once_and_recovered_from_dead_workers() {
 async fn due_follow_up_calls_become_jobs() {
     for (label, store) in stores().await {
         let call = new_call("acme", None);
-        store.record(WriteOp::InsertCall(call.clone())).await;
+        store
+            .record(WriteOp::InsertCall(Box::new(call.clone())))
+            .await;
         let mut end = call_end(&call);
         end.assessment.disposition = "callback_requested".into();
         end.records[0].detail =

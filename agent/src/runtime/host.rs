@@ -198,7 +198,7 @@ pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: 
             .enumerate()
             .map(|(seq, line)| {
                 let sentiment = line_sentiments.get(seq).copied().flatten();
-                LineRow::from_line(seq, line, sentiment.map(f64::from))
+                LineRow::from_line(seq, line, sentiment)
             })
             .collect(),
         answers: report.answers.clone(),

@@ -228,7 +228,7 @@ impl OutboxEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum WriteOp {
-    InsertCall(NewCall),
+    InsertCall(Box<NewCall>),
     Dialled {
         tenant: String,
         call_id: String,
