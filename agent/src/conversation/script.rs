@@ -147,11 +147,12 @@ impl ScriptConversation {
                 }
                 Effect::Hangup {
                     disposition,
+                    outcome,
                     reason,
-                    ..
                 } => out.push(ConversationEffect::Hangup(Outcome {
                     disposition: snake(&disposition),
                     reason: snake(&reason),
+                    outcome,
                 })),
             }
         }
