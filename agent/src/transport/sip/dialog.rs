@@ -102,7 +102,7 @@ pub fn response(
         }
         headers.push((name.to_string(), v));
     }
-    if code >= 200 && code < 300 || code == 405 {
+    if (200..300).contains(&code) || code == 405 {
         headers.push(("Allow".to_string(), ALLOW.to_string()));
     }
     headers.push(("Server".to_string(), "switchboard".to_string()));

@@ -24,18 +24,31 @@ const LINGER: Duration = Duration::from_secs(32);
 /// How long shutdown waits for running calls.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
-/// What running calls tell the actor.
-#[derive(Debug)]
+/// What running calls (and `dial`) tell the actor.
 pub enum Command {
-    Hangup { call_id: String },
-    Finished { call_id: String },
-    MediaEnded { call_id: String, end: MediaEnd },
+    Hangup {
+        call_id: String,
+    },
+    Finished {
+        call_id: String,
+    },
+    MediaEnded {
+        call_id: String,
+        end: MediaEnd,
+    },
+    Dial {
+        request: Box<super::outbound::DialRequest>,
+        reply: super::outbound::DialReply,
+    },
 }
 
 /// A running SIP endpoint. Dropping it does not stop it: cancel the token given to
 /// [`SipEndpoint::start`], then await [`SipEndpoint::stopped`].
 pub struct SipEndpoint {
     local_addr: SocketAddr,
+    trunk: Option<super::TrunkConfig>,
+    /// To the actor; closed when the actor stops (dial then fails with `Stopped`).
+    commands: mpsc::Sender<Command>,
     /// The actor; ends after the start token is cancelled and calls are torn down.
     task: tokio::task::JoinHandle<()>,
 }
@@ -63,6 +76,8 @@ impl SipEndpoint {
             source,
         })?;
         let (commands_tx, commands) = mpsc::channel(64);
+        let trunk = config.trunk.clone();
+        let dial_tx = commands_tx.clone();
         let actor = Actor {
             config,
             socket: Arc::new(socket),
@@ -77,6 +92,8 @@ impl SipEndpoint {
         tracing::info!(%local_addr, "SIP endpoint listening");
         Ok(Self {
             local_addr,
+            trunk,
+            commands: dial_tx,
             task: tokio::spawn(actor.run()),
         })
     }
@@ -84,6 +101,58 @@ impl SipEndpoint {
     /// The bound signalling address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Places a call through the trunk and waits until it is answered (the call, to run like
+    /// an inbound one; call `control.hangup()` when done) or has failed.
+    ///
+    /// # Errors
+    /// A [`DialError`](super::DialError) whose `disposition()` classifies the failure.
+    pub async fn dial(
+        &self,
+        call: super::OutboundCall,
+    ) -> Result<super::SipCall, super::DialError> {
+        use super::DialError;
+        let trunk = self.trunk.as_ref().ok_or(DialError::NoTrunk)?;
+        let (host, port) = super::uri::split_host_port(&trunk.host)
+            .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
+        let port = port.unwrap_or(5060);
+        let lookup = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let dest = tokio::net::lookup_host((lookup.as_str(), port))
+            .await
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
+        let target_uri = if call.to.starts_with("sip:") || call.to.starts_with("sips:") {
+            call.to.clone()
+        } else {
+            format!("sip:{}@{}", call.to, trunk.host)
+        };
+        let caller = call
+            .caller_id
+            .clone()
+            .unwrap_or_else(|| trunk.caller_id.clone());
+        let from_uri = format!("sip:{caller}@{host}");
+        let credentials = match (&trunk.user, &trunk.password_env) {
+            (Some(user), Some(var)) => Some((user.clone(), std::env::var(var).unwrap_or_default())),
+            _ => None,
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let request = Box::new(super::outbound::DialRequest {
+            call,
+            dest,
+            target_uri,
+            from_uri,
+            credentials,
+        });
+        self.commands
+            .send(Command::Dial { request, reply })
+            .await
+            .map_err(|_| DialError::Stopped)?;
+        answer.await.map_err(|_| DialError::Stopped)?
     }
 
     /// Waits until the endpoint has shut down.
@@ -128,6 +197,8 @@ pub(super) struct Call {
     pub sdp_version: u64,
     /// Everything the handler gets, until the call is answered.
     pub pending: Option<super::inbound::Pending>,
+    /// UAC state, for calls we placed.
+    pub outbound: Option<super::outbound::Outbound>,
 }
 
 pub(super) struct Actor {
@@ -226,6 +297,15 @@ impl Actor {
 
     fn on_response(&mut self, msg: &SipMessage) {
         let Ok((_, method)) = msg.cseq() else { return };
+        if method == "INVITE" {
+            return self.on_invite_response(msg);
+        }
+        if method == "CANCEL" {
+            if let Some(call) = self.calls.get_mut(msg.call_id()) {
+                call.retransmit = None;
+            }
+            return;
+        }
         let Some(call) = self.calls.get_mut(msg.call_id()) else {
             return;
         };
@@ -244,6 +324,7 @@ impl Actor {
             Command::Hangup { call_id } | Command::Finished { call_id } => {
                 self.hang_up(&call_id, HangupCause::LocalHangup);
             }
+            Command::Dial { request, reply } => self.on_dial(*request, reply),
             Command::MediaEnded { call_id, end } => {
                 if end == MediaEnd::NoRtp {
                     tracing::warn!(%call_id, "No RTP received: ending the call");
@@ -276,6 +357,10 @@ impl Actor {
                 call.state = CallState::Terminating;
                 Some((bytes, call.dialog.peer))
             }
+            CallState::Ringing if call.outbound.is_some() => {
+                self.send_cancel(call_id, now);
+                return;
+            }
             CallState::Ringing => {
                 let r = super::dialog::response(
                     &call.invite,
@@ -306,6 +391,7 @@ impl Actor {
         for id in due {
             self.answer(&id, now);
         }
+        self.outbound_tick(now);
         let mut resend = Vec::new();
         let mut timed_out = Vec::new();
         for (id, call) in &mut self.calls {
@@ -325,7 +411,12 @@ impl Actor {
                 continue;
             };
             call.retransmit = None;
-            if call.state == CallState::Answered {
+            if call.state == CallState::Ringing && call.outbound.is_some() {
+                let cancelled = call.outbound.as_ref().is_some_and(|o| o.cancelled());
+                if !cancelled {
+                    self.fail_dial(&id, super::DialError::Unreachable);
+                }
+            } else if call.state == CallState::Answered {
                 tracing::warn!(call_id = %id, "No ACK for our 200 OK: hanging up");
                 call.state = CallState::Confirmed;
                 self.hang_up(&id, HangupCause::AckTimeout);

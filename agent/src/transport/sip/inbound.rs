@@ -38,6 +38,45 @@ pub(super) struct Pending {
     route: Route,
 }
 
+impl Pending {
+    /// Fresh channels for a call: the pending parts, and the actor's ends (cause, mute, DTMF).
+    pub(super) fn new(
+        dialled: String,
+        caller: String,
+        route: Route,
+        rtp_remote: SocketAddr,
+        muted: bool,
+    ) -> (
+        Self,
+        watch::Sender<Option<HangupCause>>,
+        watch::Sender<bool>,
+        mpsc::Sender<char>,
+    ) {
+        let (frames_tx, frames_rx) = media_ring(RING_FRAMES);
+        let (dtmf_tx, dtmf_rx) = mpsc::channel(32);
+        let (remote_tx, _) = watch::channel(rtp_remote);
+        let (cause_tx, cause_rx) = watch::channel(None);
+        let (muted_tx, muted_rx) = watch::channel(muted);
+        let pending = Pending {
+            frames_tx,
+            frames_rx,
+            dtmf_rx,
+            remote_tx,
+            cause_rx,
+            muted_rx,
+            dialled,
+            caller,
+            route,
+        };
+        (pending, cause_tx, muted_tx, dtmf_tx)
+    }
+
+    /// Where to send RTP until the peer's own packets say otherwise.
+    pub(super) fn set_rtp_remote(&mut self, addr: SocketAddr) {
+        self.remote_tx.send_replace(addr);
+    }
+}
+
 impl Actor {
     pub(super) fn on_request(&mut self, req: SipMessage, from: SocketAddr) {
         let method = req.method().unwrap_or_default().to_string();
@@ -149,13 +188,11 @@ impl Actor {
             offer.addr
         };
         let rtp_remote = SocketAddr::new(rtp_ip, offer.port);
-        let (frames_tx, frames_rx) = media_ring(RING_FRAMES);
-        let (dtmf_tx, dtmf_rx) = mpsc::channel(32);
-        let (remote_tx, _) = watch::channel(rtp_remote);
-        let (cause_tx, cause_rx) = watch::channel(None);
-        let (muted_tx, muted_rx) = watch::channel(offer.direction != Direction::SendRecv);
         tracing::info!(call_id = %req.call_id(), number = %mask_number(&dialled),
             tenant = %route.tenant, script = %route.script, "Inbound call ringing");
+        let muted = offer.direction != Direction::SendRecv;
+        let (pending, cause_tx, muted_tx, dtmf_tx) =
+            Pending::new(dialled, caller, route, rtp_remote, muted);
         let call = Call {
             dialog,
             state: CallState::Ringing,
@@ -178,17 +215,8 @@ impl Actor {
             rtp_remote,
             sdp_session: random_u64() >> 1,
             sdp_version: 1,
-            pending: Some(Pending {
-                frames_tx,
-                frames_rx,
-                dtmf_rx,
-                remote_tx,
-                cause_rx,
-                muted_rx,
-                dialled,
-                caller,
-                route,
-            }),
+            pending: Some(pending),
+            outbound: None,
             invite: req,
         };
         let id = call.dialog.call_id.clone();
@@ -216,6 +244,21 @@ impl Actor {
         call.state = CallState::Answered;
         call.answer_at = None;
 
+        let sip_call = self.launch(call_id, p);
+        let Some(sip_call) = sip_call else { return };
+        let commands = self.commands_tx.clone();
+        let id = call_id.to_string();
+        let run = self.handler.handle(sip_call);
+        self.tasks.spawn(async move {
+            run.await;
+            let _ = commands.send(Command::Finished { call_id: id }).await;
+        });
+        self.send(&ok, peer);
+    }
+
+    /// Starts a call's RTP receiver and builds what its runner gets.
+    pub(super) fn launch(&mut self, call_id: &str, p: Pending) -> Option<SipCall> {
+        let call = self.calls.get_mut(call_id)?;
         let receiver = RtpReceiver {
             socket: call.rtp_socket.clone(),
             params: call.media,
@@ -263,14 +306,7 @@ impl Actor {
             token.cancelled().await;
             drop(frames);
         });
-        let commands = self.commands_tx.clone();
-        let id = call_id.to_string();
-        let run = self.handler.handle(sip_call);
-        self.tasks.spawn(async move {
-            run.await;
-            let _ = commands.send(Command::Finished { call_id: id }).await;
-        });
-        self.send(&ok, peer);
+        Some(sip_call)
     }
 
     /// A retransmitted INVITE gets the last response again; a re-INVITE in the dialog is a
@@ -362,7 +398,7 @@ fn answer_response(call: &Call, contact: &str, rtp_ip: std::net::IpAddr) -> Vec<
     ok.to_bytes()
 }
 
-fn bind_rtp(sip: SocketAddr) -> std::io::Result<UdpSocket> {
+pub(super) fn bind_rtp(sip: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = std::net::UdpSocket::bind(SocketAddr::new(sip.ip(), 0))?;
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket)

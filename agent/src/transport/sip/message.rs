@@ -257,6 +257,14 @@ impl SipMessage {
         }
     }
 
+    /// The reason phrase of a response (empty for requests).
+    pub fn status_reason(&self) -> &str {
+        match &self.start {
+            StartLine::Response { reason, .. } => reason,
+            StartLine::Request { .. } => "",
+        }
+    }
+
     /// The `branch` parameter of the top Via.
     pub fn branch(&self) -> Option<&str> {
         super::uri::param(self.header("Via")?, "branch")

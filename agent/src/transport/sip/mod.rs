@@ -16,10 +16,12 @@
 
 pub mod config;
 pub mod dialog;
+pub mod digest;
 pub mod endpoint;
 mod inbound;
 pub mod media;
 pub mod message;
+pub mod outbound;
 pub mod rtp;
 pub mod sdp;
 pub mod uri;
@@ -31,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{Cidr, Route, SipConfig, TrunkConfig};
 pub use endpoint::SipEndpoint;
 pub use message::{ParseError, SipMessage};
+pub use outbound::{DialError, OutboundCall};
 
 use crate::call::session::CallMedia;
 

@@ -1,0 +1,211 @@
+//! Outbound calls through a trunk played by SIPp (a real SIP implementation from Debian):
+//! busy, no answer (our CANCEL after the ringing timeout), a 401 digest challenge then an
+//! answer and a BYE from the far end, and our own BYE. SIPp's exit status says whether it
+//! saw the messages its scenario expects (ACKs, CANCEL, BYE, a valid digest). Needs
+//! `apt-get install sip-tester`.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use switchboard::transport::sip::{
+    DialError, HangupCause, OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint,
+};
+use tokio::process::{Child, Command};
+use tokio::time::{timeout, Duration};
+use tokio_util::sync::CancellationToken;
+
+/// Guard against a hung test only.
+const GUARD: Duration = Duration::from_secs(60);
+const PASSWORD_ENV: &str = "SWITCHBOARD_TEST_TRUNK_PASSWORD";
+
+struct NoInbound;
+
+impl SipCallHandler for NoInbound {
+    fn handle(&self, _call: SipCall) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sip")
+        .join(name)
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts SIPp as the trunk, one call, on a free port.
+fn sipp(name: &str) -> (Child, u16) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v sipp"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(found, "sipp is needed: apt-get install sip-tester");
+    let port = free_udp_port();
+    let media = free_udp_port();
+    let child = Command::new("sipp")
+        .arg("-sf")
+        .arg(scenario(name))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+        ])
+        .args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
+        .args(["-timeout", "30", "-timeout_error", "-nr"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sipp starts");
+    (child, port)
+}
+
+async fn endpoint(trunk_port: u16) -> (SipEndpoint, CancellationToken) {
+    std::env::set_var(PASSWORD_ENV, "s3cret");
+    let config: SipConfig = serde_json::from_value(serde_json::json!({
+        "bind": "127.0.0.1:0",
+        "trunk": {
+            "host": format!("127.0.0.1:{trunk_port}"),
+            "user": "trunkuser",
+            "password_env": PASSWORD_ENV,
+            "caller_id": "+15550199",
+        },
+    }))
+    .unwrap();
+    let cancel = CancellationToken::new();
+    let ep = SipEndpoint::start(config, Arc::new(NoInbound), cancel.clone())
+        .await
+        .expect("endpoint starts");
+    (ep, cancel)
+}
+
+fn call_to(number: &str, ring_timeout: Duration) -> OutboundCall {
+    OutboundCall {
+        to: number.into(),
+        caller_id: None,
+        ring_timeout,
+        route: Route {
+            tenant: "acme".into(),
+            script: "survey".into(),
+        },
+    }
+}
+
+async fn sipp_succeeded(child: Child) {
+    let out = timeout(GUARD, child.wait_with_output())
+        .await
+        .expect("sipp exits")
+        .expect("sipp ran");
+    assert!(
+        out.status.success(),
+        "sipp's scenario failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn busy_maps_to_the_busy_disposition() {
+    let (sipp, port) = sipp("uas_busy.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let result = timeout(
+        GUARD,
+        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes");
+    let err = result.err().expect("a busy callee does not answer");
+    assert_eq!(err, DialError::Busy(486));
+    assert_eq!(err.disposition(), "busy");
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn ringing_past_the_timeout_is_cancelled_as_no_answer() {
+    let (sipp, port) = sipp("uas_no_answer.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let result = timeout(GUARD, ep.dial(call_to("+15550123", Duration::from_secs(1))))
+        .await
+        .expect("dial finishes");
+    let err = result.err().expect("nobody answered");
+    assert_eq!(err, DialError::NoAnswer(487));
+    assert_eq!(err.disposition(), "no_answer");
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_digest_challenge_is_answered_and_the_far_end_hangs_up() {
+    let (sipp, port) = sipp("uas_auth_answer_bye.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let result = timeout(
+        GUARD,
+        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes");
+    let mut call = result.unwrap_or_else(|e| panic!("call not answered: {e}"));
+    assert_eq!(call.dialled, "+15550123");
+    // Audio flows (SIPp echoes what we send) until the trunk's BYE closes the input.
+    let tone = audio::synth::sine(500.0, 0.5, 20, audio::SampleRate::HZ_8K);
+    let mut echoed = 0;
+    let mut at = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tokio::select! {
+            f = call.media.input.recv() => match f {
+                Some(f) => echoed += usize::from(audio::level::dbfs(&f.samples) > -30.0),
+                None => break,
+            },
+            _ = tick.tick() => {
+                call.media.output.send(&tone, at);
+                at += 20;
+                assert!(at < 30_000, "the trunk never hung up");
+            }
+        }
+    }
+    assert_eq!(call.control.cause(), Some(HangupCause::RemoteHangup));
+    assert!(echoed >= 25, "echoed frames: {echoed}");
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn our_hangup_sends_bye_to_the_callee() {
+    let (sipp, port) = sipp("uas_answer_wait_bye.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let call = timeout(
+        GUARD,
+        ep.dial(call_to("sip:callee@127.0.0.1", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    call.control.hangup().await;
+    sipp_succeeded(sipp).await;
+    assert_eq!(call.control.cause(), Some(HangupCause::LocalHangup));
+    cancel.cancel();
+
+    // Without a trunk there is nothing to dial through.
+    let config: SipConfig =
+        serde_json::from_value(serde_json::json!({"bind": "127.0.0.1:0"})).unwrap();
+    let ep = SipEndpoint::start(config, Arc::new(NoInbound), CancellationToken::new())
+        .await
+        .unwrap();
+    let err = ep.dial(call_to("1", Duration::from_secs(1))).await.err();
+    assert_eq!(err, Some(DialError::NoTrunk));
+}
