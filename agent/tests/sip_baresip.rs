@@ -18,7 +18,9 @@ use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call, CallSpec};
 use switchboard::conversation::script::ScriptConversation;
 use switchboard::local_models::LocalModels;
-use switchboard::transport::sip::{SipCall, SipCallHandler, SipConfig, SipEndpoint};
+use switchboard::transport::sip::{
+    OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint,
+};
 use switchboard::turn::TurnConfig;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Duration};
@@ -108,7 +110,7 @@ fn caller_wav(dir: &Path) -> PathBuf {
     wav
 }
 
-fn write_baresip_config(dir: &Path, sip_port: u16, wav: &Path) {
+fn write_baresip_config(dir: &Path, sip_port: u16, wav: &Path, answer_mode: &str) {
     let config = format!(
         "sip_listen\t\t127.0.0.1:{sip_port}\nnet_interface\t\t127.0.0.1\n\
          audio_source\t\taufile,{wav}\naudio_player\t\talsa,null\naudio_alert\t\talsa,null\n\
@@ -119,7 +121,9 @@ fn write_baresip_config(dir: &Path, sip_port: u16, wav: &Path) {
         dir = dir.display()
     );
     std::fs::write(dir.join("config"), config).unwrap();
-    let account = format!("<sip:caller@127.0.0.1:{sip_port}>;regint=0;audio_codecs=PCMU\n");
+    let account = format!(
+        "<sip:caller@127.0.0.1:{sip_port}>;regint=0;audio_codecs=PCMU;answermode={answer_mode}\n"
+    );
     std::fs::write(dir.join("accounts"), account).unwrap();
 }
 
@@ -143,7 +147,7 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let wav = caller_wav(&dir);
-    write_baresip_config(&dir, free_udp_port(), &wav);
+    write_baresip_config(&dir, free_udp_port(), &wav, "manual");
 
     let config: SipConfig = serde_json::from_value(serde_json::json!({
         "bind": "127.0.0.1:0",
@@ -159,21 +163,7 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     let target = format!("/dial sip:+15550100@{}", endpoint.local_addr());
 
     // baresip hangs up (and exits) after 20 s: greeting, answer, next question.
-    let baresip = tokio::process::Command::new("baresip")
-        .arg("-f")
-        .arg(&dir)
-        .args(["-e", &target, "-t", "20"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("baresip starts");
-    let out = timeout(GUARD, baresip.wait_with_output())
-        .await
-        .expect("baresip exits")
-        .expect("baresip ran");
-    let log =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let log = baresip_log(baresip(&dir, &[&target], 20)).await;
     let report = timeout(GUARD, reports.recv())
         .await
         .unwrap_or_else(|_| panic!("no call reached the agent; baresip said:\n{log}"))
@@ -202,8 +192,13 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
         "{report:#?}"
     );
 
-    // What baresip heard (its decoded receive stream) is the agent's greeting.
-    let heard = std::fs::read_dir(&dir)
+    assert_greeting_recorded(&dir, &log);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What baresip heard (its decoded receive stream) is the agent's greeting.
+fn assert_greeting_recorded(dir: &Path, log: &str) {
+    let heard = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -216,11 +211,108 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     let first_6s = &samples[..samples.len().min(rate.samples_for_ms(6_500))];
     let heard_text = transcribe(first_6s, rate);
     let greeting_words = ["follow", "conversation", "issue", "resolved"];
-    eprintln!("agent heard {text:?}; baresip heard {heard_text:?}");
+    eprintln!("baresip heard {heard_text:?}");
     let hits = greeting_words
         .iter()
         .filter(|w| heard_text.contains(*w))
         .count();
     assert!(hits >= 2, "baresip heard {heard_text:?}");
+}
+
+fn baresip(dir: &Path, commands: &[&str], seconds: u32) -> tokio::process::Child {
+    let mut cmd = tokio::process::Command::new("baresip");
+    cmd.arg("-f").arg(dir);
+    for c in commands {
+        cmd.args(["-e", c]);
+    }
+    cmd.args(["-t", &seconds.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("baresip starts")
+}
+
+async fn baresip_log(child: tokio::process::Child) -> String {
+    let out = timeout(GUARD, child.wait_with_output())
+        .await
+        .expect("baresip exits")
+        .expect("baresip ran");
+    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_dials_out_to_baresip_which_answers_and_hears_the_script() {
+    require_tool("baresip", "baresip-core");
+    require_tool("espeak-ng", "espeak-ng");
+    require_tool("sox", "sox");
+    models();
+    let dir = std::env::temp_dir().join(format!("sip-baresip-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let wav = caller_wav(&dir);
+    let callee_port = free_udp_port();
+    write_baresip_config(&dir, callee_port, &wav, "auto");
+    let callee = baresip(&dir, &[], 25);
+
+    let config: SipConfig = serde_json::from_value(serde_json::json!({
+        "bind": "127.0.0.1:0",
+        "trunk": {"host": format!("127.0.0.1:{callee_port}"), "caller_id": "+15550199"},
+    }))
+    .unwrap();
+    let (tx, _reports) = mpsc::channel(1);
+    let cancel = CancellationToken::new();
+    let endpoint = SipEndpoint::start(config, Arc::new(TurnEngine { reports: tx }), cancel.clone())
+        .await
+        .expect("endpoint starts");
+    let call = timeout(
+        GUARD,
+        endpoint.dial(OutboundCall {
+            to: "caller".into(),
+            caller_id: None,
+            ring_timeout: Duration::from_secs(15),
+            route: Route {
+                tenant: "acme".into(),
+                script: "survey.post_conversation".into(),
+            },
+        }),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("baresip did not answer: {e}"));
+
+    // Run the script for 15 s (greeting, the callee's answer, the next question), hang up.
+    let stop = CancellationToken::new();
+    let stopper = stop.clone();
+    let control = call.control.clone();
+    let run =
+        tokio::spawn(
+            async move { run_call(survey_spec(&call.call_id), call.media, &stopper).await },
+        );
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    stop.cancel();
+    let report = run.await.expect("call task");
+    control.hangup().await;
+    let log = baresip_log(callee).await;
+    cancel.cancel();
+    endpoint.stopped().await;
+
+    eprintln!("outbound transcript: {:?}", report.transcript);
+    let said = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Caller)
+        .unwrap_or_else(|| {
+            panic!(
+                "callee not heard: {:#?}\nbaresip:\n{log}",
+                report.transcript
+            )
+        });
+    let text = said.text.to_lowercase();
+    assert!(
+        text.contains("yes") || text.contains("resolved"),
+        "heard {text:?}"
+    );
+    assert_greeting_recorded(&dir, &log);
     let _ = std::fs::remove_dir_all(&dir);
 }
