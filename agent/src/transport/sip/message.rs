@@ -162,6 +162,14 @@ impl SipMessage {
             headers,
             body: Vec::new(),
         };
+        let conflicting = {
+            let mut lengths = msg.headers_named("Content-Length");
+            let first = lengths.next();
+            lengths.find(|v| Some(*v) != first).map(str::to_string)
+        };
+        if let Some(other) = conflicting {
+            return Err(ParseError::ContentLength(other));
+        }
         msg.body = match msg.header("Content-Length") {
             Some(v) => {
                 let declared: usize = v
