@@ -11,6 +11,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use switchboard::transport::sip::{
     DialError, HangupCause, OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint,
+    TransferError,
 };
 use tokio::process::{Child, Command};
 use tokio::time::{timeout, Duration};
@@ -208,4 +209,45 @@ async fn our_hangup_sends_bye_to_the_callee() {
         .unwrap();
     let err = ep.dial(call_to("1", Duration::from_secs(1))).await.err();
     assert_eq!(err, Some(DialError::NoTrunk));
+}
+
+#[tokio::test]
+async fn a_blind_transfer_that_succeeds_hangs_up_our_leg() {
+    let (sipp, port) = sipp("uas_refer_accept.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let call = timeout(
+        GUARD,
+        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    let outcome = timeout(GUARD, call.control.transfer("+15550777"))
+        .await
+        .expect("transfer finishes");
+    assert_eq!(outcome, Ok(()));
+    sipp_succeeded(sipp).await;
+    assert_eq!(call.control.cause(), Some(HangupCause::Transferred));
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
+    let (sipp, port) = sipp("uas_refer_decline.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let call = timeout(
+        GUARD,
+        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    let outcome = timeout(GUARD, call.control.transfer("+15550777"))
+        .await
+        .expect("transfer finishes");
+    assert_eq!(outcome, Err(TransferError::Refused(603)));
+    assert_eq!(call.control.cause(), None, "the call is still up");
+    call.control.hangup().await;
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
 }

@@ -18,7 +18,7 @@ pub const T1: Duration = Duration::from_millis(500);
 pub const T2: Duration = Duration::from_secs(4);
 
 /// What the methods we allow are, for `Allow` headers.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY";
 
 /// A random token for tags, branches and Call-IDs (not cryptographic).
 pub fn random_token() -> String {

@@ -36,6 +36,11 @@ pub enum Command {
         call_id: String,
         end: MediaEnd,
     },
+    Transfer {
+        call_id: String,
+        target: String,
+        reply: super::transfer::TransferReply,
+    },
     Dial {
         request: Box<super::outbound::DialRequest>,
         reply: super::outbound::DialReply,
@@ -199,6 +204,8 @@ pub(super) struct Call {
     pub pending: Option<super::inbound::Pending>,
     /// UAC state, for calls we placed.
     pub outbound: Option<super::outbound::Outbound>,
+    /// A REFER we sent, until its outcome.
+    pub transfer: Option<super::transfer::PendingTransfer>,
 }
 
 pub(super) struct Actor {
@@ -300,6 +307,9 @@ impl Actor {
         if method == "INVITE" {
             return self.on_invite_response(msg);
         }
+        if method == "REFER" {
+            return self.on_refer_response(msg);
+        }
         if method == "CANCEL" {
             if let Some(call) = self.calls.get_mut(msg.call_id()) {
                 call.retransmit = None;
@@ -325,6 +335,11 @@ impl Actor {
                 self.hang_up(&call_id, HangupCause::LocalHangup);
             }
             Command::Dial { request, reply } => self.on_dial(*request, reply),
+            Command::Transfer {
+                call_id,
+                target,
+                reply,
+            } => self.on_transfer(&call_id, &target, reply),
             Command::MediaEnded { call_id, end } => {
                 if end == MediaEnd::NoRtp {
                     tracing::warn!(%call_id, "No RTP received: ending the call");
@@ -392,6 +407,7 @@ impl Actor {
             self.answer(&id, now);
         }
         self.outbound_tick(now);
+        self.transfer_tick(now);
         let mut resend = Vec::new();
         let mut timed_out = Vec::new();
         for (id, call) in &mut self.calls {

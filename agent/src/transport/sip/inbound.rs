@@ -106,6 +106,7 @@ impl Actor {
                 self.reply(&req, 200, "OK", from);
             }
             "CANCEL" => self.on_cancel(&req, from),
+            "NOTIFY" => self.on_notify(&req, from),
             "OPTIONS" => {
                 let mut r = response(&req, 200, "OK", None, from);
                 r.headers.push(("Accept".into(), "application/sdp".into()));
@@ -217,6 +218,7 @@ impl Actor {
             sdp_version: 1,
             pending: Some(pending),
             outbound: None,
+            transfer: None,
             invite: req,
         };
         let id = call.dialog.call_id.clone();

@@ -24,6 +24,7 @@ pub mod message;
 pub mod outbound;
 pub mod rtp;
 pub mod sdp;
+pub mod transfer;
 pub mod uri;
 
 use futures::future::BoxFuture;
@@ -34,6 +35,7 @@ pub use config::{Cidr, Route, SipConfig, TrunkConfig};
 pub use endpoint::SipEndpoint;
 pub use message::{ParseError, SipMessage};
 pub use outbound::{DialError, OutboundCall};
+pub use transfer::TransferError;
 
 use crate::call::session::CallMedia;
 
@@ -65,6 +67,8 @@ pub enum HangupCause {
     AckTimeout,
     /// The endpoint shut down.
     Shutdown,
+    /// We hung up after a successful blind transfer.
+    Transferred,
 }
 
 impl HangupCause {
@@ -75,6 +79,7 @@ impl HangupCause {
             HangupCause::NoRtp => "no_rtp",
             HangupCause::AckTimeout => "ack_timeout",
             HangupCause::Shutdown => "shutdown",
+            HangupCause::Transferred => "transferred",
         }
     }
 }
@@ -113,6 +118,24 @@ impl CallControl {
                 call_id: self.call_id.clone(),
             })
             .await;
+    }
+
+    /// Blind transfer to `target` (a number dialled through the trunk, or a SIP URI). On
+    /// success the far end has reached the target and we have hung up.
+    ///
+    /// # Errors
+    /// [`TransferError`] when refused, failed or timed out; the call is then still up.
+    pub async fn transfer(&self, target: &str) -> Result<(), TransferError> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(endpoint::Command::Transfer {
+                call_id: self.call_id.clone(),
+                target: target.to_string(),
+                reply,
+            })
+            .await
+            .map_err(|_| TransferError::Stopped)?;
+        outcome.await.map_err(|_| TransferError::Stopped)?
     }
 
     /// Why the call ended, once it has.

@@ -181,6 +181,7 @@ impl Actor {
             sdp_session,
             sdp_version: 1,
             pending: Some(pending),
+            transfer: None,
             outbound: Some(Outbound {
                 reply: Some(reply),
                 ring_deadline: now + req.call.ring_timeout,
