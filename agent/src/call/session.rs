@@ -71,6 +71,17 @@ pub struct CallSpec {
 
 /// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
 pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationToken) -> CallReport {
+    run_call_with_dtmf(spec, media, None, parent).await
+}
+
+/// [`run_call`] for transports that receive key presses out of band (SIP RFC 4733 events
+/// and INFO): each digit reaches the conversation as `DtmfReceived`.
+pub async fn run_call_with_dtmf(
+    spec: CallSpec,
+    media: CallMedia,
+    dtmf: Option<mpsc::Receiver<char>>,
+    parent: &CancellationToken,
+) -> CallReport {
     let cancel = parent.child_token();
     let tasks = TaskTracker::new();
     let clock = media.clock;
@@ -158,6 +169,7 @@ pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationTok
         live: spec.live,
         metrics: spec.metrics.clone(),
         tools: ToolRunner::default(),
+        dtmf,
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

@@ -78,6 +78,9 @@ pub struct Controller {
     pub metrics: Arc<Metrics>,
     /// HTTP client for script tool calls (shared by calls).
     pub tools: ToolRunner,
+    /// Key presses from the transport (SIP RFC 4733 / INFO), if it has them; the transport
+    /// closes it when the call ends.
+    pub dtmf: Option<mpsc::Receiver<char>>,
 }
 
 struct State {
@@ -181,6 +184,9 @@ impl Controller {
                 Some(ev) = self.speaker_events.recv() => self.on_speaker(&mut st, ev, &jobs).await,
                 Some(ev) = self.ingest.recv() => self.on_ingest(&mut st, ev, &jobs).await,
                 Some(done) = stt_rx.recv() => self.on_stt(&mut st, done, &jobs).await,
+                Some(digit) = recv_dtmf(&mut self.dtmf) => {
+                    self.deliver(&mut st, ConversationEvent::DtmfReceived { digit }, &jobs).await;
+                }
                 Some((id, result)) = tool_rx.recv() => {
                     let event = ConversationEvent::ToolFinished { id, result };
                     self.deliver(&mut st, event, &jobs).await;
@@ -795,4 +801,12 @@ fn next_timer(timers: &BTreeMap<u64, Instant>) -> Option<(u64, Instant)> {
 
 fn outcome(disposition: &str, reason: &str) -> Outcome {
     Outcome::new(disposition, reason)
+}
+
+/// The next transport key press; never resolves when the transport has none.
+async fn recv_dtmf(rx: &mut Option<mpsc::Receiver<char>>) -> Option<char> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
