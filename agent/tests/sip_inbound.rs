@@ -92,6 +92,14 @@ struct Harness {
 }
 
 async fn start(no_rtp_secs: u64, hang_up_after: Option<Duration>) -> Harness {
+    start_speaking(no_rtp_secs, hang_up_after, 1_000).await
+}
+
+async fn start_speaking(
+    no_rtp_secs: u64,
+    hang_up_after: Option<Duration>,
+    speak_ms: u64,
+) -> Harness {
     let config: SipConfig = serde_json::from_value(serde_json::json!({
         "bind": "127.0.0.1:0",
         "routes": {"+15550100": {"tenant": "acme", "script": "survey"}},
@@ -102,7 +110,7 @@ async fn start(no_rtp_secs: u64, hang_up_after: Option<Duration>) -> Harness {
     let (tx, seen) = mpsc::channel(4);
     let handler = Arc::new(Recorder {
         seen: tx,
-        speak_ms: 1_000,
+        speak_ms,
         hang_up_after,
     });
     let cancel = CancellationToken::new();
@@ -335,4 +343,81 @@ async fn unknown_numbers_garbage_and_retransmissions_are_handled_without_a_new_c
     let seen = timeout(GUARD, h.seen.recv()).await.unwrap().unwrap();
     assert_eq!(seen.cause, Some(HangupCause::Shutdown));
     assert!(h.seen.try_recv().is_err(), "only one call ran");
+}
+
+/// Waits up to `within` for an RTP packet from the agent.
+async fn rtp_arrives(uac: &Uac, within: Duration) -> bool {
+    let mut buf = vec![0; 2048];
+    timeout(within, uac.rtp.recv_from(&mut buf)).await.is_ok()
+}
+
+fn reinvite(uac: &Uac, to: &str, cseq: u32, direction: &str) -> String {
+    let rtp = uac.rtp.local_addr().unwrap().port();
+    let sdp = format!(
+        "v=0\r\no=- 1 {cseq} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {rtp} RTP/AVP 0\r\na={direction}\r\n"
+    );
+    uac.in_dialog(
+        "INVITE",
+        cseq,
+        to,
+        "Content-Type: application/sdp\r\n",
+        &sdp,
+    )
+}
+
+#[tokio::test]
+async fn hold_stops_our_audio_and_unhold_resumes_it() {
+    let h = start_speaking(30, None, 60_000).await;
+    let uac = Uac::new(h.endpoint, "call-hold").await;
+    let (to, _) = uac.establish("+15550100").await;
+    assert!(
+        rtp_arrives(&uac, Duration::from_secs(5)).await,
+        "agent audio before hold"
+    );
+
+    uac.send(&reinvite(&uac, &to, 2, "sendonly")).await;
+    let ok = uac.recv_until(|m| m.status() == Some(200)).await;
+    assert!(
+        String::from_utf8_lossy(&ok.body).contains("a=recvonly"),
+        "{ok:?}"
+    );
+    uac.send(&uac.in_dialog("ACK", 2, &to, "", "")).await;
+    // Drain what was in flight, then silence while held.
+    while rtp_arrives(&uac, Duration::from_millis(200)).await {}
+    assert!(
+        !rtp_arrives(&uac, Duration::from_millis(600)).await,
+        "audio while on hold"
+    );
+
+    uac.send(&reinvite(&uac, &to, 3, "sendrecv")).await;
+    let ok = uac.recv_until(|m| m.status() == Some(200)).await;
+    assert!(
+        String::from_utf8_lossy(&ok.body).contains("a=sendrecv"),
+        "{ok:?}"
+    );
+    uac.send(&uac.in_dialog("ACK", 3, &to, "", "")).await;
+    assert!(
+        rtp_arrives(&uac, Duration::from_secs(5)).await,
+        "audio after unhold"
+    );
+    h.cancel.cancel();
+}
+
+#[tokio::test]
+async fn an_unacknowledged_200_is_retransmitted_until_the_ack() {
+    let h = start(30, None).await;
+    let uac = Uac::new(h.endpoint, "call-lossy").await;
+    uac.send(&uac.invite("+15550100", "z9hG4bKlossy")).await;
+    let first = uac.recv_until(|m| m.status() == Some(200)).await;
+    // Our ACK is "lost": the 200 comes again (timer G), unchanged.
+    let again = uac.recv_until(|m| m.status().is_some()).await;
+    assert_eq!(again, first);
+    let to = first.header("To").unwrap().to_string();
+    uac.send(&uac.in_dialog("ACK", 1, &to, "", "")).await;
+    // Once acknowledged, no more retransmissions (the next would come 1 s after the last).
+    let mut buf = vec![0; 4096];
+    let more = timeout(Duration::from_millis(2_500), uac.sip.recv_from(&mut buf)).await;
+    assert!(more.is_err(), "retransmitted after the ACK");
+    h.cancel.cancel();
 }
