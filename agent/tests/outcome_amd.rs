@@ -17,7 +17,8 @@ fn each_answer_class_of_the_corpus_is_recognised() {
     let mut recognised = std::collections::BTreeMap::new();
     let mut results = Vec::new();
     for clip in &clips {
-        let v = classify(clip, &models.silero, &models.whisper, &config).expect("classified");
+        let v =
+            classify(clip, &models.silero, &models.whisper, &config, false).expect("classified");
         results.push(format!("{} → {:?} ({})", clip.label, v.class, v.reason));
         if v.class == clip.class {
             *recognised.entry(clip.class).or_insert(0) += 1;

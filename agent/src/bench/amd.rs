@@ -24,7 +24,7 @@ use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 const LINE: SampleRate = SampleRate::HZ_8K;
 const FRAME_MS: u64 = 20;
 /// A partial transcript of the greeting so far every this much speech.
-const PARTIAL_EVERY_MS: u64 = 1_000;
+const PARTIAL_EVERY_MS: u64 = 500;
 
 const HUMAN: &[&str] = &[
     "Hello?",
@@ -168,6 +168,7 @@ pub fn classify(
     silero: &Arc<SileroModel>,
     whisper: &WhisperPool,
     config: &AmdConfig,
+    details: bool,
 ) -> anyhow::Result<Verdict> {
     let vad_config = VadConfig {
         min_silence_ms: 300,
@@ -227,6 +228,12 @@ pub fn classify(
             let audio = audio::i16_to_f32(&heard_16k[from.min(heard_16k.len())..]);
             let transcript = whisper.transcribe(&DecodeRequest::new(&audio))?;
             let ready = t + transcript.decode_ms.ceil() as u64;
+            if details {
+                eprintln!(
+                    "  {t} ms (+{:.0} ms decode): {:?}",
+                    transcript.decode_ms, transcript.text
+                );
+            }
             pending.insert(ready, transcript.text);
         }
         while let Some(entry) = pending.first_entry() {
@@ -247,12 +254,23 @@ pub fn classify(
     }))
 }
 
+/// Tune/test split: alternate clips, shifted every pair so that both halves hold both
+/// speeds and every voice.
+fn is_tune(i: usize) -> bool {
+    (i + i / 2) % 2 == 0
+}
+
 /// The bench: classifies the test half of the corpus and reports accuracy and timing.
 ///
 /// # Errors
 /// Corpus generation or a model failure.
-pub fn run(silero: &Arc<SileroModel>, whisper: &WhisperPool) -> anyhow::Result<Section> {
-    let clips = corpus(None)?;
+pub fn run(
+    silero: &Arc<SileroModel>,
+    whisper: &WhisperPool,
+    limit_per_class: Option<usize>,
+    details: bool,
+) -> anyhow::Result<Section> {
+    let clips = corpus(limit_per_class)?;
     let config = AmdConfig::default();
     let mut confusion: BTreeMap<(AnswerClass, AnswerClass), usize> = BTreeMap::new();
     let mut times = Vec::new();
@@ -260,8 +278,17 @@ pub fn run(silero: &Arc<SileroModel>, whisper: &WhisperPool) -> anyhow::Result<S
     let (mut tune_ok, mut tune_n) = (0, 0);
     let (mut humans, mut human_as_machine) = (0, 0);
     for (i, clip) in clips.iter().enumerate() {
-        let v = classify(clip, silero, whisper, &config)?;
-        if i % 2 == 0 {
+        let v = classify(clip, silero, whisper, &config, details)?;
+        if details {
+            eprintln!(
+                "{} → {} ({}, {} ms)",
+                clip.label,
+                v.class.name(),
+                v.reason,
+                v.at_ms
+            );
+        }
+        if is_tune(i) {
             tune_n += 1;
             tune_ok += usize::from(v.class == clip.class);
             continue;

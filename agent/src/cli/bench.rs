@@ -40,7 +40,14 @@ pub enum Which {
     },
     /// Answer classification (person, voicemail, screening, IVR, silence/fax) on a generated
     /// corpus: accuracy, confusion, time to verdict (local models, espeak-ng).
-    Amd,
+    Amd {
+        /// Only the first N recordings of each class (quick runs).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print every partial transcript and verdict.
+        #[arg(long)]
+        details: bool,
+    },
     /// Answer → first agent audio, live and with a cached greeting (local models).
     Greeting {
         #[arg(long, default_value_t = 10)]
@@ -216,10 +223,10 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             };
             capacity::run(&cfg, silero, &speech).await
         }
-        Which::Amd => {
+        Which::Amd { limit, details } => {
             eprintln!("Classifying the answer-detection corpus…");
             let local = models.local()?;
-            crate::bench::amd::run(&local.silero, &local.whisper)
+            crate::bench::amd::run(&local.silero, &local.whisper, limit, details)
         }
         Which::All | Which::MemoryProbe { .. } => anyhow::bail!("not a single measurement"),
     }

@@ -12,6 +12,7 @@
 pub mod amd;
 pub mod disposition;
 pub mod interest;
+mod lexicon;
 pub mod sentiment;
 pub mod summary;
 

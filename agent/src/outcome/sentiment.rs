@@ -8,11 +8,13 @@
 //! Each word of the lexicon carries a valence in -1..1. Modifiers act on the next sentiment
 //! word within a short window: negators flip and damp it ("not bad" is mildly positive, "not
 //! happy" negative), intensifiers scale it ("really", "very", "extremely"), downtoners shrink
-//! it ("a bit", "kind of"). After "but"/"however" the clause that follows outweighs the one
-//! before. Multi-word phrases ("thank you", "waste of time", "call me back") are matched
+//! it ("a bit", "slightly"). After "but"/"however" the clause that follows outweighs the one
+//! before. Multi-word phrases ("thank you", "waste of time", "stop calling") are matched
 //! first.
 
 use serde::Serialize;
+
+use super::lexicon::{CONTRAST, DOWNTONERS, INTENSIFIERS, NEGATORS, PHRASES, WORDS};
 
 /// Sentiment of one utterance or one call.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -29,187 +31,6 @@ impl Sentiment {
         confidence: 0.0,
     };
 }
-
-/// Phrases matched before single words, with their valence.
-const PHRASES: &[(&str, f32)] = &[
-    ("thank you so much", 0.8),
-    ("thank you", 0.5),
-    ("thanks a lot", 0.6),
-    ("waste of time", -0.8),
-    ("waste of my time", -0.85),
-    ("stop calling", -0.8),
-    ("leave me alone", -0.8),
-    ("take me off", -0.7),
-    ("do not call", -0.6),
-    ("don't call", -0.6),
-    ("not interested", -0.5),
-    ("no thanks", -0.3),
-    ("no thank you", -0.3),
-    ("sounds good", 0.6),
-    ("makes sense", 0.4),
-    ("fair enough", 0.2),
-    ("of course", 0.3),
-    ("go ahead", 0.3),
-    ("speak to a manager", -0.5),
-    ("talk to a human", -0.3),
-    ("real person", -0.2),
-    ("on hold", -0.3),
-    ("rip off", -0.8),
-    ("ripped off", -0.8),
-    ("piece of junk", -0.9),
-    ("fed up", -0.8),
-    ("sick of", -0.7),
-    ("tired of", -0.5),
-    ("no problem", 0.3),
-    ("no worries", 0.3),
-];
-
-/// Single words with their valence.
-const WORDS: &[(&str, f32)] = &[
-    // Positive.
-    ("good", 0.5),
-    ("great", 0.7),
-    ("excellent", 0.9),
-    ("perfect", 0.85),
-    ("wonderful", 0.85),
-    ("fantastic", 0.9),
-    ("amazing", 0.85),
-    ("awesome", 0.8),
-    ("love", 0.8),
-    ("like", 0.3),
-    ("happy", 0.65),
-    ("glad", 0.55),
-    ("pleased", 0.6),
-    ("helpful", 0.6),
-    ("thanks", 0.45),
-    ("appreciate", 0.6),
-    ("interested", 0.45),
-    ("interesting", 0.35),
-    ("nice", 0.5),
-    ("fine", 0.2),
-    ("sure", 0.2),
-    ("absolutely", 0.4),
-    ("definitely", 0.35),
-    ("easy", 0.4),
-    ("quick", 0.25),
-    ("satisfied", 0.6),
-    ("recommend", 0.55),
-    ("works", 0.3),
-    ("exciting", 0.6),
-    ("excited", 0.6),
-    ("fair", 0.25),
-    ("right", 0.05),
-    ("cool", 0.35),
-    ("better", 0.35),
-    ("best", 0.6),
-    ("yes", 0.1),
-    ("yeah", 0.05),
-    // Negative.
-    ("bad", -0.6),
-    ("terrible", -0.9),
-    ("horrible", -0.9),
-    ("awful", -0.9),
-    ("worst", -0.9),
-    ("worse", -0.6),
-    ("hate", -0.85),
-    ("angry", -0.8),
-    ("mad", -0.6),
-    ("upset", -0.65),
-    ("annoyed", -0.6),
-    ("annoying", -0.6),
-    ("frustrated", -0.75),
-    ("frustrating", -0.7),
-    ("ridiculous", -0.8),
-    ("unacceptable", -0.85),
-    ("useless", -0.8),
-    ("disappointed", -0.7),
-    ("disappointing", -0.65),
-    ("cancel", -0.45),
-    ("cancelling", -0.45),
-    ("canceling", -0.45),
-    ("refund", -0.35),
-    ("complaint", -0.55),
-    ("complain", -0.5),
-    ("problem", -0.4),
-    ("problems", -0.4),
-    ("issue", -0.3),
-    ("issues", -0.3),
-    ("broken", -0.55),
-    ("wrong", -0.5),
-    ("expensive", -0.4),
-    ("scam", -0.9),
-    ("spam", -0.7),
-    ("stupid", -0.8),
-    ("rude", -0.75),
-    ("confusing", -0.45),
-    ("confused", -0.35),
-    ("slow", -0.35),
-    ("late", -0.3),
-    ("unhappy", -0.65),
-    ("sorry", -0.1),
-    ("busy", -0.2),
-    ("waste", -0.6),
-    ("wasted", -0.65),
-    ("bother", -0.35),
-    ("bothering", -0.5),
-    ("nonsense", -0.7),
-    ("lawyer", -0.5),
-    ("sue", -0.7),
-];
-
-const NEGATORS: &[&str] = &[
-    "not",
-    "no",
-    "never",
-    "don't",
-    "dont",
-    "doesn't",
-    "didn't",
-    "isn't",
-    "wasn't",
-    "aren't",
-    "won't",
-    "can't",
-    "cannot",
-    "couldn't",
-    "wouldn't",
-    "shouldn't",
-    "hardly",
-    "without",
-    "nothing",
-    "neither",
-    "nor",
-    "ain't",
-];
-
-const INTENSIFIERS: &[(&str, f32)] = &[
-    ("really", 1.4),
-    ("very", 1.5),
-    ("extremely", 1.8),
-    ("so", 1.3),
-    ("super", 1.5),
-    ("totally", 1.5),
-    ("absolutely", 1.6),
-    ("completely", 1.6),
-    ("incredibly", 1.7),
-    ("truly", 1.4),
-    ("quite", 1.2),
-    ("too", 1.3),
-    ("utterly", 1.8),
-    ("seriously", 1.4),
-];
-
-const DOWNTONERS: &[(&str, f32)] = &[
-    ("bit", 0.6),
-    ("little", 0.6),
-    ("slightly", 0.5),
-    ("somewhat", 0.6),
-    ("kinda", 0.6),
-    ("fairly", 0.8),
-    ("pretty", 0.9),
-];
-
-const CONTRAST: &[&str] = &["but", "however", "although", "though", "yet"];
 
 /// How far back (in words) a negator or intensifier reaches.
 const MODIFIER_WINDOW: usize = 3;
