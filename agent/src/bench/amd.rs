@@ -89,7 +89,7 @@ pub fn corpus(limit_per_class: Option<usize>) -> anyhow::Result<Vec<Clip>> {
                     }
                     let seed = (t * 100 + v * 10 + s) as u64;
                     let speech = speak(voice, *speed, text)?;
-                    let beep = (class == AnswerClass::Voicemail && seed % 2 == 0)
+                    let beep = (class == AnswerClass::Voicemail && seed.is_multiple_of(2))
                         .then(|| [440.0, 850.0, 1000.0, 1400.0][(seed / 2) as usize % 4]);
                     let lead_ms = 200 + (seed * 137 % 600) as u32;
                     let mut audio = audio::synth::silence(lead_ms, LINE);
@@ -257,7 +257,7 @@ pub fn classify(
 /// Tune/test split: alternate clips, shifted every pair so that both halves hold both
 /// speeds and every voice.
 fn is_tune(i: usize) -> bool {
-    (i + i / 2) % 2 == 0
+    (i + i / 2).is_multiple_of(2)
 }
 
 /// The bench: classifies the test half of the corpus and reports accuracy and timing.
