@@ -65,7 +65,7 @@ fn sipp(name: &str) -> (Child, u16) {
             "-nostdin",
         ])
         .args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
-        .args(["-timeout", "30", "-timeout_error", "-nr"])
+        .args(["-timeout", "30", "-timeout_error"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -250,4 +250,26 @@ async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
     call.control.hangup().await;
     sipp_succeeded(sipp).await;
     cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_lossy_path_is_overcome_by_retransmissions() {
+    // Several calls in a row, each with its own random losses.
+    for _ in 0..2 {
+        let (sipp, port) = sipp("uas_lossy.xml");
+        let (ep, cancel) = endpoint(port).await;
+        let call = timeout(
+            GUARD,
+            ep.dial(call_to("+15550123", Duration::from_secs(30))),
+        )
+        .await
+        .expect("dial finishes")
+        .unwrap_or_else(|e| panic!("call not answered over the lossy path: {e}"));
+        // SIPp refuses a BYE while it still waits for an ACK it dropped: give its 200
+        // retransmissions (0.5, 1.5, 3.5, 7.5 s) time to draw our repeated ACKs first.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        call.control.hangup().await;
+        sipp_succeeded(sipp).await;
+        cancel.cancel();
+    }
 }
