@@ -51,9 +51,9 @@ pub enum Command {
 /// [`SipEndpoint::start`], then await [`SipEndpoint::stopped`].
 pub struct SipEndpoint {
     local_addr: SocketAddr,
-    trunk: Option<super::TrunkConfig>,
+    pub(super) trunk: Option<super::TrunkConfig>,
     /// To the actor; closed when the actor stops (dial then fails with `Stopped`).
-    commands: mpsc::Sender<Command>,
+    pub(super) commands: mpsc::Sender<Command>,
     /// The actor; ends after the start token is cancelled and calls are torn down.
     task: tokio::task::JoinHandle<()>,
 }
@@ -106,58 +106,6 @@ impl SipEndpoint {
     /// The bound signalling address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
-    }
-
-    /// Places a call through the trunk and waits until it is answered (the call, to run like
-    /// an inbound one; call `control.hangup()` when done) or has failed.
-    ///
-    /// # Errors
-    /// A [`DialError`](super::DialError) whose `disposition()` classifies the failure.
-    pub async fn dial(
-        &self,
-        call: super::OutboundCall,
-    ) -> Result<super::SipCall, super::DialError> {
-        use super::DialError;
-        let trunk = self.trunk.as_ref().ok_or(DialError::NoTrunk)?;
-        let (host, port) = super::uri::split_host_port(&trunk.host)
-            .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
-        let port = port.unwrap_or(5060);
-        let lookup = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let dest = tokio::net::lookup_host((lookup.as_str(), port))
-            .await
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
-        let target_uri = if call.to.starts_with("sip:") || call.to.starts_with("sips:") {
-            call.to.clone()
-        } else {
-            format!("sip:{}@{}", call.to, trunk.host)
-        };
-        let caller = call
-            .caller_id
-            .clone()
-            .unwrap_or_else(|| trunk.caller_id.clone());
-        let from_uri = format!("sip:{caller}@{host}");
-        let credentials = match (&trunk.user, &trunk.password_env) {
-            (Some(user), Some(var)) => Some((user.clone(), std::env::var(var).unwrap_or_default())),
-            _ => None,
-        };
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let request = Box::new(super::outbound::DialRequest {
-            call,
-            dest,
-            target_uri,
-            from_uri,
-            credentials,
-        });
-        self.commands
-            .send(Command::Dial { request, reply })
-            .await
-            .map_err(|_| DialError::Stopped)?;
-        answer.await.map_err(|_| DialError::Stopped)?
     }
 
     /// Waits until the endpoint has shut down.

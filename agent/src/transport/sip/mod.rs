@@ -9,15 +9,22 @@
 //!         ←────── media::RtpOut ←─ G.711 encode ←─────────────────── playout
 //! ```
 //!
+//! Files: `message`/`uri`/`sdp`/`rtp`/`digest` are pure parsers and builders; `dialog` holds
+//! dialog identifiers, response building and RFC 3261 retransmission timing; `endpoint` is
+//! the actor; `inbound`/`in_dialog` the UAS side, `outbound`/`dial` the UAC side, `transfer`
+//! REFER; `media` bridges RTP and the call's audio; `config` the settings.
+//!
 //! [`SipEndpoint::start`] binds the signalling socket and spawns the actor; the host gives it
 //! a [`SipCallHandler`] that runs each accepted call. A call ends when the far end sends BYE
 //! (the call's audio input closes), when no RTP arrives for the configured time, when the
 //! handler returns (we send BYE), or when the process token is cancelled.
 
 pub mod config;
+pub mod dial;
 pub mod dialog;
 pub mod digest;
 pub mod endpoint;
+mod in_dialog;
 mod inbound;
 pub mod media;
 pub mod message;
@@ -32,9 +39,9 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{Cidr, Route, SipConfig, TrunkConfig};
+pub use dial::{DialError, OutboundCall};
 pub use endpoint::SipEndpoint;
 pub use message::{ParseError, SipMessage};
-pub use outbound::{DialError, OutboundCall};
 pub use transfer::TransferError;
 
 use crate::call::session::CallMedia;

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 
+pub use super::dial::{DialError, OutboundCall};
 use super::dialog::{random_token, random_u64, DialogId, Retransmit};
 use super::digest::Challenge;
 use super::endpoint::{finish, Actor, Call, CallState};
@@ -17,75 +18,7 @@ use super::media::MediaParams;
 use super::message::{SipMessage, StartLine};
 use super::sdp::{write_sdp, AudioOffer, Direction};
 use super::uri::{mask_number, NameAddr};
-use super::{HangupCause, Route, SipCall};
-
-/// A call to place.
-#[derive(Debug, Clone)]
-pub struct OutboundCall {
-    /// A number (dialled through the trunk) or a full `sip:` URI.
-    pub to: String,
-    /// Caller id to present; the trunk's `caller_id` when `None`.
-    pub caller_id: Option<String>,
-    /// How long to let it ring before CANCEL.
-    pub ring_timeout: Duration,
-    /// Tenant and script the answered call runs.
-    pub route: Route,
-}
-
-/// Why an outbound call was not answered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DialError {
-    #[error("busy ({0})")]
-    Busy(u16),
-    /// `0` when our own ringing timeout expired.
-    #[error("no answer ({0})")]
-    NoAnswer(u16),
-    #[error("invalid number ({0})")]
-    InvalidNumber(u16),
-    #[error("declined")]
-    Declined,
-    #[error("service unavailable: retry later")]
-    RetryLater,
-    #[error("rejected: {0} {1}")]
-    Rejected(u16, String),
-    #[error("the trunk refused our credentials")]
-    AuthFailed,
-    #[error("no response from the trunk")]
-    Unreachable,
-    #[error("no trunk configured for outbound calls")]
-    NoTrunk,
-    #[error("cannot resolve the trunk host {0}")]
-    Resolve(String),
-    #[error("unusable SDP answer: {0}")]
-    Sdp(String),
-    #[error("the SIP endpoint has stopped")]
-    Stopped,
-}
-
-impl DialError {
-    /// The call disposition this maps to.
-    pub fn disposition(&self) -> &'static str {
-        match self {
-            DialError::Busy(_) => "busy",
-            DialError::NoAnswer(_) => "no_answer",
-            DialError::Declined => "declined",
-            DialError::RetryLater => "retry_later",
-            _ => "failed",
-        }
-    }
-
-    /// The error for a final response code (≥ 300, not an auth challenge).
-    pub fn from_status(code: u16, reason: &str) -> Self {
-        match code {
-            486 | 600 => DialError::Busy(code),
-            408 | 480 | 487 => DialError::NoAnswer(code),
-            404 | 484 | 604 => DialError::InvalidNumber(code),
-            603 => DialError::Declined,
-            503 => DialError::RetryLater,
-            _ => DialError::Rejected(code, reason.to_string()),
-        }
-    }
-}
+use super::{HangupCause, SipCall};
 
 pub(super) type DialReply = oneshot::Sender<Result<SipCall, DialError>>;
 
