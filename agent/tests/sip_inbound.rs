@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use switchboard::transport::sip::digest::Challenge;
 use switchboard::transport::sip::rtp::{RtpPacket, TelephoneEvent};
 use switchboard::transport::sip::sdp::AudioOffer;
 use switchboard::transport::sip::{
@@ -420,4 +421,64 @@ async fn an_unacknowledged_200_is_retransmitted_until_the_ack() {
     let more = timeout(Duration::from_millis(2_500), uac.sip.recv_from(&mut buf)).await;
     assert!(more.is_err(), "retransmitted after the ACK");
     h.cancel.cancel();
+}
+
+#[tokio::test]
+async fn digest_users_must_authenticate_to_call_in() {
+    std::env::set_var("SWITCHBOARD_TEST_INBOUND_PW", "open-sesame");
+    let config: SipConfig = serde_json::from_value(serde_json::json!({
+        "bind": "127.0.0.1:0",
+        "routes": {"+15550100": {"tenant": "acme", "script": "survey"}},
+        "inbound_users": [{"user": "pbx", "password_env": "SWITCHBOARD_TEST_INBOUND_PW"}],
+    }))
+    .unwrap();
+    let (tx, mut seen) = mpsc::channel(4);
+    let handler = Arc::new(Recorder {
+        seen: tx,
+        speak_ms: 0,
+        hang_up_after: Some(Duration::from_millis(100)),
+    });
+    let cancel = CancellationToken::new();
+    let ep = SipEndpoint::start(config, handler, cancel.clone())
+        .await
+        .unwrap();
+    let uac = Uac::new(ep.local_addr(), "call-auth").await;
+
+    // Without credentials: challenged.
+    uac.send(&uac.invite("+15550100", "z9hG4bKa1")).await;
+    let challenge = uac
+        .recv_until(|m| m.status().is_some_and(|c| c >= 200))
+        .await;
+    assert_eq!(challenge.status(), Some(401));
+    let c = Challenge::parse(challenge.header("WWW-Authenticate").unwrap()).expect("digest");
+
+    // A wrong password is refused.
+    let uri = format!("sip:+15550100@{}", ep.local_addr());
+    let bad = c.authorize("pbx", "guess", "INVITE", &uri, "c1");
+    let invite = uac.invite("+15550100", "z9hG4bKa2");
+    let with_auth =
+        |auth: &str| invite.replacen("CSeq: 1", &format!("Authorization: {auth}\r\nCSeq: 1"), 1);
+    uac.send(&with_auth(&bad)).await;
+    let refused = uac
+        .recv_until(|m| m.status().is_some_and(|c| c >= 200))
+        .await;
+    assert_eq!(refused.status(), Some(403));
+
+    // The right password against a fresh challenge is answered.
+    uac.send(&uac.invite("+15550100", "z9hG4bKa3")).await;
+    let challenge = uac
+        .recv_until(|m| m.status().is_some_and(|c| c >= 200))
+        .await;
+    let c = Challenge::parse(challenge.header("WWW-Authenticate").unwrap()).unwrap();
+    let good = c.authorize("pbx", "open-sesame", "INVITE", &uri, "c2");
+    let invite = uac.invite("+15550100", "z9hG4bKa4");
+    uac.send(&invite.replacen("CSeq: 1", &format!("Authorization: {good}\r\nCSeq: 1"), 1))
+        .await;
+    let ok = uac
+        .recv_until(|m| m.status().is_some_and(|c| c >= 200))
+        .await;
+    assert_eq!(ok.status(), Some(200), "{ok:?}");
+    let seen = timeout(GUARD, seen.recv()).await.unwrap().unwrap();
+    assert_eq!(seen.dialled, "+15550100");
+    cancel.cancel();
 }

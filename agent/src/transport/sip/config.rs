@@ -22,6 +22,10 @@ pub struct SipConfig {
     /// Source networks allowed to call in (`10.0.0.0/8`, `192.0.2.7`); empty allows anyone.
     #[serde(default)]
     pub allow_from: Vec<Cidr>,
+    /// Digest users allowed to call in; when non-empty, an INVITE must also authenticate
+    /// (401 challenge) as one of them.
+    #[serde(default)]
+    pub inbound_users: Vec<DigestUser>,
     /// The trunk that outbound calls go through.
     #[serde(default)]
     pub trunk: Option<TrunkConfig>,
@@ -43,6 +47,15 @@ fn default_no_rtp_secs() -> u64 {
 pub struct Route {
     pub tenant: String,
     pub script: String,
+}
+
+/// A user who may call in with digest authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestUser {
+    pub user: String,
+    /// Name of the environment variable holding the password.
+    pub password_env: String,
 }
 
 /// An outbound trunk.

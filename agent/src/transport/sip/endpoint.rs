@@ -92,6 +92,7 @@ impl SipEndpoint {
             commands_tx,
             commands,
             tasks: TaskTracker::new(),
+            nonces: Default::default(),
             cancel,
         };
         tracing::info!(%local_addr, "SIP endpoint listening");
@@ -167,6 +168,8 @@ pub(super) struct Actor {
     pub commands: mpsc::Receiver<Command>,
     /// Call media and handler tasks; closed and awaited on shutdown.
     pub tasks: TaskTracker,
+    /// Nonces of our outstanding 401 challenges (single use, bounded).
+    pub nonces: std::collections::VecDeque<String>,
     pub cancel: CancellationToken,
 }
 

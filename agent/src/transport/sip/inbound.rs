@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
 
 use super::dialog::{random_token, random_u64, response, DialogId, Retransmit};
+use super::digest::Credentials;
 use super::endpoint::{finish, Actor, Call, CallState, Command};
 use super::in_dialog::info_digit;
 use super::media::{MediaParams, RtpOut, RtpReceiver};
@@ -22,6 +23,11 @@ use super::uri::{mask_number, NameAddr, SipUri};
 use super::{CallControl, HangupCause, Route, SipCall};
 use crate::call::session::CallMedia;
 use crate::media::{media_ring, CallClock, RingReceiver, RingSender};
+
+/// Digest realm of inbound authentication.
+const REALM: &str = "switchboard";
+/// Outstanding nonces kept (oldest forgotten first).
+const MAX_NONCES: usize = 256;
 
 /// Frames of caller audio buffered between the RTP receiver and ingest (1 s).
 const RING_FRAMES: usize = 50;
@@ -141,6 +147,9 @@ impl Actor {
             tracing::warn!(source = %from.ip(), "Call refused: source address not allowed");
             return self.reply(&req, 403, "Forbidden", from);
         }
+        if !self.config.inbound_users.is_empty() && !self.authenticated(&req, from) {
+            return;
+        }
         let request_uri = match &req.start {
             super::message::StartLine::Request { uri, .. } => SipUri::parse(uri),
             super::message::StartLine::Response { .. } => None,
@@ -227,6 +236,42 @@ impl Actor {
         if self.config.ring_ms == 0 {
             self.answer(&id, Instant::now());
         }
+    }
+
+    /// Checks the INVITE's digest credentials; sends 401 (with a fresh nonce) or 403 and
+    /// returns false when they are missing or wrong.
+    fn authenticated(&mut self, req: &SipMessage, from: SocketAddr) -> bool {
+        let creds = req.header("Authorization").and_then(Credentials::parse);
+        if let Some(c) = creds {
+            let known_nonce = self.nonces.iter().position(|n| *n == c.nonce);
+            let password = self
+                .config
+                .inbound_users
+                .iter()
+                .find(|u| u.user == c.username)
+                .and_then(|u| std::env::var(&u.password_env).ok());
+            if let (Some(i), Some(pw)) = (known_nonce, password) {
+                self.nonces.remove(i);
+                if c.realm == REALM && c.verify(&pw, "INVITE") {
+                    return true;
+                }
+            }
+            tracing::warn!(source = %from.ip(), "Call refused: digest authentication failed");
+            self.reply(req, 403, "Forbidden", from);
+            return false;
+        }
+        let nonce = random_token();
+        if self.nonces.len() >= MAX_NONCES {
+            self.nonces.pop_front();
+        }
+        self.nonces.push_back(nonce.clone());
+        let mut r = response(req, 401, "Unauthorized", Some(&random_token()), from);
+        r.headers.push((
+            "WWW-Authenticate".into(),
+            format!("Digest realm=\"{REALM}\", nonce=\"{nonce}\", algorithm=MD5, qop=\"auth\""),
+        ));
+        self.send(&r.to_bytes(), from);
+        false
     }
 
     /// Sends 200 OK with our SDP answer and starts the call's media and handler.

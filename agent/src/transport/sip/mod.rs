@@ -38,7 +38,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Cidr, Route, SipConfig, TrunkConfig};
+pub use config::{Cidr, DigestUser, Route, SipConfig, TrunkConfig};
 pub use dial::{DialError, OutboundCall};
 pub use endpoint::SipEndpoint;
 pub use message::{ParseError, SipMessage};
