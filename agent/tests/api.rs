@@ -46,6 +46,14 @@ struct Harness {
 }
 
 async fn harness(database_url: Option<String>) -> Harness {
+    harness_with(database_url, workspace().join("scripts")).await
+}
+
+async fn harness_with(database_url: Option<String>, scripts_dir: PathBuf) -> Harness {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let data =
         std::env::temp_dir().join(format!("switchboard-api-{}", uuid::Uuid::new_v4().simple()));
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}", data.join("s.db").display()));
@@ -53,11 +61,12 @@ async fn harness(database_url: Option<String>) -> Harness {
         tokio::task::spawn_blocking(models).await.unwrap(),
         BootOptions {
             database_url: url,
-            data_dir: data,
-            scripts_dir: workspace().join("scripts"),
+            data_dir: data.clone(),
+            scripts_dir,
             listen: "127.0.0.1:0".parse().unwrap(),
             config: RuntimeConfig {
                 poll_ms: 100,
+                recordings_dir: Some(data.join("recordings")),
                 policy: Policy {
                     window: (NaiveTime::MIN, NaiveTime::MIN),
                     ..Policy::default()
@@ -110,16 +119,18 @@ impl Harness {
     }
 
     async fn wait_ended(&self, id: &str) -> Value {
-        for _ in 0..600 {
+        let mut last = Value::Null;
+        for _ in 0..1500 {
             let (_, body) = self
                 .send("GET", &format!("/v1/calls/{id}"), Some(&self.acme), None)
                 .await;
             if body["call"]["ended_at"].is_i64() && !body["live"].as_bool().unwrap_or(true) {
                 return body;
             }
+            last = body;
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        panic!("call {id} did not end");
+        panic!("call {id} did not end: {last:#}");
     }
 }
 
@@ -284,6 +295,59 @@ async fn every_route_needs_a_key_and_tenants_are_isolated() {
     h.running.shutdown().await;
 }
 
+fn read_wav(path: &str) -> (Vec<i16>, u16, u32) {
+    let mut reader = hound::WavReader::open(path).unwrap();
+    let spec = reader.spec();
+    let samples = reader.samples::<i16>().map(Result::unwrap).collect();
+    (samples, spec.channels, spec.sample_rate)
+}
+
+/// Scripts edited on disk go live in the running process; a broken edit keeps the old version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_reloads_edited_scripts() {
+    let dir = std::env::temp_dir().join(format!(
+        "switchboard-scripts-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let survey = std::fs::read_to_string(workspace().join("scripts/survey.yaml")).unwrap();
+    std::fs::write(dir.join("survey.yaml"), &survey).unwrap();
+    let h = harness_with(None, dir.clone()).await;
+    let version = |body: &Value| body["scripts"][0]["version"].as_str().unwrap().to_owned();
+    let (_, before) = h.send("GET", "/v1/scripts", Some(&h.acme), None).await;
+    let first = version(&before);
+    std::fs::write(
+        dir.join("survey.yaml"),
+        survey.replace("quick follow-up", "short follow-up"),
+    )
+    .unwrap();
+    let mut second = first.clone();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        second = version(&h.send("GET", "/v1/scripts", Some(&h.acme), None).await.1);
+        if second != first {
+            break;
+        }
+    }
+    assert_ne!(first, second, "the edit went live");
+    std::fs::write(
+        dir.join("survey.yaml"),
+        "version: 1\nid: survey.post_conversation\nnodes: [",
+    )
+    .unwrap();
+    let (status, report) = h
+        .send("POST", "/v1/scripts/reload", Some(&h.acme), None)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let (_, after) = h.send("GET", "/v1/scripts", Some(&h.acme), None).await;
+    assert_eq!(
+        version(&after),
+        second,
+        "a broken edit keeps the live version"
+    );
+    h.running.shutdown().await;
+}
+
 /// A webhook receiver that checks signatures.
 async fn receiver(secret: &'static str) -> (SocketAddr, Arc<Mutex<Vec<Value>>>) {
     let got = Arc::new(Mutex::new(Vec::new()));
@@ -392,11 +456,32 @@ async fn a_dispatched_call_runs_is_followed_live_and_persisted_in_postgres() {
     assert_eq!(call["answers"]["problem_solved"], json!(true), "{call}");
     assert!(call["transcript"].as_array().unwrap().len() >= 6, "{call}");
     assert!(!call["metrics"].as_array().unwrap().is_empty(), "{call}");
+    // The stereo recording: the caller on the left, the agent on the right.
+    let path = call["call"]["recording_path"]
+        .as_str()
+        .expect("a recording")
+        .to_owned();
+    let (samples, channels, _) = read_wav(&path);
+    assert_eq!(channels, 2);
+    let energy = |ch: usize| {
+        samples
+            .iter()
+            .skip(ch)
+            .step_by(2)
+            .filter(|s| s.unsigned_abs() > 1000)
+            .count()
+    };
+    assert!(
+        energy(0) > 8000 && energy(1) > 8000,
+        "both voices recorded: {} / {}",
+        energy(0),
+        energy(1)
+    );
     let refused = h.wait_ended(&refused_id).await;
     assert_eq!(refused["call"]["status"], "refused");
     assert_eq!(refused["call"]["refusal_reason"], "dnc");
     // Webhooks arrive signed: started, answered, ended, survey completed.
-    for _ in 0..100 {
+    for _ in 0..50 {
         if received
             .lock()
             .unwrap()
@@ -414,16 +499,21 @@ async fn a_dispatched_call_runs_is_followed_live_and_persisted_in_postgres() {
         .filter(|e| e["data"]["call_id"] == id.as_str())
         .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect();
-    for kind in [
-        "call.started",
-        "call.answered",
-        "call.ended",
-        "survey.completed",
-    ] {
+    for kind in ["call.started", "call.answered", "call.ended"] {
         assert!(
             kinds.iter().any(|k| k == kind),
             "{kind} not delivered: {kinds:?}"
         );
     }
+    // survey.completed exactly when all three survey answers were collected.
+    let complete = ["problem_solved", "experience_rating", "would_recommend"]
+        .iter()
+        .all(|s| !call["answers"][s].is_null());
+    assert_eq!(
+        kinds.iter().any(|k| k == "survey.completed"),
+        complete,
+        "survey.completed vs answers {}: {kinds:?}",
+        call["answers"]
+    );
     h.running.shutdown().await;
 }

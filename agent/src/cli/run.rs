@@ -50,6 +50,9 @@ pub struct RunArgs {
     /// Directory of dialogue scripts (reloaded when files change).
     #[arg(long, env = "SWITCHBOARD_SCRIPTS", default_value = "scripts")]
     pub scripts: PathBuf,
+    /// Write each call's stereo recording here (`<dir>/<tenant>/<call id>.wav`).
+    #[arg(long, env = "SWITCHBOARD_RECORDINGS")]
+    pub recordings: Option<PathBuf>,
     /// Calls this process runs at once.
     #[arg(long, env = "SWITCHBOARD_MAX_CALLS", default_value_t = 16)]
     pub max_calls: usize,
@@ -89,6 +92,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 listen: args.listen,
                 config: RuntimeConfig {
                     max_calls: args.max_calls,
+                    recordings_dir: args.recordings.clone(),
                     policy: Policy {
                         require_consent: args.require_consent,
                         default_time_zone: tz,

@@ -12,7 +12,8 @@ use tracing::Instrument;
 
 use super::{Connected, LiveCall, Runtime};
 use crate::call::live::CallEvent;
-use crate::call::report::CallReport;
+use crate::call::recording::{self, CallRecorder};
+use crate::call::report::{CallReport, Speaker};
 use crate::call::session::{run_call, CallSpec};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
@@ -39,6 +40,13 @@ pub async fn host(
         control,
         far_end,
     } = connected;
+    let (media, tape) = match &rt.config.recordings_dir {
+        Some(_) => {
+            let (media, tape) = recording::tap(media);
+            (media, Some(tape))
+        }
+        None => (media, None),
+    };
     let store = &rt.store;
     let script = call.script_id.as_deref().and_then(|id| rt.scripts.get(id));
     let (events, _) = broadcast::channel(256);
@@ -76,6 +84,7 @@ pub async fn host(
         })
         .await;
 
+    let notice = script.as_ref().is_some_and(|s| s.consent_notice.is_some());
     let report = match (script, rt.models.detector()) {
         (Some(script), Ok(detector)) => {
             let vars: BTreeMap<String, Value> = match &call.variables {
@@ -105,6 +114,7 @@ pub async fn host(
             failed_report(call, "vad_unavailable")
         }
     };
+    tracing::debug!(call_id = %call.id, "Call ended; persisting");
     let hung_up_by_api = cancel.is_cancelled();
     cancel.cancel();
     rt.live.remove(&call.id);
@@ -113,9 +123,40 @@ pub async fn host(
     if let Some(far_end) = far_end {
         let _ = far_end.await;
     }
-    let end = call_end(call, &report, answered_at, hung_up_by_api);
+    let mut end = call_end(call, &report, answered_at, hung_up_by_api);
+    if let (Some(tape), Some(dir)) = (tape, &rt.config.recordings_dir) {
+        end.recording_path = save_recording(tape, dir, call, &report, notice).await;
+    }
     store.record(WriteOp::Ended(Box::new(end))).await;
     report
+}
+
+/// Writes the call's stereo recording, from the end of the recording notice (the script's
+/// first line) when the script has one.
+async fn save_recording(
+    tape: CallRecorder,
+    dir: &std::path::Path,
+    call: &CallRow,
+    report: &CallReport,
+    notice: bool,
+) -> Option<String> {
+    let start_ms = if notice {
+        report
+            .transcript
+            .iter()
+            .find(|l| l.speaker == Speaker::Agent)
+            .map_or(0, |l| l.end_ms)
+    } else {
+        0
+    };
+    let path = dir.join(&call.tenant).join(format!("{}.wav", call.id));
+    match tape.finish(&path, start_ms).await {
+        Ok(_) => Some(path.display().to_string()),
+        Err(e) => {
+            tracing::error!(call_id = %call.id, error = %e, "Call recording not written");
+            None
+        }
+    }
 }
 
 fn failed_report(call: &CallRow, reason: &str) -> CallReport {

@@ -36,6 +36,8 @@ pub struct RuntimeConfig {
     pub policy: compliance::Policy,
     /// Backoff before redialling a busy / unanswered number.
     pub retry_after_ms: i64,
+    /// Where stereo call recordings go (`<dir>/<tenant>/<call id>.wav`); none when unset.
+    pub recordings_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for RuntimeConfig {
@@ -47,6 +49,7 @@ impl Default for RuntimeConfig {
             poll_ms: 500,
             policy: compliance::Policy::default(),
             retry_after_ms: 15 * 60_000,
+            recordings_dir: None,
         }
     }
 }

@@ -181,7 +181,7 @@ fn upsert_line<'a>(tenant: &'a str, call_id: &'a str, l: &'a LineRow) -> Q<'a> {
     sqlx::query(
         "INSERT INTO call_transcript (tenant_id, call_id, seq, speaker, text, start_ms, end_ms,
             interrupted, node, sentiment)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CAST($10 AS DOUBLE PRECISION))
          ON CONFLICT (call_id, seq) DO UPDATE SET text = excluded.text,
             end_ms = excluded.end_ms, interrupted = excluded.interrupted,
             sentiment = COALESCE(excluded.sentiment, call_transcript.sentiment)",
@@ -195,7 +195,13 @@ fn upsert_line<'a>(tenant: &'a str, call_id: &'a str, l: &'a LineRow) -> Q<'a> {
     .bind(l.end_ms)
     .bind(l.interrupted)
     .bind(&l.node)
-    .bind(l.sentiment)
+    .bind(float(l.sentiment))
+}
+
+/// Optional floats travel as text and are cast in SQL: sqlx 0.8's Any driver declares a
+/// NULL double as float4 to Postgres, and the cached statement then refuses a real float8.
+fn float(v: Option<f64>) -> Option<String> {
+    v.map(|v| v.to_string())
 }
 
 fn upsert_answer<'a>(
@@ -250,8 +256,9 @@ async fn ended(conn: &mut AnyConnection, end: &CallEnd) -> Result<(), StoreError
     let mut tx = conn.begin().await?;
     sqlx::query(
         "UPDATE calls SET status = $3, ended_at = $4, answered = $5, duration_ms = $6,
-            disposition = $7, outcome = $8, end_reason = $9, sentiment_score = $10,
-            sentiment_confidence = $11, summary = $12, interest_score = $13,
+            disposition = $7, outcome = $8, end_reason = $9,
+            sentiment_score = CAST($10 AS DOUBLE PRECISION),
+            sentiment_confidence = CAST($11 AS DOUBLE PRECISION), summary = $12, interest_score = $13,
             script_id = COALESCE($14, script_id), script_version = COALESCE($15, script_version),
             recording_path = $16, claimed_by = NULL, lease_until = NULL, updated_at = $4
          WHERE tenant_id = $1 AND id = $2",
@@ -265,8 +272,8 @@ async fn ended(conn: &mut AnyConnection, end: &CallEnd) -> Result<(), StoreError
     .bind(&a.disposition)
     .bind(&a.outcome)
     .bind(&a.end_reason)
-    .bind(a.sentiment.map(|s| s.0))
-    .bind(a.sentiment.map(|s| s.1))
+    .bind(float(a.sentiment.map(|s| s.0)))
+    .bind(float(a.sentiment.map(|s| s.1)))
     .bind(&a.summary)
     .bind(a.interest_score)
     .bind(&end.script_id)
