@@ -4,16 +4,17 @@
 //! saw the messages its scenario expects (ACKs, CANCEL, BYE, a valid digest). Needs
 //! `apt-get install sip-tester`.
 
-use std::path::PathBuf;
-use std::process::Stdio;
+mod support;
+
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use support::sipp::sipp;
 use switchboard::transport::sip::{
     DialError, HangupCause, OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint,
     TransferError,
 };
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::time::{timeout, Duration};
 use tokio_util::sync::CancellationToken;
 
@@ -27,51 +28,6 @@ impl SipCallHandler for NoInbound {
     fn handle(&self, _call: SipCall) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
-}
-
-fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sip")
-        .join(name)
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts SIPp as the trunk, one call, on a free port.
-fn sipp(name: &str) -> (Child, u16) {
-    let found = std::process::Command::new("sh")
-        .args(["-c", "command -v sipp"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(found, "sipp is needed: apt-get install sip-tester");
-    let port = free_udp_port();
-    let media = free_udp_port();
-    let child = Command::new("sipp")
-        .arg("-sf")
-        .arg(scenario(name))
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-m",
-            "1",
-            "-nostdin",
-        ])
-        .args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
-        .args(["-timeout", "30", "-timeout_error"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("sipp starts");
-    (child, port)
 }
 
 async fn endpoint(trunk_port: u16) -> (SipEndpoint, CancellationToken) {
@@ -106,16 +62,7 @@ fn call_to(number: &str, ring_timeout: Duration) -> OutboundCall {
 }
 
 async fn sipp_succeeded(child: Child) {
-    let out = timeout(GUARD, child.wait_with_output())
-        .await
-        .expect("sipp exits")
-        .expect("sipp ran");
-    assert!(
-        out.status.success(),
-        "sipp's scenario failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::sipp::sipp_succeeded(child, GUARD).await;
 }
 
 #[tokio::test]

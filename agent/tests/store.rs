@@ -62,6 +62,8 @@ fn new_call(tenant: &str, key: Option<&str>) -> NewCall {
         queued_at: now_ms(),
         not_before: now_ms() - 1,
         max_attempts: 3,
+        claimed_by: None,
+        lease_until: None,
     }
 }
 

@@ -10,11 +10,12 @@ SELECT
     c.external_refs::jsonb ->> 'resolution_id' AS resolution_id,
     'ai_call'::text AS survey_method,
     COALESCE((c.variables::jsonb ->> 'fallback_attempts')::int, 0) AS fallback_attempts,
-    (SELECT (a.value::jsonb)::boolean FROM call_answers a
+    (SELECT CASE WHEN a.value_type = 'boolean' THEN a.value::boolean END FROM call_answers a
       WHERE a.call_id = c.id AND a.slot = 'problem_solved') AS problem_solved,
-    (SELECT (a.value::jsonb)::numeric::int FROM call_answers a
+    (SELECT CASE WHEN a.value_type = 'number' THEN round(a.value::numeric)::int END
+      FROM call_answers a
       WHERE a.call_id = c.id AND a.slot = 'experience_rating') AS experience_rating,
-    (SELECT (a.value::jsonb)::boolean FROM call_answers a
+    (SELECT CASE WHEN a.value_type = 'boolean' THEN a.value::boolean END FROM call_answers a
       WHERE a.call_id = c.id AND a.slot = 'would_recommend') AS would_recommend,
     (SELECT a.value::jsonb #>> '{}' FROM call_answers a
       WHERE a.call_id = c.id AND a.slot = 'feedback_text') AS feedback_text,
@@ -24,11 +25,10 @@ SELECT
     (c.duration_ms / 1000)::int AS call_duration_seconds,
     c.answered AS call_answered,
     c.recording_path AS call_recording_url,
-    ((SELECT count(*) FROM call_answers a WHERE a.call_id = c.id AND a.slot IN
-      ('problem_solved', 'experience_rating', 'would_recommend')) = 3) AS survey_completed,
+    (c.outcome IS NOT DISTINCT FROM 'completed') AS survey_completed,
     to_timestamp(c.queued_at / 1000.0) AS created_at
 FROM calls c
-WHERE c.script_id LIKE 'survey.%';
+WHERE substr(c.script_id, 1, 7) = 'survey.';
 
 CREATE VIEW call_overview AS
 SELECT

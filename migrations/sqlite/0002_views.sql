@@ -24,8 +24,7 @@ SELECT
     c.duration_ms / 1000 AS call_duration_seconds,
     c.answered AS call_answered,
     c.recording_path AS call_recording_url,
-    ((SELECT count(*) FROM call_answers a WHERE a.call_id = c.id AND a.slot IN
-      ('problem_solved', 'experience_rating', 'would_recommend')) = 3) AS survey_completed,
+    (c.outcome IS 'completed') AS survey_completed,
     c.queued_at AS created_at
 FROM calls c
-WHERE c.script_id LIKE 'survey.%';
+WHERE substr(c.script_id, 1, 7) = 'survey.';

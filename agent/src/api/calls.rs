@@ -158,6 +158,8 @@ pub async fn dispatch(
         queued_at: now_ms(),
         not_before,
         max_attempts,
+        claimed_by: None,
+        lease_until: None,
     };
     let done = rt.store.enqueue(&call).await?;
     let code = if done.created {
@@ -249,7 +251,7 @@ pub async fn hangup(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     if let Some(live) = st.rt.live.get(&key.tenant, &id) {
-        live.cancel.cancel();
+        live.hang_up();
         return Ok((
             StatusCode::ACCEPTED,
             Json(json!({ "id": id, "status": "hanging_up" })),

@@ -30,6 +30,12 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The store for one-off admin commands. They write directly, and must not replay (and
+    /// rewrite) the spool a running `switchboard run` is appending to: they get their own.
+    async fn open_admin(&self) -> anyhow::Result<Store> {
+        Ok(Store::open(&self.url(), &self.data_dir.join("spool-admin")).await?)
+    }
+
     fn url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
             format!(
@@ -53,6 +59,9 @@ pub struct RunArgs {
     /// Write each call's stereo recording here (`<dir>/<tenant>/<call id>.wav`).
     #[arg(long, env = "SWITCHBOARD_RECORDINGS")]
     pub recordings: Option<PathBuf>,
+    /// SIP trunk endpoint settings (TOML: bind, routes, allow_from, trunk…); no SIP without.
+    #[arg(long, env = "SWITCHBOARD_SIP_CONFIG")]
+    pub sip_config: Option<PathBuf>,
     /// Calls this process runs at once.
     #[arg(long, env = "SWITCHBOARD_MAX_CALLS", default_value_t = 16)]
     pub max_calls: usize,
@@ -83,6 +92,17 @@ pub fn run(args: RunArgs) -> ExitCode {
             (Some(k), Some(s)) => Some((k, s)),
             _ => None,
         };
+        let sip = match &args.sip_config {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                Some(
+                    toml::from_str(&text)
+                        .with_context(|| format!("SIP configuration {}", path.display()))?,
+                )
+            }
+        };
         let running = boot(
             models,
             BootOptions {
@@ -103,6 +123,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 llm: args.llm.build()?,
                 livekit,
                 dialers: HashMap::new(),
+                sip,
             },
         )
         .await?;
@@ -111,6 +132,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             running.addr,
             running.rt.store.backend()
         );
+        if let Some(addr) = running.sip_addr {
+            eprintln!("switchboard: SIP on udp://{addr}");
+        }
         shutdown_signal().await;
         eprintln!("switchboard: stopping (ending calls, flushing writes)");
         running.shutdown().await;
@@ -182,7 +206,7 @@ pub fn keys(args: KeysArgs) -> ExitCode {
                 rate_per_min,
                 store,
             } => {
-                let store = Store::open(&store.url(), &store.data_dir.join("spool")).await?;
+                let store = store.open_admin().await?;
                 let (key, secret) = store.create_api_key(&tenant, &name, rate_per_min).await?;
                 eprintln!(
                     "created key {} for tenant {} ({} requests/min)",
@@ -198,7 +222,7 @@ pub fn keys(args: KeysArgs) -> ExitCode {
             } => {
                 let secret =
                     secret.context("set SWITCHBOARD_WEBHOOK_SECRET to the signing secret")?;
-                let store = Store::open(&store.url(), &store.data_dir.join("spool")).await?;
+                let store = store.open_admin().await?;
                 let id = store.add_webhook(&tenant, &url, &secret).await?;
                 println!("{id}");
             }

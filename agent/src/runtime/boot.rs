@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use audio::SampleRate;
@@ -14,12 +14,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::dial::{Dialer, LocalDialer};
+use super::sip::{SipDialer, SipInbound};
 use super::{LiveCalls, Runtime, RuntimeConfig};
 use crate::api::{self, ApiState};
 use crate::llm::LlmProvider;
 use crate::local_models::{espeak, LocalModels};
 use crate::scripts::{self, ScriptRegistry};
 use crate::store::{Backend, Store};
+use crate::transport::sip::{SipConfig, SipEndpoint};
 
 pub struct BootOptions {
     /// `postgres://…` or `sqlite://path`.
@@ -32,8 +34,10 @@ pub struct BootOptions {
     pub llm: Option<Arc<dyn LlmProvider>>,
     /// LiveKit API key and secret, to verify its webhooks.
     pub livekit: Option<(String, String)>,
-    /// Extra transports (`sip`, `livekit`) besides `local`.
+    /// Extra transports besides `local` (and `sip`, which `sip` below adds).
     pub dialers: HashMap<String, Arc<dyn Dialer>>,
+    /// The SIP trunk endpoint: inbound routes and the trunk for outbound jobs.
+    pub sip: Option<SipConfig>,
 }
 
 /// A booted process.
@@ -41,6 +45,8 @@ pub struct Running {
     pub rt: Arc<Runtime>,
     /// Where the control port listens.
     pub addr: SocketAddr,
+    /// Where the SIP endpoint listens, when it runs.
+    pub sip_addr: Option<SocketAddr>,
     tasks: TaskTracker,
 }
 
@@ -103,6 +109,28 @@ pub async fn boot(models: LocalModels, opts: BootOptions) -> anyhow::Result<Runn
     });
 
     let mut dialers = opts.dialers;
+    let rt_cell = Arc::new(OnceLock::new());
+    let mut sip_addr = None;
+    if let Some(config) = opts.sip {
+        if let Err(errors) = config.validate() {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::bail!("SIP configuration: {}", list.join("; "));
+        }
+        let handler = Arc::new(SipInbound {
+            rt: rt_cell.clone(),
+        });
+        let endpoint = SipEndpoint::start(config, handler, shutdown.child_token())
+            .await
+            .context("starting the SIP endpoint")?;
+        sip_addr = Some(endpoint.local_addr());
+        dialers.insert(
+            "sip".into(),
+            Arc::new(SipDialer {
+                endpoint: Arc::new(endpoint),
+                ring_timeout: Duration::from_secs(30),
+            }),
+        );
+    }
     dialers.insert(
         "local".into(),
         Arc::new(LocalDialer {
@@ -124,6 +152,7 @@ pub async fn boot(models: LocalModels, opts: BootOptions) -> anyhow::Result<Runn
         dialers,
         shutdown: shutdown.clone(),
     });
+    let _ = rt_cell.set(rt.clone());
     tasks.spawn(super::worker::run(rt.clone()));
     tasks.spawn(super::webhooks::run(rt.clone(), Duration::from_millis(500)));
 
@@ -149,5 +178,10 @@ pub async fn boot(models: LocalModels, opts: BootOptions) -> anyhow::Result<Runn
         }
     });
     tracing::info!(%addr, worker = %rt.config.worker_id, "Switchboard running");
-    Ok(Running { rt, addr, tasks })
+    Ok(Running {
+        rt,
+        addr,
+        sip_addr,
+        tasks,
+    })
 }

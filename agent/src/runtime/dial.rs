@@ -61,6 +61,8 @@ pub struct Connected {
     pub control: Option<Arc<dyn CallControl>>,
     /// Work the transport does on the far side; awaited after the call ends.
     pub far_end: Option<JoinHandle<()>>,
+    /// Key presses received out of band (SIP RFC 4733 / INFO), if the transport has them.
+    pub dtmf: Option<tokio::sync::mpsc::Receiver<char>>,
 }
 
 pub trait Dialer: Send + Sync {
@@ -125,6 +127,7 @@ impl Dialer for LocalDialer {
                 media,
                 control: None,
                 far_end: Some(far_end),
+                dtmf: None,
             })
         })
     }

@@ -3,6 +3,7 @@
 //! the call written in one transaction with its webhook events.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ use super::{Connected, LiveCall, Runtime};
 use crate::call::live::CallEvent;
 use crate::call::recording::{self, CallRecorder};
 use crate::call::report::{CallReport, Speaker};
-use crate::call::session::{run_call, CallSpec};
+use crate::call::session::{run_call_with_dtmf, CallSpec};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
 use crate::store::model::{
@@ -23,6 +24,7 @@ use crate::store::model::{
 };
 use crate::store::reads::CallRow;
 use crate::store::Store;
+use crate::turn::answer_gate::GateConfig;
 use crate::turn::TurnConfig;
 
 /// Runs `call`, already connected, to its end and persists it. Returns the report.
@@ -39,6 +41,7 @@ pub async fn host(
         media,
         control,
         far_end,
+        dtmf,
     } = connected;
     let (media, tape) = match &rt.config.recordings_dir {
         Some(_) => {
@@ -50,12 +53,14 @@ pub async fn host(
     let store = &rt.store;
     let script = call.script_id.as_deref().and_then(|id| rt.scripts.get(id));
     let (events, _) = broadcast::channel(256);
+    let hangup_requested = Arc::new(AtomicBool::new(false));
     rt.live.insert(
         &call.id,
         LiveCall {
             tenant: call.tenant.clone(),
             events: events.clone(),
             cancel: cancel.clone(),
+            hangup_requested: hangup_requested.clone(),
             control,
         },
     );
@@ -100,13 +105,15 @@ pub async fn host(
                     min_silence_ms: 120,
                     ..audio::vad::VadConfig::default()
                 },
-                turn: TurnConfig::default(),
+                turn: turn_config(rt, call),
                 conversation: Box::new(conversation),
                 live: Some(events.clone()),
                 metrics: rt.metrics.clone(),
             };
             let span = tracing::info_span!("call", call_id = %call.id, tenant = %call.tenant);
-            run_call(spec, media, &cancel).instrument(span).await
+            run_call_with_dtmf(spec, media, dtmf, &cancel)
+                .instrument(span)
+                .await
         }
         (None, _) => failed_report(call, "unknown_script"),
         (_, Err(e)) => {
@@ -115,7 +122,8 @@ pub async fn host(
         }
     };
     tracing::debug!(call_id = %call.id, "Call ended; persisting");
-    let hung_up_by_api = cancel.is_cancelled();
+    let hung_up_by_api = hangup_requested.load(Ordering::SeqCst);
+    let shut_down = cancel.is_cancelled() && !hung_up_by_api;
     cancel.cancel();
     rt.live.remove(&call.id);
     drop(events);
@@ -123,7 +131,12 @@ pub async fn host(
     if let Some(far_end) = far_end {
         let _ = far_end.await;
     }
-    let mut end = call_end(call, &report, answered_at, hung_up_by_api);
+    let ended_by = match (hung_up_by_api, shut_down) {
+        (true, _) => Some("api_hangup"),
+        (_, true) => Some("shutdown"),
+        _ => None,
+    };
+    let mut end = call_end(call, &report, answered_at, ended_by);
     if let (Some(tape), Some(dir)) = (tape, &rt.config.recordings_dir) {
         end.recording_path = save_recording(tape, dir, call, &report, notice).await;
     }
@@ -156,6 +169,28 @@ async fn save_recording(
             tracing::error!(call_id = %call.id, error = %e, "Call recording not written");
             None
         }
+    }
+}
+
+/// Outbound calls on real lines classify who answered before the agent speaks (voicemail,
+/// screening, IVR); the local transport's simulated callers skip it unless asked.
+fn turn_config(rt: &Runtime, call: &CallRow) -> TurnConfig {
+    let options = &call.transport_options;
+    let detect = call.direction == "outbound"
+        && options
+            .get("answer_detection")
+            .and_then(Value::as_bool)
+            .unwrap_or(call.transport != "local");
+    let screening_reply = options
+        .get("screening_reply")
+        .and_then(Value::as_str)
+        .map_or_else(|| rt.config.screening_reply.clone(), str::to_owned);
+    TurnConfig {
+        answer_gate: detect.then(|| GateConfig {
+            screening_reply: Some(screening_reply),
+            ..GateConfig::default()
+        }),
+        ..TurnConfig::default()
     }
 }
 
@@ -201,8 +236,13 @@ async fn record(
 }
 
 /// The end-of-call write for `report`.
-pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: bool) -> CallEnd {
-    let assessment = assess(report, hung_up);
+pub fn call_end(
+    call: &CallRow,
+    report: &CallReport,
+    answered_at: i64,
+    ended_by: Option<&str>,
+) -> CallEnd {
+    let assessment = assess(report, ended_by);
     let ended_at = now_ms();
     let status = if assessment.disposition == "failed" {
         status::FAILED
@@ -251,18 +291,33 @@ pub fn call_end(call: &CallRow, report: &CallReport, answered_at: i64, hung_up: 
     }
 }
 
-/// The outcome engine's judgement of the call, in the store's terms.
-fn assess(report: &CallReport, hung_up_by_api: bool) -> Assessment {
-    let judged = outcome::assess(report, &outcome::AssessContext::default());
+/// The outcome engine's judgement of the call, in the store's terms. `ended_by` names who
+/// cut the call short (`api_hangup`, `shutdown`) before the conversation ended it.
+fn assess(report: &CallReport, ended_by: Option<&str>) -> Assessment {
+    // The controller reports a cancelled call as failed/cancelled.
+    let cancelled = report
+        .outcome
+        .as_ref()
+        .is_none_or(|o| o.reason == "cancelled");
+    let cut_short = cancelled.then_some(ended_by).flatten();
+    let judged = match cut_short {
+        // The call was up and was ended from outside: judge it as ended by the agent.
+        Some(_) => {
+            let mut report = report.clone();
+            report.outcome = Some(crate::conversation::Outcome::new("reached", "agent_ended"));
+            outcome::assess(&report, &outcome::AssessContext::default())
+        }
+        None => outcome::assess(report, &outcome::AssessContext::default()),
+    };
     let name = |v: serde_json::Result<Value>| {
         v.ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     };
     let script_outcome = report.outcome.as_ref().and_then(|o| o.outcome.clone());
-    let end_reason = match (&report.outcome, hung_up_by_api) {
-        (None, true) => "api_hangup".to_owned(),
-        _ => name(serde_json::to_value(judged.end_reason)),
+    let end_reason = match cut_short {
+        Some(by) => by.to_owned(),
+        None => name(serde_json::to_value(judged.end_reason)),
     };
     Assessment {
         disposition: name(serde_json::to_value(judged.disposition)),
@@ -313,8 +368,11 @@ fn events(
             payload: json!({ "call_id": id, "detail": r.detail }),
         });
     }
-    let survey = ["problem_solved", "experience_rating", "would_recommend"];
-    if survey.iter().all(|s| report.answers.contains_key(*s)) {
+    let survey = report
+        .script
+        .as_ref()
+        .is_some_and(|s| s.id.starts_with("survey."));
+    if survey && a.outcome.as_deref() == Some("completed") {
         out.push(OutboxEvent::for_call(
             id,
             "survey.completed",

@@ -6,6 +6,7 @@ pub mod boot;
 pub mod compliance;
 pub mod dial;
 pub mod host;
+pub mod sip;
 pub mod webhooks;
 pub mod worker;
 
@@ -36,6 +37,8 @@ pub struct RuntimeConfig {
     pub policy: compliance::Policy,
     /// Backoff before redialling a busy / unanswered number.
     pub retry_after_ms: i64,
+    /// What the agent tells a call-screening assistant (jobs may override it).
+    pub screening_reply: String,
     /// Where stereo call recordings go (`<dir>/<tenant>/<call id>.wav`); none when unset.
     pub recordings_dir: Option<std::path::PathBuf>,
 }
@@ -50,6 +53,9 @@ impl Default for RuntimeConfig {
             policy: compliance::Policy::default(),
             retry_after_ms: 15 * 60_000,
             recordings_dir: None,
+            screening_reply: "Hello, this is an automated assistant calling with a quick \
+                              follow-up about a recent request."
+                .into(),
         }
     }
 }
@@ -67,8 +73,20 @@ fn hostname() -> String {
 pub struct LiveCall {
     pub tenant: String,
     pub events: broadcast::Sender<CallEvent>,
+    /// Cancelled to hang up (by the API, or by shutdown through its parent).
     pub cancel: CancellationToken,
+    /// Set when the API asked for the hang-up (not a shutdown).
+    pub hangup_requested: Arc<std::sync::atomic::AtomicBool>,
     pub control: Option<Arc<dyn CallControl>>,
+}
+
+impl LiveCall {
+    /// Hangs the call up at the API's request.
+    pub fn hang_up(&self) {
+        self.hangup_requested
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.cancel.cancel();
+    }
 }
 
 /// The calls this process is running, by id.

@@ -42,13 +42,21 @@ pub async fn run(rt: Arc<Runtime>) {
             last_housekeeping = now;
             housekeeping(&rt).await;
         }
-        let free = slots.available_permits();
-        if free == 0 {
+        // Take the call slots first: a claimed job always has one (inbound calls share them).
+        let mut permits: Vec<OwnedSemaphorePermit> =
+            std::iter::from_fn(|| slots.clone().try_acquire_owned().ok())
+                .take(rt.config.max_calls)
+                .collect();
+        if permits.is_empty() {
             continue;
         }
         let jobs = match rt
             .store
-            .claim(&rt.config.worker_id, free as i64, now + rt.config.lease_ms)
+            .claim(
+                &rt.config.worker_id,
+                permits.len() as i64,
+                now + rt.config.lease_ms,
+            )
             .await
         {
             Ok(jobs) => jobs,
@@ -58,10 +66,9 @@ pub async fn run(rt: Arc<Runtime>) {
             }
         };
         for job in jobs {
-            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                break;
-            };
-            tasks.spawn(run_job(rt.clone(), job, permit));
+            if let Some(permit) = permits.pop() {
+                tasks.spawn(run_job(rt.clone(), job, permit));
+            }
         }
     }
     tasks.close();
@@ -133,15 +140,18 @@ async fn dial(rt: &Arc<Runtime>, call: CallRow) {
     let attempt = call.attempts + 1;
     let at = now_ms();
     let to = call.to.clone().unwrap_or_default();
-    store
-        .record(WriteOp::Dialled {
-            tenant: call.tenant.clone(),
-            call_id: call.id.clone(),
-            attempt,
-            to_number: to.clone(),
-            at,
-        })
-        .await;
+    // Dial only while this process still holds the job: never twice for one call.
+    match store.start_dial(&rt.config.worker_id, &call, attempt).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(call_id = %call.id, "Job lost its lease before dialling; not dialled");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(call_id = %call.id, error = %e, "Database unavailable; job left for a retry");
+            return;
+        }
+    }
     store
         .record(WriteOp::Event {
             tenant: call.tenant.clone(),

@@ -30,6 +30,9 @@ use spool::Spool;
 
 pub use model::now_ms;
 
+/// How long one write may take before it is spooled instead.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
@@ -43,6 +46,8 @@ pub enum StoreError {
     },
     #[error("unsupported database URL (want postgres://… or sqlite://…): {0}")]
     Url(String),
+    #[error("the database did not answer within {WRITE_TIMEOUT:?}")]
+    Timeout,
     #[error("stored {what} is not what the store wrote: {detail}")]
     Corrupt { what: &'static str, detail: String },
 }
@@ -59,13 +64,18 @@ impl StoreError {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::Protocol(_) => true,
                 sqlx::Error::Database(db) => db.code().is_some_and(|c| {
-                    // Postgres connection exceptions (08…) and shutdown/unavailable (57P…),
-                    // SQLite busy/locked (5, 6).
-                    c.starts_with("08") || c.starts_with("57P") || c == "5" || c == "6"
+                    // Postgres: connection exceptions (08…), shutdown/unavailable (57P…),
+                    // serialization failure, deadlock, too many connections, lock not
+                    // available. SQLite: busy / locked, extended codes included.
+                    let sqlite = c.parse::<i32>().ok().map(|n| n & 0xff);
+                    c.starts_with("08")
+                        || c.starts_with("57P")
+                        || ["40001", "40P01", "53300", "55P03"].contains(&c.as_ref())
+                        || matches!(sqlite, Some(5 | 6))
                 }),
                 _ => false,
             },
-            Self::Spool { .. } => true,
+            Self::Spool { .. } | Self::Timeout => true,
             _ => false,
         }
     }
@@ -241,9 +251,16 @@ impl Store {
         })
     }
 
+    /// Applies one write; a database that hangs counts as unreachable (the write is spooled
+    /// and replayed, idempotently).
     async fn apply(&self, op: &WriteOp) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        writes::apply(&mut conn, op).await
+        let write = async {
+            let mut conn = self.pool().acquire().await?;
+            writes::apply(&mut conn, op).await
+        };
+        tokio::time::timeout(WRITE_TIMEOUT, write)
+            .await
+            .unwrap_or(Err(StoreError::Timeout))
     }
 }
 

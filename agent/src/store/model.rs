@@ -67,6 +67,11 @@ pub struct NewCall {
     pub queued_at: i64,
     pub not_before: i64,
     pub max_attempts: i64,
+    /// The process running the call from the start (inbound calls) and its lease.
+    #[serde(default)]
+    pub claimed_by: Option<String>,
+    #[serde(default)]
+    pub lease_until: Option<i64>,
 }
 
 /// One utterance as stored.

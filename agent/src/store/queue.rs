@@ -94,6 +94,52 @@ impl Store {
         rows.iter().map(CallRow::from_row).collect()
     }
 
+    /// Moves a job `worker` has claimed to `dialling` and records the attempt, directly (never
+    /// through the spool). `false` when the job is no longer this worker's (its lease expired
+    /// and another process took it): the caller must not dial.
+    ///
+    /// # Errors
+    /// The database failed: do not dial either.
+    pub async fn start_dial(
+        &self,
+        worker: &str,
+        call: &CallRow,
+        attempt: i64,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool().begin().await?;
+        let moved = sqlx::query(
+            "UPDATE calls SET status = $1, dialled_at = $2, attempts = $3, updated_at = $2
+             WHERE tenant_id = $4 AND id = $5 AND claimed_by = $6 AND status = $7",
+        )
+        .bind(status::DIALLING)
+        .bind(now)
+        .bind(attempt)
+        .bind(&call.tenant)
+        .bind(&call.id)
+        .bind(worker)
+        .bind(status::CLAIMED)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO call_attempts (tenant_id, call_id, attempt, to_number, started_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&call.tenant)
+        .bind(&call.id)
+        .bind(attempt)
+        .bind(call.to.as_deref().unwrap_or_default())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Takes a live call (an inbound one, or a claimed job being dialled) under `worker`'s
     /// lease.
     ///
@@ -102,15 +148,19 @@ impl Store {
     pub async fn hold(
         &self,
         worker: &str,
+        tenant: &str,
         call_id: &str,
         lease_until: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE calls SET claimed_by = $1, lease_until = $2 WHERE id = $3")
-            .bind(worker)
-            .bind(lease_until)
-            .bind(call_id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE calls SET claimed_by = $1, lease_until = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(tenant)
+        .bind(call_id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -259,13 +309,14 @@ impl Store {
             let action: String = row.try_get("id")?;
             let tenant: String = row.try_get("tenant_id")?;
             let source: Option<String> = row.try_get("call_id")?;
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO calls (id, tenant_id, direction, transport, transport_options,
                     script_id, from_number, to_number, room, lead_id, external_refs, variables,
                     time_zone, idempotency_key, status, queued_at, not_before, max_attempts,
                     updated_at)
                  SELECT $1, tenant_id, 'outbound', transport, transport_options, script_id,
-                    from_number, to_number,
+                    CASE WHEN direction = 'inbound' THEN to_number ELSE from_number END,
+                    CASE WHEN direction = 'inbound' THEN from_number ELSE to_number END,
                     room, lead_id, external_refs, variables, time_zone, $2, $3, $4, $4,
                     max_attempts, $4
                  FROM calls WHERE tenant_id = $5 AND id = $6
@@ -278,12 +329,18 @@ impl Store {
             .bind(&tenant)
             .bind(&source)
             .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let next = if inserted == 1 { "queued" } else { "failed" };
+            sqlx::query(
+                "UPDATE scheduled_actions SET status = $1 WHERE tenant_id = $2 AND id = $3",
+            )
+            .bind(next)
+            .bind(&tenant)
+            .bind(&action)
+            .execute(&mut *tx)
             .await?;
-            sqlx::query("UPDATE scheduled_actions SET status = 'queued' WHERE id = $1")
-                .bind(&action)
-                .execute(&mut *tx)
-                .await?;
-            promoted += 1;
+            promoted += inserted;
         }
         tx.commit().await?;
         Ok(promoted)

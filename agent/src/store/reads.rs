@@ -58,6 +58,46 @@ pub(super) const CALL_COLUMNS: &str =
     summary, interest_score, recording_path, attempts, max_attempts, last_error";
 
 impl CallRow {
+    /// The row `new` becomes once written (for calls hosted right away, such as inbound ones).
+    pub fn from_new(new: &super::model::NewCall) -> Self {
+        Self {
+            id: new.id.clone(),
+            tenant: new.tenant.clone(),
+            direction: new.direction.as_str().into(),
+            transport: new.transport.clone(),
+            transport_options: new.transport_options.clone(),
+            status: new.status.clone(),
+            script_id: new.script_id.clone(),
+            script_version: None,
+            from: new.from_number.clone(),
+            to: new.to_number.clone(),
+            room: new.room.clone(),
+            lead_id: new.lead_id.clone(),
+            external_refs: new.external_refs.clone(),
+            variables: new.variables.clone(),
+            time_zone: new.time_zone.clone(),
+            refusal_reason: None,
+            queued_at: new.queued_at,
+            not_before: new.not_before,
+            dialled_at: None,
+            answered_at: None,
+            ended_at: None,
+            answered: false,
+            duration_ms: None,
+            disposition: None,
+            outcome: None,
+            end_reason: None,
+            sentiment_score: None,
+            sentiment_confidence: None,
+            summary: None,
+            interest_score: None,
+            recording_path: None,
+            attempts: 0,
+            max_attempts: new.max_attempts,
+            last_error: None,
+        }
+    }
+
     pub(super) fn from_row(r: &AnyRow) -> Result<Self, StoreError> {
         let json = |col: &str| -> Result<Value, StoreError> {
             let text: String = r.try_get(col)?;

@@ -39,7 +39,9 @@ impl Spool {
             file,
             pending: 0,
         };
-        spool.pending = spool.read()?.len();
+        // Rewriting drops a torn last line, so the next append starts on a line of its own.
+        let ops = spool.read()?;
+        spool.rewrite(&ops)?;
         Ok(spool)
     }
 
@@ -79,10 +81,13 @@ impl Spool {
             }
             match serde_json::from_str(&line) {
                 Ok(op) => ops.push(op),
-                Err(e) => tracing::warn!(
-                    path = %self.path.display(), line = n + 1, error = %e,
-                    "Unreadable spool line skipped (torn write?)"
-                ),
+                Err(e) => {
+                    tracing::warn!(
+                        path = %self.path.display(), line = n + 1, error = %e,
+                        "Unreadable spool line moved to rejected.jsonl (torn write?)"
+                    );
+                    self.reject_line(&line, &e.to_string())?;
+                }
             }
         }
         Ok(ops)
@@ -125,6 +130,17 @@ impl Spool {
             .map_err(|e| self.io(e))?;
         f.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
         f.sync_data().map_err(|e| self.io(e))
+    }
+
+    fn reject_line(&self, line: &str, error: &str) -> Result<(), StoreError> {
+        let path = self.path.with_file_name("rejected.jsonl");
+        let entry = serde_json::json!({ "error": error, "line": line }).to_string() + "\n";
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| self.io(e))?;
+        f.write_all(entry.as_bytes()).map_err(|e| self.io(e))
     }
 
     fn io(&self, source: std::io::Error) -> StoreError {

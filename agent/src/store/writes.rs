@@ -152,9 +152,10 @@ pub(super) fn insert_call(c: &NewCall) -> Q<'_> {
     sqlx::query(
         "INSERT INTO calls (id, tenant_id, direction, transport, script_id, from_number,
             to_number, room, lead_id, external_refs, variables, time_zone, idempotency_key,
-            status, queued_at, not_before, max_attempts, updated_at, transport_options)
+            status, queued_at, not_before, max_attempts, updated_at, transport_options,
+            claimed_by, lease_until)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $15,
-            $18)
+            $18, $19, $20)
          ON CONFLICT DO NOTHING",
     )
     .bind(&c.id)
@@ -175,6 +176,8 @@ pub(super) fn insert_call(c: &NewCall) -> Q<'_> {
     .bind(c.not_before)
     .bind(c.max_attempts)
     .bind(c.transport_options.to_string())
+    .bind(&c.claimed_by)
+    .bind(c.lease_until)
 }
 
 fn upsert_line<'a>(tenant: &'a str, call_id: &'a str, l: &'a LineRow) -> Q<'a> {

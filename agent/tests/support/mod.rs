@@ -5,3 +5,4 @@
 
 pub mod fake_openai;
 pub mod postgres;
+pub mod sipp;
