@@ -68,11 +68,10 @@ impl WebhookVerifier {
             return Err("JWT issuer is not this API key".into());
         }
         let now = chrono::Utc::now().timestamp();
-        if claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .is_some_and(|exp| exp + LEEWAY_S < now)
-        {
+        let Some(exp) = claims.get("exp").and_then(Value::as_i64) else {
+            return Err("JWT has no expiry".into());
+        };
+        if exp + LEEWAY_S < now {
             return Err("JWT has expired".into());
         }
         if claims
@@ -91,16 +90,18 @@ impl WebhookVerifier {
             return Err("body does not match the signed hash".into());
         }
         let event: Value = serde_json::from_slice(body).map_err(|_| "body is not JSON")?;
-        if let Some(id) = event.get("id").and_then(Value::as_str) {
-            let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-            if seen.iter().any(|s| s == id) {
-                return Err(format!("event {id} was already delivered (replay)"));
-            }
-            if seen.len() == REMEMBERED {
-                seen.pop_front();
-            }
-            seen.push_back(id.to_owned());
+        let Some(id) = event.get("id").and_then(Value::as_str) else {
+            return Err("event has no id".into());
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.iter().any(|s| s == id) {
+            return Err(format!("event {id} was already delivered (replay)"));
         }
+        if seen.len() == REMEMBERED {
+            seen.pop_front();
+        }
+        seen.push_back(id.to_owned());
+        drop(seen);
         Ok(event)
     }
 }
@@ -149,5 +150,10 @@ mod tests {
             .unwrap_err()
             .contains("expired"));
         assert!(v.verify("not-a-jwt", body).is_err());
+        let no_id = sign("APIkey", "secret", br#"{"event":"x"}"#, exp);
+        assert!(v
+            .verify(&no_id, br#"{"event":"x"}"#)
+            .unwrap_err()
+            .contains("no id"));
     }
 }

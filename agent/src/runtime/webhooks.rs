@@ -51,7 +51,7 @@ pub async fn run(rt: Arc<Runtime>, every: Duration) {
             _ = rt.shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let due = match rt.store.due_events(now_ms(), 50).await {
+        let due = match rt.store.claim_events(now_ms(), 60_000, 50).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "Could not read the event outbox");

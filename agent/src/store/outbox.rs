@@ -17,21 +17,36 @@ pub struct PendingEvent {
 }
 
 impl Store {
-    /// Undelivered events whose next attempt is due, oldest first.
+    /// Claims undelivered events whose next attempt is due, oldest first: each is hidden from
+    /// other processes' senders for `lease_ms` (so one process delivers it), and is due again
+    /// then if this one dies before recording the result.
     ///
     /// # Errors
     /// The database failed.
-    pub async fn due_events(&self, now: i64, limit: i64) -> Result<Vec<PendingEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, tenant_id, kind, payload, created_at, attempts FROM event_outbox
-             WHERE delivered_at IS NULL AND next_attempt_at <= $1
-             ORDER BY created_at LIMIT $2",
-        )
+    pub async fn claim_events(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<PendingEvent>, StoreError> {
+        let lock = match self.backend() {
+            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            super::Backend::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE event_outbox SET next_attempt_at = $2
+             WHERE id IN (SELECT id FROM event_outbox
+                          WHERE delivered_at IS NULL AND next_attempt_at <= $1
+                          ORDER BY created_at LIMIT $3 {lock})
+             RETURNING id, tenant_id, kind, payload, created_at, attempts"
+        ))
         .bind(now)
+        .bind(now + lease_ms)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
+        let mut events = rows
+            .iter()
             .map(|r| {
                 Ok(PendingEvent {
                     id: r.try_get("id")?,
@@ -42,7 +57,9 @@ impl Store {
                     attempts: r.try_get("attempts")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        events.sort_by_key(|e| e.created_at);
+        Ok(events)
     }
 
     /// # Errors
