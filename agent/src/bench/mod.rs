@@ -8,12 +8,14 @@
 //! - [`overhead`]: the engine's own time per turn with instant fake providers;
 //! - [`memory`]: resident memory per call, shared models excluded;
 //! - [`capacity`]: calls one core carries with Silero VAD and no late frames;
-//! - [`amd`]: answer classification accuracy and time to verdict on a generated corpus.
+//! - [`amd`]: answer classification accuracy and time to verdict on a generated corpus;
+//! - [`api`]: control-port requests/s and latency, and job-claim throughput (store + HTTP).
 //!
 //! Calls run through the same [`crate::call::session::run_call`] as production calls; the
 //! benches only choose providers, conversations and the line around them.
 
 pub mod amd;
+pub mod api;
 pub mod barge_in;
 pub mod capacity;
 pub mod fakes;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use speech::models::ModelStore;
 use tokio::time::Instant;
 
+use crate::bench::api::{self, ApiBenchConfig};
 use crate::bench::barge_in::{self, BargeInConfig};
 use crate::bench::capacity::{self, CapacityConfig};
 use crate::bench::greeting::{self, GreetingConfig};
@@ -81,6 +82,31 @@ pub enum Which {
         /// Seconds of caller audio per trial.
         #[arg(long, default_value_t = 8)]
         seconds: u32,
+    },
+    /// Control-port requests/s and latency (`POST /v1/calls`, `GET /v1/calls/{id}`, with
+    /// `wrk` as a cross-check when installed) and job-claim throughput across store handles.
+    Api {
+        /// Postgres URL; an SQLite temp file without it.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds per HTTP route.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Jobs enqueued for the claim measurement.
+        #[arg(long, default_value_t = 5000)]
+        jobs: usize,
+        /// Store handles (own pools, as separate processes) claiming at once.
+        #[arg(long, default_value_t = 4)]
+        claimers: usize,
+        /// Jobs per claim.
+        #[arg(long, default_value_t = 10)]
+        batch: i64,
+        /// Directory of dialogue scripts (needs `survey.yaml`).
+        #[arg(long, default_value = "scripts")]
+        scripts: std::path::PathBuf,
     },
     /// Everything, as Markdown for BENCHMARKS.md.
     All,
@@ -227,6 +253,26 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             eprintln!("Classifying the answer-detection corpus…");
             let local = models.local()?;
             crate::bench::amd::run(&local.silero, &local.whisper, limit, details)
+        }
+        Which::Api {
+            database_url,
+            seconds,
+            concurrency,
+            jobs,
+            claimers,
+            batch,
+            scripts,
+        } => {
+            let cfg = ApiBenchConfig {
+                database_url,
+                seconds,
+                concurrency,
+                jobs,
+                claimers,
+                batch,
+                scripts_dir: scripts,
+            };
+            api::run(&cfg, models.local()?.clone()).await
         }
         Which::All | Which::MemoryProbe { .. } => anyhow::bail!("not a single measurement"),
     }
