@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod llm;
 pub mod local_models;
 pub mod media;
+pub mod otlp;
 pub mod outcome;
 pub mod provider;
 pub mod runtime;

@@ -48,8 +48,8 @@ pub enum Command {
 
 /// Runs one parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    init_tracing();
-    match cli.command {
+    let otlp = init_tracing();
+    let code = match cli.command {
         Command::Models(args) => models::run(args),
         Command::Call(args) => local_call::call(args),
         Command::Demo(args) => local_call::demo(args),
@@ -61,25 +61,49 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema(args) => authoring::schema(args),
         Command::Run(args) => run::run(args),
         Command::Keys(args) => run::keys(args),
+    };
+    if let Some(otlp) = otlp {
+        otlp.shutdown();
     }
+    code
 }
 
-/// Logs to stderr (JSON lines with `SWITCHBOARD_JSON_LOGS`); `RUST_LOG` overrides the default (warnings, and the runtime's own info).
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,whisper_rs=error"));
-    // JSON lines carry the current span's fields: the call id on every line of a call.
-    if std::env::var_os("SWITCHBOARD_JSON_LOGS").is_some() {
-        let _ = tracing_subscriber::fmt()
+/// Logs to stderr (JSON lines with `SWITCHBOARD_JSON_LOGS`, carrying the call id of the current
+/// span); `RUST_LOG` overrides the default (warnings, and the runtime's own info). With
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`, the runtime's spans are exported over OTLP as well.
+fn init_tracing() -> Option<crate::otlp::Otlp> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
+
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,whisper_rs=error"));
+    let fmt = if std::env::var_os("SWITCHBOARD_JSON_LOGS").is_some() {
+        tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
-            .with_env_filter(filter)
             .with_writer(std::io::stderr)
-            .try_init();
+            .boxed()
     } else {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
+        tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .try_init();
-    }
+            .boxed()
+    };
+    let otlp = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .and_then(|endpoint| match crate::otlp::Otlp::new(&endpoint) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                eprintln!("switchboard: no trace export to {endpoint}: {e}");
+                None
+            }
+        });
+    let traces = otlp
+        .as_ref()
+        .map(|o| o.layer().with_filter(EnvFilter::new("switchboard=info")));
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(traces)
+        .try_init();
+    otlp
 }

@@ -117,6 +117,8 @@ struct State {
     timers: BTreeMap<u64, Instant>,
     ended: Option<Outcome>,
     gate: Option<super::answer_gate::AnswerGate>, // Outbound answer detection (opt-in).
+    /// The caller turn being answered, a child of the call's span (traces).
+    turn_span: tracing::Span,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +171,7 @@ impl Controller {
             timers: BTreeMap::new(),
             ended: None,
             gate: gate::new(&self.config),
+            turn_span: tracing::Span::none(),
         };
         let mut max_reached = false;
         self.gate_start(&mut st, &jobs).await;
@@ -464,6 +467,11 @@ impl Controller {
         // The caller has the floor: whatever the agent still had to say is stale, unless it
         // is an uninterruptible line (a legal notice), which plays on; the reply follows it.
         st.turn += 1;
+        st.turn_span = tracing::info_span!(
+            "turn",
+            turn = st.turn,
+            voice_to_voice_ms = tracing::field::Empty
+        );
         if !self.agent_idle(st) && st.interruptible_playing {
             self.flush(st).await;
         }
@@ -530,6 +538,8 @@ impl Controller {
                 if let Some(m) = st.report.turn_mut(turn) {
                     if m.voice_to_voice_ms.is_none() {
                         m.voice_to_voice_ms = Some(at_ms.saturating_sub(m.last_voice_ms));
+                        st.turn_span
+                            .record("voice_to_voice_ms", m.voice_to_voice_ms);
                         self.metrics.observe_turn(m);
                     }
                 }
