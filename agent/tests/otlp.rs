@@ -8,9 +8,12 @@ use axum::http::HeaderMap;
 use switchboard::otlp::Otlp;
 use tracing_subscriber::layer::SubscriberExt;
 
+/// (content type, body) of each export request.
+type Exports = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_and_turn_spans_are_exported() {
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Exports = Arc::default();
     let sink = got.clone();
     let app = axum::Router::new().route(
         "/v1/traces",

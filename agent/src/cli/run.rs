@@ -65,6 +65,9 @@ pub struct RunArgs {
     /// Calls this process runs at once.
     #[arg(long, env = "SWITCHBOARD_MAX_CALLS", default_value_t = 16)]
     pub max_calls: usize,
+    /// Claim no new jobs while the 1-minute load average per core is above this.
+    #[arg(long, env = "SWITCHBOARD_MAX_LOAD_PER_CORE")]
+    pub max_load_per_core: Option<f64>,
     /// Refuse outbound jobs to numbers without a consent record.
     #[arg(long, env = "SWITCHBOARD_REQUIRE_CONSENT", default_value_t = true, action = clap::ArgAction::Set)]
     pub require_consent: bool,
@@ -112,6 +115,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 listen: args.listen,
                 config: RuntimeConfig {
                     max_calls: args.max_calls,
+                    max_load_per_core: args.max_load_per_core,
                     recordings_dir: args.recordings.clone(),
                     policy: Policy {
                         require_consent: args.require_consent,

@@ -32,6 +32,8 @@ pub struct RuntimeConfig {
     pub worker_id: String,
     /// Calls this process runs at once (inbound and outbound); jobs wait beyond it.
     pub max_calls: usize,
+    /// No new jobs are claimed while the 1-minute load average per core is above this.
+    pub max_load_per_core: Option<f64>,
     pub lease_ms: i64,
     pub poll_ms: u64,
     pub policy: compliance::Policy,
@@ -48,6 +50,7 @@ impl Default for RuntimeConfig {
         Self {
             worker_id: format!("{}-{}", hostname(), std::process::id()),
             max_calls: 16,
+            max_load_per_core: None,
             lease_ms: 30_000,
             poll_ms: 500,
             policy: compliance::Policy::default(),

@@ -42,6 +42,11 @@ pub async fn run(rt: Arc<Runtime>) {
             last_housekeeping = now;
             housekeeping(&rt).await;
         }
+        if let Some(limit) = rt.config.max_load_per_core {
+            if load_per_core().is_some_and(|load| load > limit) {
+                continue;
+            }
+        }
         // Take the call slots first: a claimed job always has one (inbound calls share them).
         let mut permits: Vec<OwnedSemaphorePermit> =
             std::iter::from_fn(|| slots.clone().try_acquire_owned().ok())
@@ -73,6 +78,14 @@ pub async fn run(rt: Arc<Runtime>) {
     }
     tasks.close();
     tasks.wait().await;
+}
+
+/// The 1-minute load average per core (Linux), for CPU admission.
+fn load_per_core() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let load: f64 = text.split_whitespace().next()?.parse().ok()?;
+    let cores = std::thread::available_parallelism().ok()?.get() as f64;
+    Some(load / cores)
 }
 
 async fn housekeeping(rt: &Runtime) {
