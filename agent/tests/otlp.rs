@@ -42,7 +42,9 @@ async fn call_and_turn_spans_are_exported() {
         let turn = tracing::info_span!("turn", turn = 2u64, voice_to_voice_ms = 480u64);
         drop(turn.enter());
     });
-    tokio::task::spawn_blocking(move || otlp.shutdown()).await.unwrap();
+    tokio::task::spawn_blocking(move || otlp.shutdown())
+        .await
+        .unwrap();
 
     let got = got.lock().unwrap();
     assert!(!got.is_empty(), "nothing exported");
@@ -50,6 +52,9 @@ async fn call_and_turn_spans_are_exported() {
     assert_eq!(kind, "application/x-protobuf");
     let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
     assert!(has(b"call-7f3a"), "the call id travels with the call span");
-    assert!(has(b"turn") && has(b"voice_to_voice_ms"), "the turn span is exported");
+    assert!(
+        has(b"turn") && has(b"voice_to_voice_ms"),
+        "the turn span is exported"
+    );
     assert!(has(b"switchboard"), "the service name is set");
 }
