@@ -8,14 +8,13 @@ mod support;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use chrono::NaiveTime;
 use futures::StreamExt;
 use serde_json::{json, Value};
-use speech::models::ModelStore;
 use switchboard::local_models::LocalModels;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -23,14 +22,7 @@ use switchboard::runtime::webhooks::signature;
 use switchboard::runtime::RuntimeConfig;
 
 fn models() -> LocalModels {
-    static MODELS: OnceLock<LocalModels> = OnceLock::new();
-    MODELS
-        .get_or_init(|| {
-            LocalModels::load(&ModelStore::from_env()).unwrap_or_else(|e| {
-                panic!("{e:#}\nFetch the models with `cargo run -p switchboard -- models fetch`")
-            })
-        })
-        .clone()
+    support::models::local().clone()
 }
 
 fn workspace() -> PathBuf {

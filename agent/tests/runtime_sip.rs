@@ -6,11 +6,9 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use chrono::NaiveTime;
 use serde_json::{json, Value};
-use speech::models::ModelStore;
 use support::sipp::{sipp, sipp_succeeded};
 use switchboard::local_models::LocalModels;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
@@ -19,14 +17,7 @@ use switchboard::runtime::RuntimeConfig;
 use tokio::time::Duration;
 
 fn models() -> LocalModels {
-    static MODELS: OnceLock<LocalModels> = OnceLock::new();
-    MODELS
-        .get_or_init(|| {
-            LocalModels::load(&ModelStore::from_env()).unwrap_or_else(|e| {
-                panic!("{e:#}\nFetch the models with `cargo run -p switchboard -- models fetch`")
-            })
-        })
-        .clone()
+    support::models::local().clone()
 }
 
 async fn runtime(trunk_port: u16) -> (Running, String) {

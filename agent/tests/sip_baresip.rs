@@ -5,14 +5,15 @@
 //! caller's recording is the agent's speech. Needs the model store (`cargo run -p switchboard
 //! -- models fetch`) and `apt-get install baresip-core espeak-ng sox`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use audio::SampleRate;
 use futures::future::BoxFuture;
-use speech::models::ModelStore;
 use speech::stt::DecodeRequest;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call, CallSpec};
@@ -30,10 +31,7 @@ use tokio_util::sync::CancellationToken;
 const GUARD: Duration = Duration::from_secs(120);
 
 fn models() -> &'static LocalModels {
-    static MODELS: OnceLock<LocalModels> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        LocalModels::load(&ModelStore::from_env()).unwrap_or_else(|e| panic!("{e:#}"))
-    })
+    support::models::local()
 }
 
 fn require_tool(tool: &str, package: &str) {

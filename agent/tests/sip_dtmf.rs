@@ -3,12 +3,13 @@
 //! hibari on the survey script) records the answer and moves on. Needs the model store
 //! (`cargo run -p switchboard -- models fetch`).
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use speech::models::ModelStore;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call_with_dtmf, CallSpec};
 use switchboard::conversation::script::ScriptConversation;
@@ -26,10 +27,7 @@ use tokio_util::sync::CancellationToken;
 const GUARD: Duration = Duration::from_secs(60);
 
 fn models() -> &'static LocalModels {
-    static MODELS: OnceLock<LocalModels> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        LocalModels::load(&ModelStore::from_env()).unwrap_or_else(|e| panic!("{e:#}"))
-    })
+    support::models::local()
 }
 
 fn survey_spec(call_id: &str) -> CallSpec {

@@ -234,13 +234,6 @@ impl OutboxEvent {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum WriteOp {
     InsertCall(Box<NewCall>),
-    Dialled {
-        tenant: String,
-        call_id: String,
-        attempt: i64,
-        to_number: String,
-        at: i64,
-    },
     Answered {
         tenant: String,
         call_id: String,
@@ -284,8 +277,7 @@ impl WriteOp {
     pub fn call_id(&self) -> &str {
         match self {
             Self::InsertCall(c) => &c.id,
-            Self::Dialled { call_id, .. }
-            | Self::Answered { call_id, .. }
+            Self::Answered { call_id, .. }
             | Self::Line { call_id, .. }
             | Self::Answer { call_id, .. }
             | Self::DialFailed { call_id, .. }

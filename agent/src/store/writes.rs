@@ -15,38 +15,6 @@ type Q<'a> = Query<'a, Any, AnyArguments<'a>>;
 pub(super) async fn apply(conn: &mut AnyConnection, op: &WriteOp) -> Result<(), StoreError> {
     match op {
         WriteOp::InsertCall(call) => insert_call(call).execute(&mut *conn).await.map(drop)?,
-        WriteOp::Dialled {
-            tenant,
-            call_id,
-            attempt,
-            to_number,
-            at,
-        } => {
-            let mut tx = conn.begin().await?;
-            sqlx::query(
-                "UPDATE calls SET status = $3, dialled_at = $4, attempts = $5, updated_at = $4
-                 WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(tenant)
-            .bind(call_id)
-            .bind(status::DIALLING)
-            .bind(at)
-            .bind(attempt)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO call_attempts (tenant_id, call_id, attempt, to_number, started_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant)
-            .bind(call_id)
-            .bind(attempt)
-            .bind(to_number)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-        }
         WriteOp::Answered {
             tenant,
             call_id,

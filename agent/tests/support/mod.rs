@@ -4,5 +4,6 @@
 #![allow(dead_code)]
 
 pub mod fake_openai;
+pub mod models;
 pub mod postgres;
 pub mod sipp;
