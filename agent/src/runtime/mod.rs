@@ -37,7 +37,7 @@ pub struct RuntimeConfig {
     pub lease_ms: i64,
     pub poll_ms: u64,
     pub policy: compliance::Policy,
-    /// Backoff before redialling a busy / unanswered number.
+    /// Backoff before the first redial of a busy / unanswered number (doubles per attempt).
     pub retry_after_ms: i64,
     /// What the agent tells a call-screening assistant (jobs may override it).
     pub screening_reply: String,

@@ -80,6 +80,12 @@ pub async fn run(rt: Arc<Runtime>) {
     tasks.wait().await;
 }
 
+/// Backoff before redialling after attempt `attempt` (1-based): the base, doubling, at most
+/// four hours.
+fn retry_delay_ms(base_ms: i64, attempt: i64) -> i64 {
+    (base_ms << (attempt - 1).clamp(0, 8)).min(4 * 3_600_000)
+}
+
 /// The 1-minute load average per core (Linux), for CPU admission.
 fn load_per_core() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
@@ -188,7 +194,7 @@ async fn dial(rt: &Arc<Runtime>, call: CallRow) {
         }
         Err(e) => {
             let retry_at = (e.retryable() && attempt < call.max_attempts)
-                .then(|| now_ms() + rt.config.retry_after_ms);
+                .then(|| now_ms() + retry_delay_ms(rt.config.retry_after_ms, attempt));
             tracing::info!(call_id = %call.id, to = %compliance::mask(&to), error = %e, retry = retry_at.is_some(), "Dial failed");
             let events = if retry_at.is_none() {
                 vec![OutboxEvent::for_call(
@@ -212,5 +218,19 @@ async fn dial(rt: &Arc<Runtime>, call: CallRow) {
                 })
                 .await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay_ms;
+
+    #[test]
+    fn redials_back_off() {
+        let base = 15 * 60_000;
+        assert_eq!(retry_delay_ms(base, 1), base);
+        assert_eq!(retry_delay_ms(base, 2), 2 * base);
+        assert_eq!(retry_delay_ms(base, 3), 4 * base);
+        assert_eq!(retry_delay_ms(base, 9), 4 * 3_600_000);
     }
 }
