@@ -140,30 +140,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Takes a live call (an inbound one, or a claimed job being dialled) under `worker`'s
-    /// lease.
-    ///
-    /// # Errors
-    /// The database failed.
-    pub async fn hold(
-        &self,
-        worker: &str,
-        tenant: &str,
-        call_id: &str,
-        lease_until: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE calls SET claimed_by = $1, lease_until = $2 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(worker)
-        .bind(lease_until)
-        .bind(tenant)
-        .bind(call_id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// Renews every lease `worker` holds.
     ///
     /// # Errors
