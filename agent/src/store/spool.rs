@@ -121,8 +121,17 @@ impl Spool {
     /// # Errors
     /// The disk refused the write.
     pub fn reject(&self, op: &WriteOp, error: &str) -> Result<(), StoreError> {
+        self.append_rejected(&serde_json::json!({ "error": error, "op": op }))
+    }
+
+    /// Keeps an unreadable spool line the same way.
+    fn reject_line(&self, line: &str, error: &str) -> Result<(), StoreError> {
+        self.append_rejected(&serde_json::json!({ "error": error, "line": line }))
+    }
+
+    fn append_rejected(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
         let path = self.path.with_file_name("rejected.jsonl");
-        let line = serde_json::json!({ "error": error, "op": op }).to_string() + "\n";
+        let line = entry.to_string() + "\n";
         let mut f = OpenOptions::new()
             .create(true)
             .append(true)
@@ -130,17 +139,6 @@ impl Spool {
             .map_err(|e| self.io(e))?;
         f.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
         f.sync_data().map_err(|e| self.io(e))
-    }
-
-    fn reject_line(&self, line: &str, error: &str) -> Result<(), StoreError> {
-        let path = self.path.with_file_name("rejected.jsonl");
-        let entry = serde_json::json!({ "error": error, "line": line }).to_string() + "\n";
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| self.io(e))?;
-        f.write_all(entry.as_bytes()).map_err(|e| self.io(e))
     }
 
     fn io(&self, source: std::io::Error) -> StoreError {
