@@ -1,0 +1,1 @@
+//! A LiveKit room simulator on loopback (skeleton; see issue 6).
