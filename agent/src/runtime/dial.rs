@@ -53,6 +53,12 @@ impl DialError {
 pub trait CallControl: Send + Sync {
     /// Blind transfer to a number or SIP URI.
     fn transfer(&self, target: &str) -> BoxFuture<'_, Result<(), String>>;
+    /// Sends key presses to the far end (RFC 4733 events, SIP INFO or a LiveKit `sip_dtmf`
+    /// packet), e.g. to navigate an IVR menu. Digits are `0-9`, `*`, `#`, `A-D`; `,` pauses.
+    fn send_dtmf(&self, digits: &str) -> BoxFuture<'_, Result<(), String>> {
+        let _ = digits;
+        Box::pin(async { Err("this transport cannot send DTMF".to_string()) })
+    }
 }
 
 /// A connected call.
