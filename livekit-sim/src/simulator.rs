@@ -1,0 +1,148 @@
+//! The [`Simulator`] handle: start, URLs, tokens, in-process participants, shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use livekit_api::access_token::{AccessToken, Claims, TokenVerifier, VideoGrants};
+use livekit_protocol as proto;
+
+use crate::join::Sessions;
+use crate::sim::{ParticipantSpec, SimParticipant};
+use crate::state::Rooms;
+use crate::{SimConfig, SimError};
+
+/// State shared by every connection task.
+pub(crate) struct Shared {
+    pub config: SimConfig,
+    pub rooms: Arc<Rooms>,
+    pub sessions: Sessions,
+    /// How long a dropped participant is kept for a resume.
+    pub departure: Duration,
+    verifier: TokenVerifier,
+}
+
+impl Shared {
+    /// Verifies a JWT signed with the configured secret.
+    pub fn verify(&self, token: Option<&str>) -> Result<Claims, String> {
+        let token = token.ok_or_else(|| "no token".to_owned())?;
+        self.verifier.verify(token).map_err(|e| e.to_string())
+    }
+
+    /// Called when a participant joined a room (agent dispatch hooks in here).
+    pub fn room_joined(&self, _room: &str) {}
+}
+
+/// A running simulator on `127.0.0.1:<port>`.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// Binds `127.0.0.1:0` (WebSocket and HTTP on one port) and starts serving.
+    ///
+    /// # Errors
+    /// [`SimError::Bind`] when the port cannot be bound.
+    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(SimError::Bind)?;
+        let addr = listener.local_addr().map_err(SimError::Bind)?;
+        let shared = Arc::new(Shared {
+            verifier: TokenVerifier::with_api_key(&config.api_key, &config.api_secret),
+            config,
+            rooms: Arc::new(Rooms::default()),
+            sessions: Sessions::default(),
+            departure: Duration::from_secs(20),
+        });
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let accept = tokio::spawn(crate::http::accept_loop(listener, shared.clone(), stop_rx));
+        Ok(Simulator {
+            shared,
+            addr,
+            stop,
+            accept,
+        })
+    }
+
+    /// `ws://127.0.0.1:<port>` (what clients connect to).
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>` (twirp services).
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The configuration (API key and secret).
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// A JWT for `identity` to join `room` (publish, subscribe, data), signed with the secret.
+    pub fn token(&self, room: &str, identity: &str) -> String {
+        AccessToken::with_api_key(&self.shared.config.api_key, &self.shared.config.api_secret)
+            .with_identity(identity)
+            .with_name(identity)
+            .with_grants(VideoGrants {
+                room_join: true,
+                room: room.to_owned(),
+                can_publish: Some(true),
+                can_subscribe: Some(true),
+                can_publish_data: Some(true),
+                ..Default::default()
+            })
+            .to_jwt()
+            .unwrap_or_default()
+    }
+
+    /// Adds a participant living inside the simulator: it publishes `spec.audio` as an Opus
+    /// track (20 ms frames in real time, then silence) and records what it receives.
+    ///
+    /// # Errors
+    /// [`SimError::DuplicateIdentity`] if the identity is in the room; [`SimError::Opus`].
+    pub async fn add_participant(
+        &self,
+        room: &str,
+        spec: ParticipantSpec,
+    ) -> Result<SimParticipant, SimError> {
+        let participant = SimParticipant::join(self.shared.rooms.clone(), room, spec)?;
+        self.shared.room_joined(room);
+        Ok(participant)
+    }
+
+    /// Every participant in `room` (empty if the room does not exist).
+    pub async fn participants(&self, room: &str) -> Vec<proto::ParticipantInfo> {
+        self.shared.rooms.participants(room)
+    }
+
+    /// Cuts a remote participant's WebSocket without a `LeaveRequest` (a network drop): its
+    /// PeerConnections stay up and it is kept for a resume until the departure timeout.
+    pub fn drop_connection(&self, room: &str, identity: &str) {
+        if let Some(remote) = self.shared.rooms.remote(room, identity) {
+            remote.drop_ws.notify_one();
+        }
+    }
+
+    /// Stops accepting, ends every session and closes every PeerConnection.
+    pub async fn shutdown(self) {
+        self.stop.send_replace(true);
+        let _ = self.accept.await;
+        for session in self.shared.sessions.all() {
+            session.remote.drop_ws.notify_one();
+            crate::join::end(&self.shared, &session).await;
+        }
+    }
+}
