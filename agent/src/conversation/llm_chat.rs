@@ -68,6 +68,7 @@ impl LlmChat {
                 max_tokens: Some(self.config.max_tokens),
                 ..ChatRequest::default()
             },
+            spoken: true,
         }
     }
 }
@@ -95,7 +96,7 @@ impl Conversation for LlmChat {
                 });
                 vec![self.ask()]
             }
-            ConversationEvent::LlmReplied { text } => {
+            ConversationEvent::LlmReplied { text, .. } => {
                 self.history.push(ChatMessage::Assistant {
                     content: text,
                     tool_calls: Vec::new(),
@@ -156,7 +157,7 @@ mod tests {
             },
             3_000,
         );
-        let ConversationEffect::AskLlm { request } = &effects[0] else {
+        let ConversationEffect::AskLlm { request, .. } = &effects[0] else {
             panic!("expected AskLlm, got {effects:?}");
         };
         assert_eq!(request.messages.len(), 3, "system, greeting, caller");

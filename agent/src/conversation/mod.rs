@@ -7,6 +7,7 @@
 
 pub mod llm_chat;
 pub mod script;
+pub mod verdict;
 
 use serde::Serialize;
 
@@ -37,8 +38,12 @@ pub enum ConversationEvent {
         utterance: UtteranceId,
         interrupted: bool,
     },
-    /// The LLM answered an [`ConversationEffect::AskLlm`]; `text` is what was spoken.
-    LlmReplied { text: String },
+    /// The LLM answered an [`ConversationEffect::AskLlm`]: its text (spoken, unless the
+    /// request was silent) and the tool calls it made (a `set_verdict`, for instance).
+    LlmReplied {
+        text: String,
+        tool_calls: Vec<crate::llm::ToolCall>,
+    },
     /// The LLM request failed; the turn engine already spoke a fallback line.
     LlmFailed { reason: String },
     /// The call reached its maximum duration.
@@ -105,10 +110,12 @@ pub enum ConversationEffect {
         text: String,
         interruptible: bool,
     },
-    /// Stream an LLM reply to the caller, sentence by sentence; report it back with
+    /// Stream an LLM reply to the caller, sentence by sentence (or, when `spoken` is false,
+    /// only read it: a classification); report it back with
     /// [`ConversationEvent::LlmReplied`] or [`ConversationEvent::LlmFailed`].
     AskLlm {
         request: ChatRequest,
+        spoken: bool,
     },
     /// Listen for the caller's next turn with these settings.
     Listen(ListenSpec),

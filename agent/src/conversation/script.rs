@@ -10,6 +10,7 @@ use dialogue::engine::{HeaderValue, Message, Role};
 use dialogue::{Effect, Engine, Event, LlmOutcome, Script, ToolResult};
 use serde_json::json;
 
+use super::verdict::{ask_for_verdict, read_verdict};
 use super::{
     CallMs, CallRecord, Conversation, ConversationEffect, ConversationEvent, ListenSpec, Outcome,
     ScriptRef,
@@ -18,13 +19,20 @@ use crate::llm::{ChatMessage, ChatRequest};
 use crate::outcome::sentiment::{score_text, CallSentiment, Sentiment};
 use crate::tools::{ToolHeader, ToolRequest};
 
+/// An LLM request in flight: the engine's id, the verdicts it accepts, whether it is heard.
+struct LlmRequest {
+    id: u64,
+    verdicts: Vec<String>,
+    spoken: bool,
+}
+
 pub struct ScriptConversation {
     engine: Engine,
     started_at: DateTime<Utc>,
     /// Effects produced at creation, carried out when the call is answered.
     initial: Vec<Effect>,
     /// The LLM request the engine waits for.
-    llm_request: Option<u64>,
+    llm_request: Option<LlmRequest>,
     /// The LLM reply already streamed to the caller: the engine's `Say` of it is dropped.
     spoken_reply: Option<String>,
     /// The caller's running sentiment, fed to the engine before each utterance.
@@ -114,12 +122,18 @@ impl ScriptConversation {
                     system,
                     goal,
                     messages,
+                    classify,
+                    spoken,
                     ..
                 } => {
-                    self.llm_request = Some(request_id);
-                    out.push(ConversationEffect::AskLlm {
-                        request: chat_request(system, goal, messages),
+                    let mut request = chat_request(system, goal, messages);
+                    ask_for_verdict(&mut request, &classify, spoken);
+                    self.llm_request = Some(LlmRequest {
+                        id: request_id,
+                        verdicts: classify,
+                        spoken,
                     });
+                    out.push(ConversationEffect::AskLlm { request, spoken });
                 }
                 Effect::Transfer { target } => {
                     out.push(record("transfer", json!({ "target": target })))
@@ -204,26 +218,26 @@ impl Conversation for ScriptConversation {
                 utterance_id: utterance,
                 interrupted,
             },
-            ConversationEvent::LlmReplied { text } => {
-                let Some(request_id) = self.llm_request.take() else {
+            ConversationEvent::LlmReplied { text, tool_calls } => {
+                let Some(request) = self.llm_request.take() else {
                     return Vec::new();
                 };
-                self.spoken_reply = Some(text.clone());
+                let verdict = read_verdict(&request.verdicts, &text, &tool_calls, request.spoken);
+                if request.spoken {
+                    self.spoken_reply = Some(text.clone());
+                }
                 Event::LlmFinished {
-                    request_id,
-                    outcome: LlmOutcome::Reply {
-                        text,
-                        verdict: None,
-                    },
+                    request_id: request.id,
+                    outcome: LlmOutcome::Reply { text, verdict },
                     now: at,
                 }
             }
             ConversationEvent::LlmFailed { reason } => {
-                let Some(request_id) = self.llm_request.take() else {
+                let Some(request) = self.llm_request.take() else {
                     return Vec::new();
                 };
                 Event::LlmFinished {
-                    request_id,
+                    request_id: request.id,
                     outcome: LlmOutcome::Failed { error: reason },
                     now: at,
                 }

@@ -599,7 +599,11 @@ impl Controller {
                 }
             }
             LlmReport::Done {
-                turn, text, usage, ..
+                turn,
+                text,
+                tool_calls,
+                usage,
+                ..
             } => {
                 if st.llm_in_flight.as_ref().map(|l| l.0) != Some(turn) {
                     return;
@@ -608,8 +612,8 @@ impl Controller {
                 st.llm_failures = 0;
                 st.report.usage.llm_prompt_tokens += u64::from(usage.prompt_tokens);
                 st.report.usage.llm_completion_tokens += u64::from(usage.completion_tokens);
-                self.deliver(st, ConversationEvent::LlmReplied { text }, jobs)
-                    .await;
+                let replied = ConversationEvent::LlmReplied { text, tool_calls };
+                self.deliver(st, replied, jobs).await;
                 self.arm_no_input(st);
             }
             LlmReport::Failed { turn, error, .. } => {

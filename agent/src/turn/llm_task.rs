@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use speech::tts::SentenceSplitter;
 
 use crate::conversation::UtteranceId;
-use crate::llm::{ChatRequest, LlmEvent, LlmProvider, Usage};
+use crate::llm::{ChatRequest, LlmEvent, LlmProvider, ToolCall, Usage};
 use crate::media::CallClock;
 use crate::speaker::{SpeakRequest, TurnId};
 
@@ -33,6 +33,7 @@ pub enum LlmReport {
     Done {
         turn: TurnId,
         text: String,
+        tool_calls: Vec<ToolCall>,
         lines: usize,
         usage: Usage,
     },
@@ -47,6 +48,8 @@ pub enum LlmReport {
 pub struct LlmTask {
     pub llm: Arc<dyn LlmProvider>,
     pub request: ChatRequest,
+    /// Whether the reply is said to the caller (a silent one only classifies).
+    pub spoken: bool,
     pub turn: TurnId,
     /// First utterance id this task may use; it uses consecutive ids after it.
     pub first_utterance: UtteranceId,
@@ -62,6 +65,7 @@ impl LlmTask {
         let mut stream = self.llm.stream(self.request.clone());
         let mut splitter = SentenceSplitter::new();
         let mut text = String::new();
+        let mut tool_calls = Vec::new();
         let mut lines = 0usize;
         let mut first = true;
         let report = loop {
@@ -82,6 +86,9 @@ impl LlmTask {
                         let _ = self.reports.send(first_token).await;
                     }
                     text.push_str(&token);
+                    if !self.spoken {
+                        continue;
+                    }
                     for sentence in splitter.push(&token) {
                         if !self.say(sentence, &mut lines).await {
                             return;
@@ -90,7 +97,7 @@ impl LlmTask {
                     continue;
                 }
                 Some(Ok(LlmEvent::ToolCallReceived(call))) => {
-                    tracing::info!(tool = %call.name, "LLM tool call ignored: no tools are configured");
+                    tool_calls.push(call);
                     continue;
                 }
                 Some(Err(e)) => {
@@ -103,7 +110,7 @@ impl LlmTask {
                 Some(Ok(LlmEvent::Finished { usage })) => usage,
                 None => Usage::default(),
             };
-            if let Some(rest) = splitter.finish() {
+            if let Some(rest) = splitter.finish().filter(|_| self.spoken) {
                 if !self.say(rest, &mut lines).await {
                     return;
                 }
@@ -112,6 +119,7 @@ impl LlmTask {
             break LlmReport::Done {
                 turn: self.turn,
                 text,
+                tool_calls,
                 lines,
                 usage,
             };

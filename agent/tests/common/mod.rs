@@ -14,7 +14,7 @@ use futures::StreamExt;
 use switchboard::call::session::{CallSpec, Providers};
 use switchboard::conversation::llm_chat::{LlmChat, LlmChatConfig};
 use switchboard::conversation::Conversation;
-use switchboard::llm::{ChatRequest, LlmEvent, LlmProvider, Usage};
+use switchboard::llm::{ChatRequest, LlmEvent, LlmProvider, ToolCall, Usage};
 use switchboard::provider::{ErrorClass, ProviderError};
 use switchboard::stt::{SttProvider, SttRequest, SttResult};
 use switchboard::transport::local_call::{run_local_call, Caller, LocalCallResult};
@@ -120,6 +120,8 @@ pub enum LlmMode {
     Hangs,
     /// Streams the text, then the connection drops.
     BreaksAfter(String),
+    /// One reply per request, in order: its text, then a `set_verdict` call when given.
+    Replies(Vec<(String, Option<String>)>),
 }
 
 pub struct FakeLlm {
@@ -147,7 +149,11 @@ impl LlmProvider for FakeLlm {
         "fake-llm"
     }
     fn stream(&self, request: ChatRequest) -> BoxStream<'static, Result<LlmEvent, ProviderError>> {
-        self.requests.lock().unwrap().push(request);
+        let index = {
+            let mut requests = self.requests.lock().unwrap();
+            requests.push(request);
+            requests.len() - 1
+        };
         let broken = || {
             ProviderError::new(
                 "fake-llm",
@@ -175,6 +181,24 @@ impl LlmProvider for FakeLlm {
             LlmMode::BreaksAfter(text) => {
                 let mut items = tokens(text);
                 items.push(Err(broken()));
+                stream::iter(items).boxed()
+            }
+            LlmMode::Replies(replies) => {
+                let Some((text, verdict)) = replies.get(index) else {
+                    let e = ProviderError::new("fake-llm", ErrorClass::Server, "no more replies");
+                    return stream::iter([Err(e)]).boxed();
+                };
+                let mut items = tokens(text);
+                if let Some(verdict) = verdict {
+                    items.push(Ok(LlmEvent::ToolCallReceived(ToolCall {
+                        id: format!("call{index}"),
+                        name: "set_verdict".into(),
+                        arguments: serde_json::json!({ "verdict": verdict }).to_string(),
+                    })));
+                }
+                items.push(Ok(LlmEvent::Finished {
+                    usage: Usage::default(),
+                }));
                 stream::iter(items).boxed()
             }
         }

@@ -188,7 +188,9 @@ pub enum Effect {
         timeout_ms: u64,
     },
     /// Ask the LLM and send [`Event::LlmFinished`]. With `classify` non-empty the reply must
-    /// carry one of those verdicts (or none).
+    /// carry one of those verdicts (or none). `spoken`: the reply is said to the caller (an
+    /// llm node's turn); otherwise it only classifies what the caller said (an ask node's
+    /// fallback) and must never be heard.
     RequestLlm {
         request_id: Id,
         system: String,
@@ -196,6 +198,7 @@ pub enum Effect {
         messages: Vec<Message>,
         tools: Vec<String>,
         classify: Vec<String>,
+        spoken: bool,
     },
     /// Transfer the call (SIP REFER / LiveKit SIP transfer) to a number or SIP URI.
     Transfer {

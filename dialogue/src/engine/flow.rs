@@ -244,7 +244,7 @@ impl Engine {
     }
 
     /// Drops whatever the current node was waiting for (its results become stale).
-    fn leave_node(&mut self, out: &mut Vec<Effect>) {
+    pub(super) fn leave_node(&mut self, out: &mut Vec<Effect>) {
         if let Wait::Human { timer } = self.state.wait {
             if self.state.timers.remove(&timer).is_some() {
                 out.push(Effect::CancelTimer { id: timer });
@@ -502,9 +502,15 @@ impl Engine {
 
     pub(super) fn request_llm(&mut self, classify: Vec<String>, out: &mut Vec<Effect>) -> Id {
         let request_id = self.new_id();
-        let (system, goal, tools) = match self.current().map(|n| &n.kind) {
-            Some(NodeKind::Llm(l)) => (l.system.clone(), Some(l.goal.clone()), l.tools.clone()),
-            _ => (None, None, Vec::new()),
+        // An llm node's reply is spoken to the caller; an ask node's classification is not.
+        let (system, goal, tools, spoken) = match self.current().map(|n| &n.kind) {
+            Some(NodeKind::Llm(l)) => (
+                l.system.clone(),
+                Some(l.goal.clone()),
+                l.tools.clone(),
+                true,
+            ),
+            _ => (None, None, Vec::new(), false),
         };
         let mut sys = system
             .or_else(|| self.script.system_prompt.clone())
@@ -531,6 +537,7 @@ impl Engine {
             messages: self.state.history.clone(),
             tools,
             classify,
+            spoken,
         });
         request_id
     }

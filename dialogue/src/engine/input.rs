@@ -24,11 +24,7 @@ impl Engine {
         self.push_history(Role::Caller, text);
         let norm = normalize(text);
         match self.state.wait.clone() {
-            Wait::Human { .. } => {
-                if let Some(h) = self.find_handler(text, &norm, &[HandlerKind::Dnc]) {
-                    self.fire_handler(h, text, out);
-                }
-            }
+            Wait::Human { .. } => self.while_waiting(text, &norm, out),
             Wait::CallbackTime { handler, asked } => self.callback_time(handler, asked, text, out),
             Wait::Answer | Wait::Classify { .. } => self.answer(text, &norm, confidence, out),
             Wait::Llm { .. } => self.llm_turn(text, &norm, out),
@@ -39,6 +35,29 @@ impl Engine {
                     self.fire_handler(h, text, out);
                 }
             }
+        }
+    }
+
+    /// The caller speaks while waiting for a human agent: "don't call me again" ends the
+    /// call, a callback request gives up the wait for a call later, "say that again" repeats
+    /// the waiting line; anything else is left for the human who joins.
+    fn while_waiting(&mut self, text: &str, norm: &str, out: &mut Vec<Effect>) {
+        let kinds = [HandlerKind::Dnc, HandlerKind::Callback, HandlerKind::Repeat];
+        let Some(h) = self.find_handler(text, norm, &kinds) else {
+            return;
+        };
+        match self.script.handlers[h].kind {
+            HandlerKind::Repeat => {
+                if let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) {
+                    let waiting = e.say_waiting.clone();
+                    self.say(&waiting, false, out);
+                }
+            }
+            HandlerKind::Callback => {
+                self.leave_node(out);
+                self.fire_handler(h, text, out);
+            }
+            _ => self.fire_handler(h, text, out),
         }
     }
 

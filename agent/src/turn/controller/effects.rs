@@ -15,7 +15,9 @@ impl Controller {
                     text,
                     interruptible,
                 } => self.say(st, id, text, interruptible).await,
-                ConversationEffect::AskLlm { request } => self.ask_llm(st, request, jobs).await,
+                ConversationEffect::AskLlm { request, spoken } => {
+                    self.ask_llm(st, request, spoken, jobs).await
+                }
                 ConversationEffect::Listen(spec) => {
                     let cfg = EndpointConfig {
                         end_of_turn_ms: spec.end_of_turn_silence_ms.into(),
@@ -104,6 +106,7 @@ impl Controller {
         &mut self,
         st: &mut State,
         request: crate::llm::ChatRequest,
+        spoken: bool,
         jobs: &Jobs,
     ) {
         let Some(llm) = self.llm.clone() else {
@@ -122,6 +125,7 @@ impl Controller {
         let task = LlmTask {
             llm,
             request,
+            spoken,
             turn: st.turn,
             first_utterance,
             speak: self.speak.clone(),
