@@ -22,3 +22,4 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust from https:
 command -v python3 >/dev/null || { echo "python3 not found: apt-get install python3 python3-pip" >&2; exit 1; }
 
 cargo run -q -p switchboard -- models fetch
+v="${SWITCHBOARD_LIVEKIT_VENV:-$HOME/.cache/switchboard/livekit-venv}"; [ -x "$v/bin/python" ] || python3 -m venv "$v"; "$v/bin/pip" install -q -r tests/livekit/requirements.txt  # LiveKit Python SDK (real libwebrtc): the independent client of livekit-sim tests
