@@ -221,7 +221,7 @@ async fn admit(
         });
     }
     rooms.subscribe_existing(room, &claims.sub);
-    shared.room_joined(room);
+    shared.room_joined(room, kind_of(&claims.kind));
     Ok(session)
 }
 

@@ -7,8 +7,8 @@
 //!   on webrtc-rs (the client's publisher PC is answered here; the subscriber PC is offered
 //!   from here, with the `_reliable`/`_lossy` data channels), Opus RTP forwarded from every
 //!   publisher to every other participant, `DataPacket`s routed by destination;
-//! - `/agent`: the agent-worker protocol (see [`agent`]);
-//! - `/twirp/...`: RoomService, SIP and AgentDispatch calls (see [`twirp`]).
+//! - `/agent`: the agent-worker protocol (registration, availability, assignment, status);
+//! - `/twirp/...`: RoomService, SIP and AgentDispatch calls.
 //!
 //! Participants can also live inside the simulator ([`Simulator::add_participant`]): they
 //! publish a PCM clip as a real Opus track and record what they hear.
@@ -32,6 +32,7 @@ mod state;
 mod subscriber;
 mod twirp;
 
+pub use agent::{JobInfo, WorkerInfo};
 pub use sim::{ParticipantSpec, SimParticipant};
 pub use simulator::Simulator;
 

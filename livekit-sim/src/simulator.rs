@@ -7,6 +7,7 @@ use std::time::Duration;
 use livekit_api::access_token::{AccessToken, Claims, TokenVerifier, VideoGrants};
 use livekit_protocol as proto;
 
+use crate::agent::{Agents, JobInfo, WorkerInfo};
 use crate::join::Sessions;
 use crate::sim::{ParticipantSpec, SimParticipant};
 use crate::state::Rooms;
@@ -19,6 +20,10 @@ pub(crate) struct Shared {
     pub sessions: Sessions,
     /// How long a dropped participant is kept for a resume.
     pub departure: Duration,
+    /// Agent workers and jobs.
+    pub agents: Agents,
+    /// `ws://127.0.0.1:<port>` (sent in job assignments).
+    pub ws_url: String,
     verifier: TokenVerifier,
 }
 
@@ -29,8 +34,38 @@ impl Shared {
         self.verifier.verify(token).map_err(|e| e.to_string())
     }
 
-    /// Called when a participant joined a room (agent dispatch hooks in here).
-    pub fn room_joined(&self, _room: &str) {}
+    /// Called when a participant joined a room (the automatic agent dispatch).
+    pub fn room_joined(&self, room: &str, kind: proto::participant_info::Kind) {
+        crate::agent::room_joined(self, room, kind);
+    }
+
+    /// A join token for an agent's participant (kind `agent`), as sent in `JobAssignment`.
+    pub fn agent_token(
+        &self,
+        room: &str,
+        identity: &str,
+        name: &str,
+        answer: &proto::AvailabilityResponse,
+    ) -> String {
+        AccessToken::with_api_key(&self.config.api_key, &self.config.api_secret)
+            .with_identity(identity)
+            .with_name(name)
+            .with_kind("agent")
+            .with_metadata(&answer.participant_metadata)
+            .with_attributes(answer.participant_attributes.clone())
+            .with_grants(VideoGrants {
+                room_join: true,
+                room: room.to_owned(),
+                agent: true,
+                can_publish: Some(true),
+                can_subscribe: Some(true),
+                can_publish_data: Some(true),
+                can_update_own_metadata: Some(true),
+                ..Default::default()
+            })
+            .to_jwt()
+            .unwrap_or_default()
+    }
 }
 
 /// A running simulator on `127.0.0.1:<port>`.
@@ -65,6 +100,8 @@ impl Simulator {
             rooms: Arc::new(Rooms::default()),
             sessions: Sessions::default(),
             departure: Duration::from_secs(20),
+            agents: Agents::default(),
+            ws_url: format!("ws://{addr}"),
         });
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let accept = tokio::spawn(crate::http::accept_loop(listener, shared.clone(), stop_rx));
@@ -118,9 +155,38 @@ impl Simulator {
         room: &str,
         spec: ParticipantSpec,
     ) -> Result<SimParticipant, SimError> {
+        let kind = spec.kind;
         let participant = SimParticipant::join(self.shared.rooms.clone(), room, spec)?;
-        self.shared.room_joined(room);
+        self.shared.room_joined(room, kind);
         Ok(participant)
+    }
+
+    /// A token for an agent worker to register on `/agent` (agent grant).
+    pub fn worker_token(&self) -> String {
+        AccessToken::with_api_key(&self.shared.config.api_key, &self.shared.config.api_secret)
+            .with_identity("worker")
+            .with_grants(VideoGrants {
+                agent: true,
+                ..Default::default()
+            })
+            .to_jwt()
+            .unwrap_or_default()
+    }
+
+    /// Dispatches `agent_name` to `room` explicitly (as the AgentDispatch service does);
+    /// returns the job id.
+    pub fn dispatch(&self, room: &str, agent_name: &str, metadata: &str) -> String {
+        crate::agent::dispatch(&self.shared, room, agent_name, metadata)
+    }
+
+    /// Every job so far, with its last reported status.
+    pub fn jobs(&self) -> Vec<JobInfo> {
+        self.shared.agents.jobs()
+    }
+
+    /// Registered workers, with their last reported status and load.
+    pub fn workers(&self) -> Vec<WorkerInfo> {
+        self.shared.agents.workers()
     }
 
     /// Every participant in `room` (empty if the room does not exist).
