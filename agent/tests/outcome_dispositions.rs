@@ -87,6 +87,29 @@ async fn voicemail_gets_its_message_after_the_greeting_and_disposition_voicemail
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_voicemail_message_starts_right_after_the_beep() {
+    // Greeting, a short pause, then a 1 kHz beep from 4.4 s to 4.9 s: the message follows the
+    // beep at once (not after the 1.5 s of silence that ends a greeting without one).
+    let greeting = "Hi, you've reached Sam, please leave a message after the tone";
+    let mut caller = caller_audio(&[(300, 3_800)], 12_000);
+    let beep = audio::synth::sine(1_000.0, 0.4, 500, RATE);
+    let at = RATE.samples_for_ms(4_400);
+    caller[at..at + beep.len()].copy_from_slice(&beep);
+    let result = run(sales_call(&[greeting; 6]), caller, 40_000).await;
+    let report = &result.report;
+    let first_agent = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Agent)
+        .expect("the voicemail message was left");
+    assert!(
+        (4_900..5_400).contains(&first_agent.start_ms),
+        "the message should start right after the beep: {first_agent:?}"
+    );
+    assert_eq!(assessed(report).disposition, Disposition::Voicemail);
+}
+
 /// The opening line for Sam at Summit Gym, as the script renders it.
 const OPENING: &str = "Hello, is this Sam? This is Alex calling from Daily Event Insurance. I \
                        noticed you recently looked at liability coverage for Summit Gym. I wanted \

@@ -123,6 +123,9 @@ pub async fn run_call_with_dtmf(
                 barge_in_ms: spec.turn.barge_in_ms,
                 ..EndpointConfig::default()
             }),
+            tones: spec.turn.answer_gate.as_ref().map(|_| {
+                audio::BeepDetector::new(audio::SampleRate::HZ_16K, audio::BeepConfig::default())
+            }),
             clock,
             cancel: cancel.child_token(),
         }

@@ -9,10 +9,6 @@
 //! controller feeds it events with call times and polls it; `controller/gate.rs` carries out
 //! its [`GateAction`]s.
 
-use std::sync::Arc;
-
-use audio::{BeepConfig, BeepDetector, BeepEvent, SampleRate};
-
 use super::ingest::IngestEvent;
 use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
@@ -134,24 +130,16 @@ impl AnswerGate {
                 self.speaking = true;
                 self.classifier.speech_started(now_ms.saturating_sub(base));
             }
-            IngestEvent::Paused {
-                last_voice_ms,
-                audio,
-                ..
-            }
-            | IngestEvent::TurnEnded {
-                last_voice_ms,
-                audio,
-                ..
-            } => {
+            IngestEvent::Paused { last_voice_ms, .. }
+            | IngestEvent::TurnEnded { last_voice_ms, .. } => {
                 self.speaking = false;
                 self.last_voice_ms = Some(*last_voice_ms);
                 self.classifier
                     .speech_stopped(last_voice_ms.saturating_sub(base));
-                if has_beep(audio) {
-                    self.beep_heard = true;
-                    self.classifier.tone(now_ms.saturating_sub(base));
-                }
+            }
+            IngestEvent::ToneDetected { onset_ms, .. } => {
+                self.beep_heard = true;
+                self.classifier.tone(onset_ms.saturating_sub(base));
             }
             IngestEvent::SpeechSustained { .. } | IngestEvent::InputEnded => {}
         }
@@ -270,18 +258,10 @@ impl AnswerGate {
     }
 }
 
-/// Whether 16 kHz utterance audio holds a voicemail beep.
-fn has_beep(audio: &Arc<[i16]>) -> bool {
-    let mut detector = BeepDetector::new(SampleRate::HZ_16K, BeepConfig::default());
-    let mut events = detector.push(audio);
-    events.extend(detector.push(&[0; 640]));
-    events
-        .iter()
-        .any(|e| matches!(e, BeepEvent::Started { .. } | BeepEvent::Ended { .. }))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn gate(reply: Option<&str>) -> AnswerGate {
@@ -319,16 +299,12 @@ mod tests {
         g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_300 }, 2_300);
         // Classified at once, but the greeting goes on: nothing yet.
         assert_eq!(run_until(&mut g, 2_200, 4_000).1, GateAction::Wait);
-        let beep = audio::synth::sine(1_000.0, 0.4, 400, SampleRate::HZ_16K);
-        g.on_ingest(
-            &IngestEvent::TurnEnded {
-                segment: 2,
-                onset_ms: 2_300,
-                last_voice_ms: 4_500,
-                audio: beep.into(),
-            },
-            4_600,
-        );
+        let beep = IngestEvent::ToneDetected {
+            onset_ms: 4_000,
+            offset_ms: 4_500,
+            frequency_hz: 1_000.0,
+        };
+        g.on_ingest(&beep, 4_600);
         let (at, action) = run_until(&mut g, 4_600, 8_000);
         assert_eq!(at, 4_600, "{action:?}");
         assert!(

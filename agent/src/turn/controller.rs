@@ -305,6 +305,7 @@ impl Controller {
                 self.start_stt(segment, audio, st, jobs);
             }
             IngestEvent::Resumed => st.paused = None,
+            IngestEvent::ToneDetected { .. } => {}
             IngestEvent::TurnEnded {
                 segment,
                 onset_ms,

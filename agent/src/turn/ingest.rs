@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use audio::vad::{StreamingVad, VadEvent, VoiceDetector};
-use audio::{AudioFrame, Resampler, SampleRate};
+use audio::{AudioFrame, BeepDetector, BeepEvent, Resampler, SampleRate};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -42,6 +42,14 @@ pub enum IngestEvent {
         last_voice_ms: u64,
         audio: Arc<[i16]>,
     },
+    /// A steady tone (a voicemail beep, a fax or modem tone) sounded from `onset_ms` to
+    /// `offset_ms`; reported when it stops, while tone detection is on (outbound calls,
+    /// until the answer is classified).
+    ToneDetected {
+        onset_ms: u64,
+        offset_ms: u64,
+        frequency_hz: f32,
+    },
     /// The transport closed its audio: the caller is gone.
     InputEnded,
 }
@@ -55,6 +63,8 @@ pub enum IngestControl {
     TurnTaken {
         segment: u64,
     },
+    /// The answer is classified: stop looking for tones.
+    StopToneDetection,
 }
 
 /// A boxed detector usable where a concrete [`VoiceDetector`] type is expected.
@@ -92,6 +102,8 @@ pub struct IngestStage {
     /// Probability at which a chunk counts as voiced (the VAD's activation threshold).
     pub vad_threshold: f32,
     pub endpointer: Endpointer,
+    /// Looks for beeps in every frame (tones are not speech: the VAD may never see them).
+    pub tones: Option<BeepDetector>,
     pub clock: CallClock,
     /// Cancelled by the call supervisor at teardown.
     pub cancel: CancellationToken,
@@ -155,6 +167,7 @@ impl IngestStage {
                                 collector.take();
                             }
                         }
+                        IngestControl::StopToneDetection => self.tones = None,
                     }
                     continue;
                 }
@@ -181,6 +194,30 @@ impl IngestStage {
                     Vec::new()
                 }
             };
+            // Tone onsets are in the detector's stream time, which starts with the first frame
+            // like `media_ms`.
+            for tone in self
+                .tones
+                .as_mut()
+                .map(|t| t.push(&samples))
+                .unwrap_or_default()
+            {
+                if let BeepEvent::Ended {
+                    onset_ms,
+                    offset_ms,
+                    frequency_hz,
+                } = tone
+                {
+                    let event = IngestEvent::ToneDetected {
+                        onset_ms: to_call_ms(onset_ms as f64),
+                        offset_ms: to_call_ms(offset_ms as f64),
+                        frequency_hz,
+                    };
+                    if self.events.send(event).await.is_err() {
+                        return;
+                    }
+                }
+            }
             let mut out = Vec::new();
             for ev in vad_events {
                 let ep = match ev {

@@ -11,7 +11,7 @@ use crate::conversation::{CallRecord, ConversationEvent, Outcome};
 use crate::outcome::{Verdict, ANSWER_RECORD};
 use crate::turn::answer_gate::AnswerGate;
 use crate::turn::answer_gate::GateAction;
-use crate::turn::ingest::IngestEvent;
+use crate::turn::ingest::{IngestControl, IngestEvent};
 use crate::turn::TurnConfig;
 
 /// How often a pending gate is polled.
@@ -75,6 +75,10 @@ impl Controller {
         let heard = gate.heard().to_string();
         if gate.is_done() {
             st.gate = None;
+            let _ = self
+                .ingest_control
+                .send(IngestControl::StopToneDetection)
+                .await;
         }
         match action {
             GateAction::Wait => {}
