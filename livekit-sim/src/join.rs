@@ -284,7 +284,11 @@ pub(crate) async fn end(shared: &Shared, session: &Arc<Session>) {
         return;
     }
     session.remote.signal.attach(None);
-    shared.rooms.leave(&session.room, &session.identity);
+    shared.rooms.leave(
+        &session.room,
+        &session.identity,
+        proto::DisconnectReason::ClientInitiated,
+    );
     session.remote.subscriber.close();
     session.publisher.close().await;
 }

@@ -28,6 +28,7 @@ mod sdp;
 mod signal;
 mod sim;
 mod simulator;
+mod sip;
 mod state;
 mod subscriber;
 mod twirp;
@@ -35,6 +36,7 @@ mod twirp;
 pub use agent::{JobInfo, WorkerInfo};
 pub use sim::{ParticipantSpec, SimParticipant};
 pub use simulator::Simulator;
+pub use sip::{SipBehaviour, SipTransfer};
 
 /// Credentials the simulator signs and verifies tokens with.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! to every existing track, publishes its microphone track and spawns the pacer (20 ms Opus
 //! frames in real time: the clip, then silence, until [`SimParticipant::leave`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -135,6 +135,7 @@ pub struct SimParticipant {
     identity: String,
     inbox: Arc<SimInbox>,
     route: DataRoute,
+    outbox: Arc<Mutex<VecDeque<i16>>>,
     pacer: tokio::task::JoinHandle<()>,
 }
 
@@ -189,18 +190,21 @@ impl SimParticipant {
             fanout: Fanout::default(),
         });
         rooms.publish(room, publication.clone());
-        let clip = spec.audio;
+        let outbox = Arc::new(Mutex::new(VecDeque::from(spec.audio)));
+        let queue = outbox.clone();
         let pacer = tokio::spawn(async move {
             let mut ticker = tokio::time::interval(Duration::from_millis(20));
             let ssrc = 0x5100_0000 | (publication.info.sid.len() as u32) << 8;
             let mut frame_index = 0usize;
             loop {
                 ticker.tick().await;
-                let start = frame_index * FRAME;
                 let mut frame = [0i16; FRAME];
-                if start < clip.len() {
-                    let end = (start + FRAME).min(clip.len());
-                    frame[..end - start].copy_from_slice(&clip[start..end]);
+                {
+                    let mut queue = queue.lock().unwrap_or_else(|e| e.into_inner());
+                    let n = queue.len().min(FRAME);
+                    for (slot, sample) in frame.iter_mut().zip(queue.drain(..n)) {
+                        *slot = sample;
+                    }
                 }
                 let Ok(payload) = encoder.encode(&frame) else {
                     continue;
@@ -232,6 +236,7 @@ impl SimParticipant {
             room: room.to_owned(),
             identity: spec.identity,
             inbox,
+            outbox,
             pacer,
         })
     }
@@ -257,10 +262,50 @@ impl SimParticipant {
         self.inbox.lock().data.clone()
     }
 
+    /// Queues more audio to publish after what is still queued (silence in between is not
+    /// inserted: an empty queue means silence is being sent now).
+    pub fn play(&self, audio: &[i16]) {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(audio.iter().copied());
+    }
+
+    /// Drops whatever audio is still queued.
+    pub fn stop_audio(&self) {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Replaces attributes (an empty value removes the key); everyone gets the update.
+    pub fn set_attributes(&self, attributes: &HashMap<String, String>) {
+        self.rooms.update_info(&self.room, &self.identity, |info| {
+            for (key, value) in attributes {
+                if value.is_empty() {
+                    info.attributes.remove(key);
+                } else {
+                    info.attributes.insert(key.clone(), value.clone());
+                }
+            }
+        });
+    }
+
     /// Leaves the room (others see it disconnect).
     pub async fn leave(self) {
+        self.depart(proto::DisconnectReason::ClientInitiated);
+    }
+
+    /// Stops publishing and leaves with `reason` (idempotent).
+    pub(crate) fn depart(&self, reason: proto::DisconnectReason) {
         self.pacer.abort();
-        let _ = self.pacer.await;
-        self.rooms.leave(&self.room, &self.identity);
+        self.rooms.leave(&self.room, &self.identity, reason);
+    }
+}
+
+impl Drop for SimParticipant {
+    fn drop(&mut self) {
+        self.depart(proto::DisconnectReason::ClientInitiated);
     }
 }

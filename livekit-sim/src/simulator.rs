@@ -10,6 +10,7 @@ use livekit_protocol as proto;
 use crate::agent::{Agents, JobInfo, WorkerInfo};
 use crate::join::Sessions;
 use crate::sim::{ParticipantSpec, SimParticipant};
+use crate::sip::{Sip, SipBehaviour, SipTransfer};
 use crate::state::Rooms;
 use crate::{SimConfig, SimError};
 
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     pub agents: Agents,
     /// `ws://127.0.0.1:<port>` (sent in job assignments).
     pub ws_url: String,
+    /// Simulated LiveKit SIP.
+    pub sip: Sip,
     verifier: TokenVerifier,
 }
 
@@ -102,6 +105,7 @@ impl Simulator {
             departure: Duration::from_secs(20),
             agents: Agents::default(),
             ws_url: format!("ws://{addr}"),
+            sip: Sip::default(),
         });
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let accept = tokio::spawn(crate::http::accept_loop(listener, shared.clone(), stop_rx));
@@ -187,6 +191,57 @@ impl Simulator {
     /// Registered workers, with their last reported status and load.
     pub fn workers(&self) -> Vec<WorkerInfo> {
         self.shared.agents.workers()
+    }
+
+    /// How the far end of `number` behaves when dialled with `CreateSIPParticipant`
+    /// (numbers not set answer after 200 ms and stay silent).
+    pub fn set_sip_behaviour(&self, number: &str, behaviour: SipBehaviour) {
+        self.shared
+            .sip
+            .behaviours
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(number.to_owned(), behaviour);
+    }
+
+    /// A live SIP participant created by `CreateSIPParticipant` (hear what it received, make
+    /// it send DTMF with `send_data`, make it speak with `play`).
+    pub fn sip_participant(&self, room: &str, identity: &str) -> Option<Arc<SimParticipant>> {
+        self.shared
+            .sip
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(room.to_owned(), identity.to_owned()))
+            .cloned()
+    }
+
+    /// Transfers asked so far with `TransferSIPParticipant`.
+    pub fn sip_transfers(&self) -> Vec<SipTransfer> {
+        self.shared
+            .sip
+            .transfers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// A token for the twirp services (room admin, SIP call and admin grants).
+    pub fn admin_token(&self) -> String {
+        AccessToken::with_api_key(&self.shared.config.api_key, &self.shared.config.api_secret)
+            .with_identity("admin")
+            .with_grants(VideoGrants {
+                room_admin: true,
+                room_create: true,
+                room_list: true,
+                ..Default::default()
+            })
+            .with_sip_grants(livekit_api::access_token::SIPGrants {
+                admin: true,
+                call: true,
+            })
+            .to_jwt()
+            .unwrap_or_default()
     }
 
     /// Every participant in `room` (empty if the room does not exist).

@@ -166,7 +166,12 @@ impl Rooms {
     }
 
     /// Removes a member and its publications, tells the others, and unsubscribes them.
-    pub fn leave(&self, room: &str, identity: &str) -> Option<Member> {
+    pub fn leave(
+        &self,
+        room: &str,
+        identity: &str,
+        reason: proto::DisconnectReason,
+    ) -> Option<Member> {
         let mut rooms = self.lock();
         let room = rooms.get_mut(room)?;
         let mut member = room.members.remove(identity)?;
@@ -193,6 +198,7 @@ impl Rooms {
         room.info.num_participants = room.members.len() as u32;
         member.info.state = proto::participant_info::State::Disconnected as i32;
         member.info.tracks.clear();
+        member.info.disconnect_reason = reason as i32;
         let update = participant_update(vec![member.info.clone()]);
         for remote in room.remotes_except(identity) {
             remote.send(update.clone());
@@ -286,6 +292,19 @@ impl Rooms {
         for remote in room.remotes_except("") {
             remote.send(update.clone());
         }
+    }
+
+    /// A member's participant sid.
+    pub fn member_sid(&self, room: &str, identity: &str) -> Option<String> {
+        Some(
+            self.lock()
+                .get(room)?
+                .members
+                .get(identity)?
+                .info
+                .sid
+                .clone(),
+        )
     }
 
     /// A member's remote endpoint.

@@ -5,31 +5,10 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use livekit_protocol as proto;
 use livekit_sim::{ParticipantSpec, SimConfig, Simulator};
-
-async fn run_client(args: Vec<String>) -> serde_json::Value {
-    let output = tokio::process::Command::new(common::python())
-        .arg(common::client_script())
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .expect("run the Python client");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "client failed: {}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("client summary {line:?}: {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn python_clients_hear_each_other_and_the_simulated_participant() {
@@ -55,7 +34,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
         .await
         .expect("carol joins");
 
-    let bob = tokio::spawn(run_client(vec![
+    let bob = tokio::spawn(common::run_client(vec![
         "--url".into(),
         sim.ws_url(),
         "--token".into(),
@@ -67,7 +46,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
     ]));
     // Alice comes a little later, so Bob's subscriber PC renegotiates for her track.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let alice = run_client(vec![
+    let alice = common::run_client(vec![
         "--url".into(),
         sim.ws_url(),
         "--token".into(),

@@ -101,7 +101,16 @@ async def publish(room, pcm):
 
 async def main(args):
     room = rtc.Room()
-    summary = {"participants": [], "subscribed": [], "data": [], "dtmf": [], "errors": []}
+    summary = {
+        "participants": [],
+        "subscribed": [],
+        "data": [],
+        "dtmf": [],
+        "errors": [],
+        "reconnecting": 0,
+        "reconnected": 0,
+        "disconnected": None,
+    }
     t0 = time.monotonic()
     recorder = Recorder(t0)
 
@@ -126,6 +135,18 @@ async def main(args):
     def on_dtmf(dtmf):
         who = dtmf.participant.identity if dtmf.participant else None
         summary["dtmf"].append({"from": who, "code": dtmf.code, "digit": dtmf.digit})
+
+    @room.on("reconnecting")
+    def on_reconnecting():
+        summary["reconnecting"] += 1
+
+    @room.on("reconnected")
+    def on_reconnected():
+        summary["reconnected"] += 1
+
+    @room.on("disconnected")
+    def on_disconnected(reason):
+        summary["disconnected"] = str(reason)
 
     await room.connect(args.url, args.token, rtc.RoomOptions(auto_subscribe=True))
     recorder.t0 = time.monotonic()

@@ -111,3 +111,27 @@ pub fn windows_with_tone(pcm: &[i16], hz: f64, min_amplitude: f64) -> usize {
         })
         .count()
 }
+
+/// Runs `tests/livekit/client.py` with `args` and returns its JSON summary.
+///
+/// # Panics
+/// When the client fails or prints no summary.
+pub async fn run_client(args: Vec<String>) -> serde_json::Value {
+    let output = tokio::process::Command::new(python())
+        .arg(client_script())
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .await
+        .expect("run the Python client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "client failed: {}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("client summary {line:?}: {e}"))
+}
