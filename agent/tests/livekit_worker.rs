@@ -1,0 +1,107 @@
+//! The LiveKit agent worker against the room simulator's `/agent` endpoint: it registers,
+//! accepts a dispatched job when it has room (joining the job's room and reporting RUNNING,
+//! then SUCCESS), declines when its load says it is full, and reports its load.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use livekit_protocol as proto;
+use livekit_sim::{SimConfig, Simulator};
+use switchboard::transport::livekit::{WorkerConfig, WorkerEvent};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout, Duration};
+use tokio_util::sync::CancellationToken;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn config(sim: &Simulator, agent_name: &str) -> WorkerConfig {
+    let c = sim.config();
+    let mut w = WorkerConfig::new(&sim.ws_url(), &c.api_key, &c.api_secret, agent_name);
+    w.room.udp_bind = "127.0.0.1:0".into();
+    w.status_interval = Duration::from_millis(200);
+    w
+}
+
+async fn next_event(events: &mut mpsc::Receiver<WorkerEvent>) -> WorkerEvent {
+    timeout(PATIENCE, events.recv())
+        .await
+        .expect("worker event in time")
+        .expect("worker running")
+}
+
+async fn job_status(sim: &Simulator, id: &str, want: proto::JobStatus) {
+    timeout(PATIENCE, async {
+        while !sim.jobs().iter().any(|j| j.id == id && j.status == want) {
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("job {id} never reached {want:?}: {:?}", sim.jobs()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dispatched_job_is_joined_run_and_reported() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let cancel = CancellationToken::new();
+    let load = Arc::new(AtomicU32::new(0));
+    let l = load.clone();
+    let (worker, mut events, task) = switchboard::transport::livekit::worker::start(
+        config(&sim, "switchboard"),
+        Arc::new(move || l.load(Ordering::Relaxed) as f32 / 100.0),
+        cancel.clone(),
+    )
+    .unwrap();
+    assert!(matches!(
+        next_event(&mut events).await,
+        WorkerEvent::Registered { .. }
+    ));
+
+    let job_id = sim.dispatch("support-1", "switchboard", r#"{"script":"support"}"#);
+    let WorkerEvent::JobStarted { request, room } = next_event(&mut events).await else {
+        panic!("expected the job to start");
+    };
+    assert_eq!(request.job.id, job_id);
+    assert_eq!(request.job.metadata, r#"{"script":"support"}"#);
+    assert_eq!(room.room_name, "support-1");
+    let identity = room.identity.clone();
+    job_status(&sim, &job_id, proto::JobStatus::JsRunning).await;
+    assert!(sim
+        .participants("support-1")
+        .await
+        .iter()
+        .any(|p| p.identity == identity));
+    timeout(PATIENCE, async {
+        while !sim.workers().iter().any(|w| w.job_count == 1) {
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the worker reports one job");
+
+    room.handle.leave().await;
+    worker.job_finished(&job_id, None).await;
+    job_status(&sim, &job_id, proto::JobStatus::JsSuccess).await;
+
+    // Full: the next dispatch is declined and the worker says so in its status.
+    load.store(100, Ordering::Relaxed);
+    let declined = sim.dispatch("support-2", "switchboard", "");
+    timeout(PATIENCE, async {
+        loop {
+            let jobs = sim.jobs();
+            let j = jobs.iter().find(|j| j.id == declined).unwrap();
+            let full = sim
+                .workers()
+                .iter()
+                .any(|w| w.status == proto::WorkerStatus::WsFull);
+            if !j.declined_by.is_empty() && full {
+                break;
+            }
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a full worker declines and reports FULL");
+    cancel.cancel();
+    task.await.unwrap();
+    sim.shutdown().await;
+}
