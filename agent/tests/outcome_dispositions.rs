@@ -8,14 +8,21 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::*;
+use futures::future::BoxFuture;
 use switchboard::call::report::{CallReport, Speaker};
+use switchboard::call::session::{run_call_with_keys, CallKeys};
 use switchboard::conversation::script::ScriptConversation;
 use switchboard::outcome::{
     assess, AnswerClass, AssessContext, DialResult, Disposition, EndReason,
 };
+use switchboard::provider::ProviderError;
+use switchboard::stt::{SttProvider, SttRequest, SttResult};
+use switchboard::transport::local_call::{connect_local, Caller};
 use switchboard::turn::answer_gate::GateConfig;
 use switchboard::turn::TurnConfig;
+use tokio::sync::mpsc;
 use tokio::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
     let path = concat!(
@@ -29,6 +36,7 @@ fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
         ("business_name".to_string(), serde_json::json!("Summit Gym")),
         ("estimated_participants".to_string(), serde_json::json!(400)),
     ]);
+    let ivr = script.ivr.clone();
     let conversation = Box::new(ScriptConversation::new(script, &vars, chrono::Utc::now()));
     let fakes = Fakes {
         stt: ScriptedStt::new(stt),
@@ -39,7 +47,10 @@ fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
         }),
     };
     let turn = TurnConfig {
-        answer_gate: Some(GateConfig::default()),
+        answer_gate: Some(GateConfig {
+            ivr,
+            ..GateConfig::default()
+        }),
         ..TurnConfig::default()
     };
     spec(fakes, conversation, turn)
@@ -108,6 +119,83 @@ async fn the_voicemail_message_starts_right_after_the_beep() {
         "the message should start right after the beep: {first_agent:?}"
     );
     assert_eq!(assessed(report).disposition, Disposition::Voicemail);
+}
+
+/// Transcribes by length: a long utterance is the gym's phone menu, a short one the person
+/// at the front desk.
+struct MenuThenPerson;
+
+impl SttProvider for MenuThenPerson {
+    fn name(&self) -> &'static str {
+        "menu-then-person"
+    }
+    fn transcribe(
+        &self,
+        request: SttRequest,
+    ) -> BoxFuture<'static, Result<SttResult, ProviderError>> {
+        let text = if request.audio_16k.len() > 24_000 {
+            "Thank you for calling Summit Gym. For class times press 1. For the front desk press 0."
+        } else {
+            "Hello, front desk."
+        };
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            Ok(SttResult {
+                text: text.into(),
+                confidence: 0.9,
+            })
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
+    let mut spec = sales_call(&[]);
+    spec.providers.stt = Arc::new(MenuThenPerson);
+    // The menu in three sentences (pauses between them), then the person after the key.
+    let caller = caller_audio(
+        &[(300, 1_800), (2_500, 1_800), (4_700, 1_500), (9_000, 700)],
+        30_000,
+    );
+    let token = CancellationToken::new();
+    let (media, session) = connect_local(
+        Caller::Audio(caller),
+        RATE,
+        Some(Duration::from_millis(30_000)),
+        &token,
+    );
+    let (keys_tx, mut keys_rx) = mpsc::channel(4);
+    let keys = CallKeys {
+        received: None,
+        send: Some(keys_tx),
+    };
+    let report = run_call_with_keys(spec, media, keys, &session.cancel).await;
+    let report = session.finish(report).await.report;
+
+    assert_eq!(
+        keys_rx.try_recv().ok().as_deref(),
+        Some("0"),
+        "{:?}",
+        report.records
+    );
+    assert!(
+        keys_rx.try_recv().is_err(),
+        "the menu finishing its prompt is not a new menu"
+    );
+    let opening = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Agent)
+        .unwrap_or_else(|| panic!("the person heard no opening: {report:#?}"));
+    assert!(
+        opening.text.starts_with("Hello, is this Sam?"),
+        "{opening:?}"
+    );
+    assert!(
+        opening.start_ms > 9_700,
+        "spoke before the person: {opening:?}"
+    );
+    assert_eq!(assessed(&report).answer, Some(AnswerClass::Human));
 }
 
 /// The opening line for Sam at Summit Gym, as the script renders it.

@@ -67,6 +67,10 @@ pub struct Header {
     /// What happens when the call is not answered within `answer_timeout`.
     #[serde(default)]
     pub not_answered: Option<NotAnsweredDoc>,
+    /// How to get through an automated phone menu (IVR) to a person: when an outbound call
+    /// is answered by a menu, the first rule whose phrase the menu says is followed.
+    #[serde(default)]
+    pub ivr: Vec<IvrRuleDoc>,
     /// Node the call starts at; default: the first node.
     #[serde(default)]
     pub start: Option<S>,
@@ -143,6 +147,21 @@ pub struct ServiceHoursDoc {
     pub saturday: Vec<S>,
     #[serde(default)]
     pub sunday: Vec<S>,
+}
+
+/// One way through a phone menu: when the menu says one of `phrases`, press `dtmf` or say
+/// `say` (exactly one of them).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IvrRuleDoc {
+    /// Words of the menu prompt that offer the way, e.g. "operator", "representative".
+    pub phrases: Vec<S>,
+    /// Keys to press: `0-9`, `*`, `#`, `A-D`; `,` pauses.
+    #[serde(default)]
+    pub dtmf: Option<S>,
+    /// Words to say to a speech-driven menu.
+    #[serde(default)]
+    pub say: Option<S>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

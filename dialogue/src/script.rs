@@ -42,6 +42,8 @@ pub struct Script {
     pub system_prompt: Option<Template>,
     pub key_points: Vec<Template>,
     pub not_answered: Option<Followup>,
+    /// Ways through a phone menu to a person, in order.
+    pub ivr: Vec<IvrRule>,
     pub start: NodeId,
     pub nodes: Vec<Node>,
     pub handlers: Vec<Handler>,
@@ -141,6 +143,31 @@ impl ServiceHours {
         let day = local.weekday().num_days_from_monday() as usize;
         let t = local.time();
         self.days[day].iter().any(|(s, e)| *s <= t && t < *e)
+    }
+}
+
+/// One way through a phone menu: when the menu says one of `phrases` (normalised), act.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IvrRule {
+    pub phrases: Vec<String>,
+    pub action: IvrAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IvrAction {
+    /// Press these keys.
+    Dtmf(String),
+    /// Say these words.
+    Say(String),
+}
+
+impl IvrRule {
+    /// Whether the menu prompt `heard` offers this way.
+    pub fn matches(&self, heard: &str) -> bool {
+        let heard = crate::recognize::text::normalize(heard);
+        self.phrases
+            .iter()
+            .any(|p| crate::recognize::text::contains_phrase(&heard, p))
     }
 }
 

@@ -69,17 +69,40 @@ pub struct CallSpec {
     pub metrics: Arc<Metrics>,
 }
 
-/// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
-pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationToken) -> CallReport {
-    run_call_with_dtmf(spec, media, None, parent).await
+/// Key presses exchanged with the far end out of band (SIP RFC 4733 / INFO, LiveKit
+/// `sip_dtmf`), for transports that can.
+#[derive(Debug, Default)]
+pub struct CallKeys {
+    /// Digits the caller pressed: each reaches the conversation as `DtmfReceived`.
+    pub received: Option<mpsc::Receiver<char>>,
+    /// Digits the agent sends (to get through a phone menu).
+    pub send: Option<mpsc::Sender<String>>,
 }
 
-/// [`run_call`] for transports that receive key presses out of band (SIP RFC 4733 events
-/// and INFO): each digit reaches the conversation as `DtmfReceived`.
+/// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
+pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationToken) -> CallReport {
+    run_call_with_keys(spec, media, CallKeys::default(), parent).await
+}
+
+/// [`run_call`] for transports that receive key presses out of band.
 pub async fn run_call_with_dtmf(
     spec: CallSpec,
     media: CallMedia,
     dtmf: Option<mpsc::Receiver<char>>,
+    parent: &CancellationToken,
+) -> CallReport {
+    let keys = CallKeys {
+        received: dtmf,
+        send: None,
+    };
+    run_call_with_keys(spec, media, keys, parent).await
+}
+
+/// [`run_call`] for transports that exchange key presses out of band.
+pub async fn run_call_with_keys(
+    spec: CallSpec,
+    media: CallMedia,
+    keys: CallKeys,
     parent: &CancellationToken,
 ) -> CallReport {
     let cancel = parent.child_token();
@@ -172,7 +195,8 @@ pub async fn run_call_with_dtmf(
         live: spec.live,
         metrics: spec.metrics.clone(),
         tools: ToolRunner::default(),
-        dtmf,
+        dtmf: keys.received,
+        keys_out: keys.send,
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

@@ -15,7 +15,7 @@ use super::{Connected, LiveCall, Runtime};
 use crate::call::live::CallEvent;
 use crate::call::recording::{self, CallRecorder};
 use crate::call::report::{CallReport, Speaker};
-use crate::call::session::{run_call_with_dtmf, CallSpec};
+use crate::call::session::{run_call_with_keys, CallKeys, CallSpec};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
 use crate::store::model::{
@@ -61,7 +61,7 @@ pub async fn host(
             events: events.clone(),
             cancel: cancel.clone(),
             hangup_requested: hangup_requested.clone(),
-            control,
+            control: control.clone(),
         },
     );
     let recorder = tokio::spawn(record(
@@ -96,6 +96,7 @@ pub async fn host(
                 Value::Object(map) => map.clone().into_iter().collect(),
                 _ => BTreeMap::new(),
             };
+            let turn = turn_config(rt, call, &script);
             let conversation = ScriptConversation::new(script, &vars, chrono::Utc::now());
             let spec = CallSpec {
                 call_id: call.id.clone(),
@@ -105,13 +106,17 @@ pub async fn host(
                     min_silence_ms: 120,
                     ..audio::vad::VadConfig::default()
                 },
-                turn: turn_config(rt, call),
+                turn,
                 conversation: Box::new(conversation),
                 live: Some(events.clone()),
                 metrics: rt.metrics.clone(),
             };
             let span = tracing::info_span!("call", call_id = %call.id, tenant = %call.tenant);
-            run_call_with_dtmf(spec, media, dtmf, &cancel)
+            let keys = CallKeys {
+                received: dtmf,
+                send: control.map(|c| key_sender(c, cancel.clone())),
+            };
+            run_call_with_keys(spec, media, keys, &cancel)
                 .instrument(span)
                 .await
         }
@@ -174,7 +179,7 @@ async fn save_recording(
 
 /// Outbound calls on real lines classify who answered before the agent speaks (voicemail,
 /// screening, IVR); the local transport's simulated callers skip it unless asked.
-fn turn_config(rt: &Runtime, call: &CallRow) -> TurnConfig {
+fn turn_config(rt: &Runtime, call: &CallRow, script: &dialogue::Script) -> TurnConfig {
     let options = &call.transport_options;
     let detect = call.direction == "outbound"
         && options
@@ -188,10 +193,31 @@ fn turn_config(rt: &Runtime, call: &CallRow) -> TurnConfig {
     TurnConfig {
         answer_gate: detect.then(|| GateConfig {
             screening_reply: Some(screening_reply),
+            ivr: script.ivr.clone(),
             ..GateConfig::default()
         }),
         ..TurnConfig::default()
     }
+}
+
+/// Carries the agent's key presses to the transport, one sequence at a time.
+fn key_sender(
+    control: Arc<dyn super::dial::CallControl>,
+    cancel: CancellationToken,
+) -> tokio::sync::mpsc::Sender<String> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
+    tokio::spawn(async move {
+        loop {
+            let keys = tokio::select! {
+                _ = cancel.cancelled() => return,
+                k = rx.recv() => match k { Some(k) => k, None => return },
+            };
+            if let Err(e) = control.send_dtmf(&keys).await {
+                tracing::warn!(error = %e, "Key presses not sent");
+            }
+        }
+    });
+    tx
 }
 
 fn failed_report(call: &CallRow, reason: &str) -> CallReport {

@@ -9,6 +9,8 @@
 //! controller feeds it events with call times and polls it; `controller/gate.rs` carries out
 //! its [`GateAction`]s.
 
+use dialogue::script::{IvrAction, IvrRule};
+
 use super::ingest::IngestEvent;
 use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
@@ -25,6 +27,12 @@ pub struct GateConfig {
     pub voicemail_max_wait_ms: u64,
     /// After the screening reply, how long to wait for a person before giving up.
     pub screening_wait_ms: u64,
+    /// Ways through a phone menu to a person (the script's `ivr`); none: hang up on menus.
+    pub ivr: Vec<IvrRule>,
+    /// How long a menu may talk without offering one of the `ivr` ways.
+    pub ivr_listen_ms: u64,
+    /// Menus navigated at most (a menu leading to another menu).
+    pub ivr_max_steps: u32,
 }
 
 impl Default for GateConfig {
@@ -35,6 +43,9 @@ impl Default for GateConfig {
             voicemail_silence_ms: 1_500,
             voicemail_max_wait_ms: 30_000,
             screening_wait_ms: 20_000,
+            ivr: Vec::new(),
+            ivr_listen_ms: 15_000,
+            ivr_max_steps: 3,
         }
     }
 }
@@ -48,8 +59,10 @@ pub enum GateAction {
     Answered(Verdict),
     /// The voicemail greeting is over (beep or silence): leave the message.
     LeaveVoicemail(Verdict),
-    /// Say this to the screening assistant, then keep listening for a person.
+    /// Say this (to a screening assistant or a speech menu), then keep listening for a person.
     Say(String),
+    /// Press these keys (a phone menu's way to a person), then keep listening.
+    SendDtmf(String),
     /// Nobody to talk to: end the call with this disposition and reason.
     HangUp {
         verdict: Verdict,
@@ -65,9 +78,16 @@ enum Phase {
     AwaitingGreetingEnd {
         since: u64,
     },
-    /// The screening reply was given at `since`: a fresh classifier listens for a person.
+    /// The screening reply (or a menu choice) was given at `since`: a fresh classifier
+    /// listens for a person. `menus`: phone menus navigated so far.
     AwaitingPerson {
         since: u64,
+        menus: u32,
+    },
+    /// A phone menu answered: listening since `since` for the way to a person it offers.
+    Navigating {
+        since: u64,
+        menus: u32,
     },
     Done,
 }
@@ -86,6 +106,8 @@ pub struct AnswerGate {
     verdict: Option<Verdict>,
     /// What the callee said while the gate listened (their "Hello?", or the greeting).
     heard: String,
+    /// The menu prompt last acted on: the menu finishing it is not a new menu.
+    menu_acted_on: Option<String>,
 }
 
 impl AnswerGate {
@@ -100,6 +122,7 @@ impl AnswerGate {
             beep_heard: false,
             verdict: None,
             heard: String::new(),
+            menu_acted_on: None,
         }
     }
 
@@ -169,12 +192,12 @@ impl AnswerGate {
                     }
                     AnswerClass::Screening => match self.config.screening_reply.clone() {
                         Some(text) => {
-                            self.restart(now_ms);
+                            self.restart(now_ms, 0);
                             GateAction::Say(text)
                         }
                         None => self.hang_up(v, "screened", "screening"),
                     },
-                    AnswerClass::Ivr => self.hang_up(v, "screened", "ivr"),
+                    AnswerClass::Ivr => self.navigate(v, now_ms, 0),
                     AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
                 }
             }
@@ -190,7 +213,7 @@ impl AnswerGate {
                     _ => GateAction::Wait,
                 }
             }
-            Phase::AwaitingPerson { since } => {
+            Phase::AwaitingPerson { since, menus } => {
                 let first = self.verdict.clone();
                 match self.classified(now_ms) {
                     Some(v) if v.class == AnswerClass::Human => {
@@ -200,15 +223,51 @@ impl AnswerGate {
                         self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
                         self.poll(now_ms)
                     }
+                    Some(v) if v.class == AnswerClass::Ivr && menus > 0 => {
+                        if self.menu_acted_on.as_deref() == Some(self.heard.as_str()) {
+                            // The same prompt, still playing after the key: listen on.
+                            self.restart(now_ms, menus);
+                            self.phase = Phase::AwaitingPerson { since, menus };
+                            return GateAction::Wait;
+                        }
+                        self.navigate(v, now_ms, menus)
+                    }
                     _ if now_ms.saturating_sub(since) >= self.config.screening_wait_ms => {
                         let v = first.unwrap_or(Verdict {
                             class: AnswerClass::Screening,
                             reason: "screening".into(),
                             at_ms: now_ms,
                         });
-                        self.hang_up(v, "screened", "screening")
+                        let reason = if v.class == AnswerClass::Ivr {
+                            "ivr"
+                        } else {
+                            "screening"
+                        };
+                        self.hang_up(v, "screened", reason)
                     }
                     _ => GateAction::Wait,
+                }
+            }
+            Phase::Navigating { since, menus } => {
+                let way = self.config.ivr.iter().find(|r| r.matches(&self.heard));
+                match way.map(|r| r.action.clone()) {
+                    Some(action) => {
+                        self.menu_acted_on = Some(self.heard.clone());
+                        self.restart(now_ms, menus + 1);
+                        match action {
+                            IvrAction::Dtmf(keys) => GateAction::SendDtmf(keys),
+                            IvrAction::Say(words) => GateAction::Say(words),
+                        }
+                    }
+                    None if now_ms.saturating_sub(since) >= self.config.ivr_listen_ms => {
+                        let v = self.verdict.clone().unwrap_or(Verdict {
+                            class: AnswerClass::Ivr,
+                            reason: "ivr".into(),
+                            at_ms: now_ms,
+                        });
+                        self.hang_up(v, "screened", "ivr")
+                    }
+                    None => GateAction::Wait,
                 }
             }
         }
@@ -226,8 +285,21 @@ impl AnswerGate {
             })
     }
 
-    /// After the screening reply: listen afresh for a person.
-    fn restart(&mut self, now_ms: u64) {
+    /// A phone menu: follow the script's way through it, if it has one and the menus have
+    /// not gone round too often.
+    fn navigate(&mut self, v: Verdict, now_ms: u64, menus: u32) -> GateAction {
+        if self.config.ivr.is_empty() || menus >= self.config.ivr_max_steps {
+            return self.hang_up(v, "screened", "ivr");
+        }
+        self.phase = Phase::Navigating {
+            since: now_ms,
+            menus,
+        };
+        self.poll(now_ms)
+    }
+
+    /// After the screening reply or a menu choice: listen afresh for a person.
+    fn restart(&mut self, now_ms: u64, menus: u32) {
         self.base_ms = now_ms;
         let amd = AmdConfig {
             // A person coming on after screening does not stay silent for long.
@@ -236,7 +308,11 @@ impl AnswerGate {
             ..self.config.amd.clone()
         };
         self.classifier = AnswerClassifier::new(amd);
-        self.phase = Phase::AwaitingPerson { since: now_ms };
+        self.heard.clear();
+        self.phase = Phase::AwaitingPerson {
+            since: now_ms,
+            menus,
+        };
     }
 
     fn finish(&mut self, action: GateAction) -> GateAction {
@@ -331,6 +407,56 @@ mod tests {
             matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
             "{action:?}"
         );
+    }
+
+    fn menu_gate() -> AnswerGate {
+        let front_desk = IvrRule {
+            phrases: vec!["front desk".into()],
+            action: IvrAction::Dtmf("0".into()),
+        };
+        AnswerGate::new(GateConfig {
+            ivr: vec![front_desk],
+            ..GateConfig::default()
+        })
+    }
+
+    const MENU: &str =
+        "Thank you for calling. For class times press 1. For the front desk press 0.";
+
+    #[test]
+    fn a_phone_menu_is_navigated_and_the_person_behind_it_answered() {
+        let mut g = menu_gate();
+        utterance(&mut g, 300, 4_800, vec![0; 100]);
+        g.on_transcript(MENU, 5_000);
+        let (_, action) = run_until(&mut g, 5_000, 6_000);
+        assert_eq!(action, GateAction::SendDtmf("0".into()));
+        utterance(&mut g, 9_000, 9_600, vec![0; 100]);
+        g.on_transcript("Front desk, this is Dana.", 9_800);
+        let (_, action) = run_until(&mut g, 9_800, 12_000);
+        assert!(
+            matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+            "{action:?}"
+        );
+    }
+
+    #[test]
+    fn a_menu_without_a_known_way_is_hung_up_on() {
+        let mut g = menu_gate();
+        utterance(&mut g, 300, 4_800, vec![0; 100]);
+        g.on_transcript("For billing press 1. For sales press 2.", 5_000);
+        let (at, action) = run_until(&mut g, 5_000, 30_000);
+        assert!(
+            matches!(action, GateAction::HangUp { reason: "ivr", .. }),
+            "{action:?}"
+        );
+        assert!(at >= 5_000 + GateConfig::default().ivr_listen_ms, "{at}");
+        // Without any ways, at once.
+        let mut g = gate(None);
+        utterance(&mut g, 300, 4_800, vec![0; 100]);
+        g.on_transcript(MENU, 5_000);
+        let (at, action) = run_until(&mut g, 5_000, 30_000);
+        assert!(matches!(action, GateAction::HangUp { reason: "ivr", .. }));
+        assert!(at < 6_000, "{at}");
     }
 
     #[test]

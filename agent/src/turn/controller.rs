@@ -82,6 +82,8 @@ pub struct Controller {
     /// Key presses from the transport (SIP RFC 4733 / INFO), if it has them; the transport
     /// closes it when the call ends.
     pub dtmf: Option<mpsc::Receiver<char>>,
+    /// Where key presses the agent sends go (to the transport), if it can send them.
+    pub keys_out: Option<mpsc::Sender<String>>,
 }
 
 struct State {

@@ -16,8 +16,11 @@ use sha2::{Digest, Sha256};
 use crate::diag::{DiagKind, Diagnostic, Sink};
 use crate::duration::parse_duration;
 use crate::expr::{self, Expr, ExprError, Ty};
+use crate::recognize::text::normalize;
 use crate::schema::{self, HandlerDoc, Header, ScheduleDoc, S};
-use crate::script::{Followup, Schedule, Script, SelectRule, ServiceHours, VarDef, BUILTIN_VARS};
+use crate::script::{
+    Followup, IvrAction, IvrRule, Schedule, Script, SelectRule, ServiceHours, VarDef, BUILTIN_VARS,
+};
 use crate::template::{Template, TemplateError};
 use crate::value::{Value, VarType};
 use crate::yaml::{self, from_node, DeError, Kind, Node, Pos};
@@ -196,6 +199,7 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
         system_prompt: head.system_prompt,
         key_points: head.key_points,
         not_answered: head.not_answered,
+        ivr: head.ivr,
         start,
         nodes,
         handlers,
@@ -220,6 +224,7 @@ struct Head {
     system_prompt: Option<Template>,
     key_points: Vec<Template>,
     not_answered: Option<Followup>,
+    ivr: Vec<IvrRule>,
 }
 
 /// Compile context: diagnostics, declared variables, node index.
@@ -333,6 +338,7 @@ impl Cx {
             set: self.assignments(&n.set),
             schedule: n.schedule.iter().filter_map(|s| self.schedule(s)).collect(),
         });
+        let ivr = h.ivr.iter().filter_map(|r| self.ivr_rule(r)).collect();
         Head {
             id: h.id.value.clone(),
             description: h.description.clone(),
@@ -363,7 +369,45 @@ impl Cx {
                 .filter_map(|k| self.template(k))
                 .collect(),
             not_answered,
+            ivr,
         }
+    }
+
+    fn ivr_rule(&mut self, r: &schema::IvrRuleDoc) -> Option<IvrRule> {
+        let (pos, action) = match (&r.dtmf, &r.say) {
+            (Some(d), None) => {
+                let valid = !d.value.is_empty()
+                    && d.value
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || "*#ABCD,".contains(c));
+                if !valid {
+                    let message = format!("ivr dtmf `{}`: use 0-9, *, #, A-D and `,`", d.value);
+                    self.sink.push(d.pos, DiagKind::BadValue, message);
+                    return None;
+                }
+                (d.pos, IvrAction::Dtmf(d.value.clone()))
+            }
+            (None, Some(s)) => (s.pos, IvrAction::Say(s.value.clone())),
+            (Some(d), Some(_)) => {
+                let message = "an ivr rule either presses `dtmf` or says `say`, not both";
+                self.sink
+                    .push(d.pos, DiagKind::BadValue, message.to_string());
+                return None;
+            }
+            (None, None) => {
+                let pos = r.phrases.first().map_or(Pos::default(), |p| p.pos);
+                let message = "an ivr rule needs `dtmf` to press or `say` to say";
+                self.sink.push(pos, DiagKind::BadValue, message.to_string());
+                return None;
+            }
+        };
+        if r.phrases.is_empty() {
+            let message = "an ivr rule needs `phrases` the menu says";
+            self.sink.push(pos, DiagKind::BadValue, message.to_string());
+            return None;
+        }
+        let phrases = r.phrases.iter().map(|p| normalize(&p.value)).collect();
+        Some(IvrRule { phrases, action })
     }
 
     fn tz(&mut self, s: &S) -> Option<Tz> {

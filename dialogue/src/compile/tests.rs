@@ -154,3 +154,33 @@ fn bad_yaml_and_versions() {
         Some(DiagKind::BadYaml)
     );
 }
+
+#[test]
+fn ivr_rules_compile_and_bad_ones_are_named() {
+    let good = GOOD.replace(
+        "nodes:",
+        "ivr:\n  - phrases: [\"Operator\"]\n    dtmf: \"0\"\n  - phrases: [\"say the name\"]\n    say: \"front desk\"\nnodes:",
+    );
+    let s = compile("t.yaml", &good).expect("compiles");
+    assert_eq!(s.ivr.len(), 2);
+    assert!(s.ivr[0].matches("For the operator, press zero."));
+    assert!(!s.ivr[0].matches("For sales press one."));
+    assert_eq!(
+        s.ivr[1].action,
+        crate::script::IvrAction::Say("front desk".into())
+    );
+
+    let bad = GOOD.replace(
+        "nodes:",
+        "ivr:\n  - phrases: [operator]\n    dtmf: \"0x\"\n  - phrases: [agent]\n    dtmf: \"1\"\n    say: agent\n  - phrases: [desk]\nnodes:",
+    );
+    let found = kinds(&bad);
+    assert_eq!(
+        found
+            .iter()
+            .filter(|(k, ..)| *k == DiagKind::BadValue)
+            .count(),
+        3,
+        "{found:?}"
+    );
+}

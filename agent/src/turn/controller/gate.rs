@@ -83,6 +83,16 @@ impl Controller {
         match action {
             GateAction::Wait => {}
             GateAction::Say(text) => self.say(st, 0, text, false).await,
+            GateAction::SendDtmf(keys) => {
+                tracing::info!(%keys, "Phone menu: pressing keys to reach a person");
+                let sent = match &self.keys_out {
+                    Some(out) => out.send(keys).await.is_ok(),
+                    None => false,
+                };
+                if !sent {
+                    tracing::warn!("This transport cannot send key presses; menu not navigated");
+                }
+            }
             GateAction::Answered(v) => {
                 record(st, &v, heard);
                 self.deliver(st, ConversationEvent::CallAnswered, jobs)
