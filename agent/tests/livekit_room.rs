@@ -287,7 +287,7 @@ async fn network_drop_is_resumed_with_audio_flowing_again() {
         "a drop is resumed, not rejoined"
     );
 
-    while room.media.input.len() > 0 {
+    while !room.media.input.is_empty() {
         room.media.input.recv().await;
     }
     hear_tone(&mut room.media.input, 600.0, 500).await;

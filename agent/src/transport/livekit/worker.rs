@@ -84,7 +84,7 @@ pub enum WorkerEvent {
     },
     /// A job's room is joined: run the call, then call [`WorkerHandle::job_finished`].
     JobStarted {
-        request: JobRequest,
+        request: Box<JobRequest>,
         room: Box<JoinedRoom>,
     },
     /// Joining an assigned room failed (already reported FAILED).
@@ -334,7 +334,7 @@ impl WorkerActor {
                         Ok(room) => {
                             let _ = done.send((id, Ok(()))).await;
                             let _ = events
-                                .send(WorkerEvent::JobStarted { request, room: Box::new(room) })
+                                .send(WorkerEvent::JobStarted { request: Box::new(request), room: Box::new(room) })
                                 .await;
                         }
                         Err(e) => {
