@@ -13,6 +13,22 @@
 //! Participants can also live inside the simulator ([`Simulator::add_participant`]): they
 //! publish a PCM clip as a real Opus track and record what they hear.
 //!
+//! ```no_run
+//! # async fn demo() -> Result<(), livekit_sim::SimError> {
+//! use livekit_sim::{ParticipantSpec, SimConfig, Simulator};
+//! let sim = Simulator::start(SimConfig::default()).await?;
+//! // A phone caller already in the room, saying something:
+//! let caller = sim
+//!     .add_participant("call-1", ParticipantSpec::sip_caller("caller", "+15550100", "+15550199", vec![0; 48_000]))
+//!     .await?;
+//! // Point the client under test at `sim.ws_url()` with `sim.token("call-1", "agent")`, or
+//! // register a worker on `/agent` with `sim.worker_token()` and let dispatch hand it a job.
+//! let heard = caller.received_audio(); // 48 kHz mono, what the caller heard
+//! # drop(heard);
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
 //! Lifecycle: [`Simulator::start`] binds the port and spawns the accept loop; every connection
 //! and peer gets its own task; [`Simulator::shutdown`] stops accepting and closes every peer.
 //! The room state is one mutex-guarded map ([`state::Rooms`]), held only for short,

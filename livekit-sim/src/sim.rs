@@ -34,6 +34,31 @@ pub struct ParticipantSpec {
     pub audio: Vec<i16>,
 }
 
+impl ParticipantSpec {
+    /// An inbound phone caller as LiveKit SIP presents one: kind SIP, `sip.phoneNumber` =
+    /// `from`, `sip.trunkPhoneNumber` = `to` (the number dialled), `sip.callStatus` = active,
+    /// `sip.callID`, `sip.trunkID`, `sip.ruleID`; `audio` is what the caller says.
+    pub fn sip_caller(identity: &str, from: &str, to: &str, audio: Vec<i16>) -> Self {
+        let attributes = [
+            ("sip.phoneNumber", from),
+            ("sip.trunkPhoneNumber", to),
+            ("sip.callStatus", "active"),
+            ("sip.callID", "SCL_inbound"),
+            ("sip.trunkID", "ST_inbound"),
+            ("sip.ruleID", "SDR_inbound"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        Self {
+            identity: identity.to_owned(),
+            kind: proto::participant_info::Kind::Sip,
+            attributes,
+            audio,
+        }
+    }
+}
+
 /// One received track, decoded onto a timeline.
 struct TrackRx {
     decoder: OpusDecoder,
