@@ -220,3 +220,19 @@ async fn a_lossy_path_is_overcome_by_retransmissions() {
         cancel.cancel();
     }
 }
+
+#[tokio::test]
+async fn early_media_then_answer_connects_and_our_bye_ends_it() {
+    let (sipp, port) = sipp("uas_early_media.xml");
+    let (ep, cancel) = endpoint(port).await;
+    let call = timeout(
+        GUARD,
+        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("not answered after 183: {e}"));
+    call.control.hangup().await;
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
+}

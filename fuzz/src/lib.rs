@@ -13,3 +13,7 @@ pub mod rtp;
 pub mod sdp;
 #[path = "../../agent/src/transport/sip/uri.rs"]
 pub mod uri;
+#[path = "../../agent/src/transport/sip/rtcp.rs"]
+pub mod rtcp;
+#[path = "../../agent/src/transport/sip/framing.rs"]
+pub mod framing;

@@ -144,4 +144,9 @@ impl CallControl for SipControl {
         let target = target.to_owned();
         Box::pin(async move { self.0.transfer(&target).await.map_err(|e| e.to_string()) })
     }
+
+    fn send_dtmf(&self, digits: &str) -> BoxFuture<'_, Result<(), String>> {
+        let digits = digits.to_owned();
+        Box::pin(async move { self.0.send_dtmf(&digits).await.map_err(|e| e.to_string()) })
+    }
 }

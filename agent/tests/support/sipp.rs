@@ -23,33 +23,33 @@ pub fn free_udp_port() -> u16 {
 
 /// Starts SIPp running scenario `name` for one call on a free port; returns it and the port.
 pub fn sipp(name: &str) -> (Child, u16) {
+    let port = free_udp_port();
+    let scenario = scenario(name);
+    let args = ["-sf", scenario.to_str().unwrap(), "-p", &port.to_string()];
+    (spawn(&args), port)
+}
+
+/// Runs SIPp with `args` plus the common ones (loopback, one call unless `-m` is given,
+/// RTP echo on a free media port, 30 s scenario timeout as an error).
+pub fn spawn(args: &[&str]) -> Child {
     let found = std::process::Command::new("sh")
         .args(["-c", "command -v sipp"])
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(found, "sipp is needed: apt-get install sip-tester");
-    let port = free_udp_port();
     let media = free_udp_port();
-    let child = Command::new("sipp")
-        .arg("-sf")
-        .arg(scenario(name))
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-m",
-            "1",
-            "-nostdin",
-        ])
-        .args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
+    let mut cmd = Command::new("sipp");
+    cmd.args(args).args(["-i", "127.0.0.1", "-nostdin"]);
+    if !args.contains(&"-m") {
+        cmd.args(["-m", "1"]);
+    }
+    cmd.args(["-mi", "127.0.0.1", "-mp", &media.to_string(), "-rtp_echo"])
         .args(["-timeout", "30", "-timeout_error"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("sipp starts");
-    (child, port)
+        .expect("sipp starts")
 }
 
 /// Waits (at most `guard`) for SIPp to finish and asserts its scenario passed.

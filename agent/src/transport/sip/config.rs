@@ -72,6 +72,19 @@ pub struct TrunkConfig {
     pub password_env: Option<String>,
     /// Caller id presented on outbound calls (the From user).
     pub caller_id: String,
+    /// Signalling transport to the trunk.
+    #[serde(default)]
+    pub transport: SipTransport,
+}
+
+/// How SIP messages travel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SipTransport {
+    #[default]
+    Udp,
+    /// One reused TCP connection per peer (RFC 3261 §18).
+    Tcp,
 }
 
 /// An IPv4/IPv6 network in CIDR notation; a bare address is a /32 (/128).

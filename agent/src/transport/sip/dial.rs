@@ -110,6 +110,10 @@ impl SipEndpoint {
             (Some(user), Some(var)) => Some((user.clone(), std::env::var(var).unwrap_or_default())),
             _ => None,
         };
+        let tcp = trunk.transport == super::SipTransport::Tcp;
+        if tcp {
+            self.connect(dest).await?;
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         let request = Box::new(super::outbound::DialRequest {
             call,
@@ -117,6 +121,7 @@ impl SipEndpoint {
             target_uri,
             from_uri,
             credentials,
+            tcp,
         });
         self.commands
             .send(Command::Dial { request, reply })
@@ -124,4 +129,28 @@ impl SipEndpoint {
             .map_err(|_| DialError::Stopped)?;
         answer.await.map_err(|_| DialError::Stopped)?
     }
+
+    /// Makes sure the actor has a TCP connection to `dest`, reusing an open one.
+    async fn connect(&self, dest: std::net::SocketAddr) -> Result<(), DialError> {
+        let (reply, open) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(Command::HasStream { peer: dest, reply })
+            .await
+            .map_err(|_| DialError::Stopped)?;
+        if open.await.map_err(|_| DialError::Stopped)? {
+            return Ok(());
+        }
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(dest))
+            .await
+            .map_err(|_| DialError::Unreachable)?
+            .map_err(|_| DialError::Unreachable)?;
+        let _ = stream.set_nodelay(true);
+        self.commands
+            .send(Command::Connected { peer: dest, stream })
+            .await
+            .map_err(|_| DialError::Stopped)
+    }
 }
+
+/// How long opening a TCP connection to the trunk may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -162,6 +162,8 @@ pub struct DialogId {
     /// Where the peer's signalling comes from; in-dialog requests are sent there.
     pub peer: SocketAddr,
     pub local_cseq: u32,
+    /// Requests go over TCP (`SIP/2.0/TCP` in Via), not UDP.
+    pub tcp: bool,
 }
 
 impl DialogId {
@@ -184,6 +186,7 @@ impl DialogId {
                 .collect(),
             peer,
             local_cseq: 1,
+            tcp: false,
         }
     }
 
@@ -199,7 +202,8 @@ impl DialogId {
             (
                 "Via".to_string(),
                 format!(
-                    "SIP/2.0/UDP {via_host};branch=z9hG4bK{};rport",
+                    "SIP/2.0/{} {via_host};branch=z9hG4bK{};rport",
+                    if self.tcp { "TCP" } else { "UDP" },
                     random_token()
                 ),
             ),

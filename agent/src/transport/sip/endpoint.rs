@@ -1,5 +1,7 @@
-//! The SIP endpoint actor: owns the signalling socket and every call's dialog state, so no
-//! lock is shared. It reads datagrams, commands from running calls and a 20 ms timer tick,
+//! The SIP endpoint actor: owns the signalling sockets (UDP, and a TCP listener on the same
+//! port whose connections run in [`super::tcp::serve`] tasks) and every call's dialog state,
+//! so no lock is shared. It reads datagrams, stream messages, commands from running calls
+//! and a 20 ms timer tick,
 //! and dispatches: requests to [`super::inbound`], responses to the transactions they
 //! answer, timers to retransmissions. Calls run in tasks it spawns into its tracker; on
 //! shutdown it hangs up every call and waits for them under a deadline.
@@ -8,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval, Duration, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -20,7 +22,7 @@ use super::message::SipMessage;
 use super::{HangupCause, SipCallHandler, SipConfig, SipError};
 
 /// How long an ended call is remembered, to answer retransmitted BYEs and ACKs (64·T1).
-const LINGER: Duration = Duration::from_secs(32);
+pub(super) const LINGER: Duration = Duration::from_secs(32);
 /// How long shutdown waits for running calls.
 const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -44,6 +46,29 @@ pub enum Command {
     Dial {
         request: Box<super::outbound::DialRequest>,
         reply: super::outbound::DialReply,
+    },
+    SendInfo {
+        call_id: String,
+        digit: char,
+        reply: super::info::InfoReply,
+    },
+    /// A message framed on a TCP connection.
+    Stream {
+        peer: SocketAddr,
+        message: Vec<u8>,
+    },
+    StreamClosed {
+        peer: SocketAddr,
+    },
+    /// Whether a TCP connection to `peer` is open (before a dial opens one).
+    HasStream {
+        peer: SocketAddr,
+        reply: tokio::sync::oneshot::Sender<bool>,
+    },
+    /// A TCP connection a dial opened.
+    Connected {
+        peer: SocketAddr,
+        stream: TcpStream,
     },
 }
 
@@ -80,12 +105,21 @@ impl SipEndpoint {
             addr: config.bind,
             source,
         })?;
+        let tcp = match TcpListener::bind(local_addr).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, %local_addr, "SIP over TCP unavailable");
+                None
+            }
+        };
         let (commands_tx, commands) = mpsc::channel(64);
         let trunk = config.trunk.clone();
         let dial_tx = commands_tx.clone();
         let actor = Actor {
             config,
             socket: Arc::new(socket),
+            tcp,
+            streams: HashMap::new(),
             local_addr,
             handler,
             calls: HashMap::new(),
@@ -146,20 +180,28 @@ pub(super) struct Call {
     pub dtmf: mpsc::Sender<char>,
     pub media: MediaParams,
     pub rtp_socket: Arc<UdpSocket>,
+    /// RTP port + 1 (unused under rtcp-mux).
+    pub rtcp_socket: Arc<UdpSocket>,
     pub rtp_remote: SocketAddr,
     pub sdp_session: u64,
     pub sdp_version: u64,
     /// Everything the handler gets, until the call is answered.
-    pub pending: Option<super::inbound::Pending>,
+    pub pending: Option<super::call_media::Pending>,
     /// UAC state, for calls we placed.
     pub outbound: Option<super::outbound::Outbound>,
     /// A REFER we sent, until its outcome.
     pub transfer: Option<super::transfer::PendingTransfer>,
+    /// A DTMF INFO we sent, until its response.
+    pub info: Option<super::info::PendingInfo>,
 }
 
 pub(super) struct Actor {
     pub config: SipConfig,
     pub socket: Arc<UdpSocket>,
+    /// SIP over TCP on the UDP port, when it could be bound.
+    pub tcp: Option<TcpListener>,
+    /// Open TCP connections by peer address: every message to that peer goes there.
+    pub streams: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     pub local_addr: SocketAddr,
     pub handler: Arc<dyn SipCallHandler>,
     pub calls: HashMap<String, Call>,
@@ -187,6 +229,10 @@ impl Actor {
                     Ok((n, from)) => self.on_datagram(&buf[..n], from),
                     Err(e) => tracing::debug!(error = %e, "SIP socket receive error"),
                 },
+                r = accept(self.tcp.as_ref()) => match r {
+                    Ok((stream, peer)) => self.add_stream(stream, peer),
+                    Err(e) => tracing::debug!(error = %e, "SIP TCP accept error"),
+                },
                 _ = tick.tick() => self.on_tick(Instant::now()),
             }
         }
@@ -207,10 +253,40 @@ impl Actor {
         tracing::info!("SIP endpoint stopped");
     }
 
+    /// Sends over the peer's TCP connection when it has one, else over UDP.
     pub(super) fn send(&self, bytes: &[u8], to: SocketAddr) {
+        if let Some(stream) = self.streams.get(&to) {
+            if stream.try_send(bytes.to_vec()).is_err() {
+                tracing::warn!(%to, "SIP message not sent: TCP connection busy or closed");
+            }
+            return;
+        }
         if let Err(e) = self.socket.try_send_to(bytes, to) {
             tracing::warn!(error = %e, %to, "SIP message not sent");
         }
+    }
+
+    /// A retransmission: only over UDP (TCP is reliable, RFC 3261 §17.1.1.2).
+    pub(super) fn resend(&self, bytes: &[u8], to: SocketAddr) {
+        if !self.streams.contains_key(&to) {
+            self.send(bytes, to);
+        }
+    }
+
+    /// Whether messages to `peer` go over TCP.
+    pub(super) fn is_stream(&self, peer: SocketAddr) -> bool {
+        self.streams.contains_key(&peer)
+    }
+
+    /// Serves a TCP connection (accepted, or opened by a dial) and routes `peer` to it.
+    pub(super) fn add_stream(&mut self, stream: TcpStream, peer: SocketAddr) {
+        let (tx, rx) = mpsc::channel(super::tcp::WRITE_QUEUE);
+        self.streams.insert(peer, tx);
+        let actor = self.commands_tx.clone();
+        let cancel = self.cancel.child_token();
+        tracing::debug!(%peer, "SIP TCP connection");
+        self.tasks
+            .spawn(super::tcp::serve(stream, peer, rx, actor, cancel));
     }
 
     /// The address we advertise to `peer` in Contact, Via and SDP.
@@ -232,10 +308,15 @@ impl Actor {
     }
 
     pub(super) fn contact(&self, peer: SocketAddr) -> String {
-        format!("sip:switchboard@{}", self.sent_by(peer))
+        let transport = if self.is_stream(peer) {
+            ";transport=tcp"
+        } else {
+            ""
+        };
+        format!("sip:switchboard@{}{transport}", self.sent_by(peer))
     }
 
-    fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
+    pub(super) fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
         if data.iter().all(|b| b.is_ascii_whitespace()) {
             return; // CRLF keep-alive
         }
@@ -261,6 +342,9 @@ impl Actor {
         if method == "REFER" {
             return self.on_refer_response(msg);
         }
+        if method == "INFO" {
+            return self.on_info_response(msg);
+        }
         if method == "CANCEL" {
             if let Some(call) = self.calls.get_mut(msg.call_id()) {
                 call.retransmit = None;
@@ -279,137 +363,11 @@ impl Actor {
             call.expires = Some(Instant::now() + LINGER);
         }
     }
-
-    fn on_command(&mut self, cmd: Command) {
-        match cmd {
-            Command::Hangup { call_id } | Command::Finished { call_id } => {
-                self.hang_up(&call_id, HangupCause::LocalHangup);
-            }
-            Command::Dial { request, reply } => self.on_dial(*request, reply),
-            Command::Transfer {
-                call_id,
-                target,
-                reply,
-            } => self.on_transfer(&call_id, &target, reply),
-            Command::MediaEnded { call_id, end } => {
-                if end == MediaEnd::NoRtp {
-                    tracing::warn!(%call_id, "No RTP received: ending the call");
-                    self.hang_up(&call_id, HangupCause::NoRtp);
-                } else if end == MediaEnd::SocketFailed {
-                    self.hang_up(&call_id, HangupCause::LocalHangup);
-                }
-            }
-        }
-    }
-
-    /// Ends a call from our side: BYE when answered, 480 when still ringing.
-    pub(super) fn hang_up(&mut self, call_id: &str, cause: HangupCause) {
-        let sent_by = self.calls.get(call_id).map(|c| self.sent_by(c.dialog.peer));
-        let contact = self.calls.get(call_id).map(|c| self.contact(c.dialog.peer));
-        let (Some(call), Some(sent_by), Some(contact)) =
-            (self.calls.get_mut(call_id), sent_by, contact)
-        else {
-            return;
-        };
-        let now = Instant::now();
-        let out = match call.state {
-            CallState::Answered | CallState::Confirmed => {
-                let mut bye = call.dialog.request("BYE", &sent_by, &contact);
-                if cause == HangupCause::NoRtp {
-                    bye.set_header("Reason", "SIP;cause=408;text=\"no RTP\"");
-                }
-                let bytes = bye.to_bytes();
-                call.retransmit = Some(Retransmit::new(bytes.clone(), call.dialog.peer, now));
-                call.state = CallState::Terminating;
-                Some((bytes, call.dialog.peer))
-            }
-            CallState::Ringing if call.outbound.is_some() => {
-                self.send_cancel(call_id, now);
-                return;
-            }
-            CallState::Ringing => {
-                let r = super::dialog::response(
-                    &call.invite,
-                    480,
-                    "Temporarily Unavailable",
-                    None,
-                    call.dialog.peer,
-                );
-                call.state = CallState::Ended;
-                call.expires = Some(now + LINGER);
-                Some((r.to_bytes(), call.dialog.peer))
-            }
-            CallState::Terminating | CallState::Ended => None,
-        };
-        finish(call, cause);
-        if let Some((bytes, to)) = out {
-            self.send(&bytes, to);
-        }
-    }
-
-    fn on_tick(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.state == CallState::Ringing && c.answer_at.is_some_and(|t| t <= now))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            self.answer(&id, now);
-        }
-        self.outbound_tick(now);
-        self.transfer_tick(now);
-        let mut resend = Vec::new();
-        let mut timed_out = Vec::new();
-        for (id, call) in &mut self.calls {
-            if let Some(r) = call.retransmit.as_mut() {
-                match r.poll(now) {
-                    Some(true) => resend.push((r.bytes.clone(), r.to)),
-                    Some(false) => {}
-                    None => timed_out.push(id.clone()),
-                }
-            }
-        }
-        for (bytes, to) in resend {
-            self.send(&bytes, to);
-        }
-        for id in timed_out {
-            let Some(call) = self.calls.get_mut(&id) else {
-                continue;
-            };
-            call.retransmit = None;
-            if call.state == CallState::Ringing && call.outbound.is_some() {
-                let cancelled = call.outbound.as_ref().is_some_and(|o| o.cancelled());
-                if !cancelled {
-                    self.fail_dial(&id, super::DialError::Unreachable);
-                }
-            } else if call.state == CallState::Answered {
-                tracing::warn!(call_id = %id, "No ACK for our 200 OK: hanging up");
-                call.state = CallState::Confirmed;
-                self.hang_up(&id, HangupCause::AckTimeout);
-            } else {
-                call.state = CallState::Ended;
-                call.expires = Some(now + LINGER);
-            }
-        }
-        self.calls
-            .retain(|_, c| !(c.state == CallState::Ended && c.expires.is_some_and(|t| t <= now)));
-    }
 }
 
-/// Records the cause (first one wins) and stops the call's media and handler.
-pub(super) fn finish(call: &mut Call, cause: HangupCause) {
-    call.cause.send_if_modified(|c| {
-        if c.is_none() {
-            *c = Some(cause);
-            true
-        } else {
-            false
-        }
-    });
-    call.pending = None;
-    call.token.cancel();
-    if call.state == CallState::Ended && call.expires.is_none() {
-        call.expires = Some(Instant::now() + LINGER);
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use tokio::time::Instant;
 
 use super::dialog::{response, Retransmit};
-use super::endpoint::{finish, Actor, CallState};
+use super::endpoint::{Actor, CallState};
+use super::lifecycle::finish;
 use super::message::SipMessage;
 use super::sdp::{self, AudioOffer, Direction};
 use super::uri::NameAddr;

@@ -7,82 +7,24 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use audio::AudioFrame;
-use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, watch};
 use tokio::time::{Duration, Instant};
 
+use super::call_media::{bind_rtp, Pending};
 use super::dialog::{random_token, random_u64, response, DialogId, Retransmit};
 use super::digest::Credentials;
-use super::endpoint::{finish, Actor, Call, CallState, Command};
+use super::endpoint::{Actor, Call, CallState, Command};
 use super::in_dialog::info_digit;
-use super::media::{MediaParams, RtpOut, RtpReceiver};
+use super::lifecycle::finish;
+use super::media::MediaParams;
 use super::message::SipMessage;
 use super::sdp::{self, AudioOffer, Direction};
 use super::uri::{mask_number, NameAddr, SipUri};
-use super::{CallControl, HangupCause, Route, SipCall};
-use crate::call::session::CallMedia;
-use crate::media::{media_ring, CallClock, RingReceiver, RingSender};
+use super::HangupCause;
 
 /// Digest realm of inbound authentication.
 const REALM: &str = "switchboard";
 /// Outstanding nonces kept (oldest forgotten first).
 const MAX_NONCES: usize = 256;
-
-/// Frames of caller audio buffered between the RTP receiver and ingest (1 s).
-const RING_FRAMES: usize = 50;
-
-/// What a ringing call keeps for the handler until it is answered.
-pub(super) struct Pending {
-    frames_tx: RingSender<AudioFrame>,
-    frames_rx: RingReceiver<AudioFrame>,
-    dtmf_rx: mpsc::Receiver<char>,
-    remote_tx: watch::Sender<SocketAddr>,
-    cause_rx: watch::Receiver<Option<HangupCause>>,
-    muted_rx: watch::Receiver<bool>,
-    dialled: String,
-    caller: String,
-    route: Route,
-}
-
-impl Pending {
-    /// Fresh channels for a call: the pending parts, and the actor's ends (cause, mute, DTMF).
-    pub(super) fn new(
-        dialled: String,
-        caller: String,
-        route: Route,
-        rtp_remote: SocketAddr,
-        muted: bool,
-    ) -> (
-        Self,
-        watch::Sender<Option<HangupCause>>,
-        watch::Sender<bool>,
-        mpsc::Sender<char>,
-    ) {
-        let (frames_tx, frames_rx) = media_ring(RING_FRAMES);
-        let (dtmf_tx, dtmf_rx) = mpsc::channel(32);
-        let (remote_tx, _) = watch::channel(rtp_remote);
-        let (cause_tx, cause_rx) = watch::channel(None);
-        let (muted_tx, muted_rx) = watch::channel(muted);
-        let pending = Pending {
-            frames_tx,
-            frames_rx,
-            dtmf_rx,
-            remote_tx,
-            cause_rx,
-            muted_rx,
-            dialled,
-            caller,
-            route,
-        };
-        (pending, cause_tx, muted_tx, dtmf_tx)
-    }
-
-    /// Where to send RTP until the peer's own packets say otherwise.
-    pub(super) fn set_rtp_remote(&mut self, addr: SocketAddr) {
-        self.remote_tx.send_replace(addr);
-    }
-}
 
 impl Actor {
     pub(super) fn on_request(&mut self, req: SipMessage, from: SocketAddr) {
@@ -93,11 +35,16 @@ impl Actor {
             "INVITE" if !known => self.on_new_invite(req, from),
             "INVITE" => self.on_invite_again(req, from),
             "ACK" => {
-                if let Some(call) = self.calls.get_mut(&call_id) {
-                    if call.state == CallState::Answered {
+                let late_answer = match self.calls.get_mut(&call_id) {
+                    Some(call) if call.state == CallState::Answered => {
                         call.state = CallState::Confirmed;
                         call.retransmit = None;
+                        call.pending.is_some()
                     }
+                    _ => false,
+                };
+                if late_answer {
+                    self.on_late_answer(&call_id, &req);
                 }
             }
             "BYE" => {
@@ -163,7 +110,22 @@ impl Actor {
                 "Call refused: no route for the dialled number");
             return self.reply(&req, 404, "Not Found", from);
         };
-        let offer = AudioOffer::parse(&req.body).and_then(|o| o.negotiate().map(|n| (o, n)));
+        // An INVITE without SDP (RFC 3261 §13.2.1): we offer in the 200, the answer comes in
+        // the ACK; until then assume our own first choices towards the signalling source.
+        let body = if req.body.is_empty() {
+            sdp::write_sdp(
+                0,
+                0,
+                from.ip(),
+                0,
+                sdp::OUR_FORMATS,
+                Direction::SendRecv,
+                false,
+            )
+        } else {
+            req.body.clone()
+        };
+        let offer = AudioOffer::parse(&body).and_then(|o| o.negotiate().map(|n| (o, n)));
         let (offer, negotiated) = match offer {
             Ok(v) => v,
             Err(e) => {
@@ -172,8 +134,8 @@ impl Actor {
             }
         };
         self.reply(&req, 100, "Trying", from);
-        let rtp_socket = match bind_rtp(self.local_addr) {
-            Ok(s) => Arc::new(s),
+        let (rtp_socket, rtcp_socket) = match bind_rtp(self.local_addr) {
+            Ok((rtp, rtcp)) => (Arc::new(rtp), Arc::new(rtcp)),
             Err(e) => {
                 tracing::error!(error = %e, "Call refused: no RTP port");
                 return self.reply(&req, 503, "Service Unavailable", from);
@@ -185,7 +147,8 @@ impl Actor {
             .map(|n| n.sip_uri().and_then(|u| u.user).unwrap_or(n.uri))
             .unwrap_or_default();
         let local_tag = random_token();
-        let dialog = DialogId::for_uas(&req, &local_tag, from);
+        let mut dialog = DialogId::for_uas(&req, &local_tag, from);
+        dialog.tcp = self.is_stream(from);
         let mut ringing = response(&req, 180, "Ringing", Some(&local_tag), from);
         ringing
             .headers
@@ -221,14 +184,18 @@ impl Actor {
                 payload_type: negotiated.payload_type,
                 dtmf_pt: negotiated.dtmf_pt,
                 no_rtp_timeout: Duration::from_secs(self.config.no_rtp_timeout_secs),
+                rtcp_mux: offer.rtcp_mux,
+                rtcp_port: offer.rtcp_port,
             },
             rtp_socket,
+            rtcp_socket,
             rtp_remote,
             sdp_session: random_u64() >> 1,
             sdp_version: 1,
             pending: Some(pending),
             outbound: None,
             transfer: None,
+            info: None,
             invite: req,
         };
         let id = call.dialog.call_id.clone();
@@ -285,15 +252,26 @@ impl Actor {
         let Some(call) = self.calls.get_mut(call_id) else {
             return;
         };
-        let Some(p) = call.pending.take() else { return };
         let ok = answer_response(call, &contact, rtp_ip);
         call.last_invite_response = ok.clone();
         call.retransmit = Some(Retransmit::new(ok.clone(), peer, now));
         call.state = CallState::Answered;
         call.answer_at = None;
+        // Offer-less INVITE: the call starts once the ACK brings the answer.
+        if !call.invite.body.is_empty() {
+            self.start_handler(call_id);
+        }
+        self.send(&ok, peer);
+    }
 
-        let sip_call = self.launch(call_id, p);
-        let Some(sip_call) = sip_call else { return };
+    /// Starts the call's media and runs its handler.
+    fn start_handler(&mut self, call_id: &str) {
+        let Some(p) = self.calls.get_mut(call_id).and_then(|c| c.pending.take()) else {
+            return;
+        };
+        let Some(sip_call) = self.launch(call_id, p) else {
+            return;
+        };
         let commands = self.commands_tx.clone();
         let id = call_id.to_string();
         let run = self.handler.handle(sip_call);
@@ -301,60 +279,40 @@ impl Actor {
             run.await;
             let _ = commands.send(Command::Finished { call_id: id }).await;
         });
-        self.send(&ok, peer);
     }
 
-    /// Starts a call's RTP receiver and builds what its runner gets.
-    pub(super) fn launch(&mut self, call_id: &str, p: Pending) -> Option<SipCall> {
-        let call = self.calls.get_mut(call_id)?;
-        let receiver = RtpReceiver {
-            socket: call.rtp_socket.clone(),
-            params: call.media,
-            frames: p.frames_tx,
-            dtmf: call.dtmf.clone(),
-            remote: p.remote_tx,
-            cancel: call.token.clone(),
+    /// The ACK of an offer-less INVITE carries the SDP answer to the offer in our 200.
+    fn on_late_answer(&mut self, call_id: &str, ack: &SipMessage) {
+        let from = self.calls.get(call_id).map(|c| c.dialog.peer);
+        let answer = AudioOffer::parse(&ack.body).and_then(|a| a.negotiate().map(|n| (a, n)));
+        let (Some(call), Some(from)) = (self.calls.get_mut(call_id), from) else {
+            return;
         };
-        let out = RtpOut::new(
-            call.rtp_socket.clone(),
-            receiver.remote.subscribe(),
-            &call.media,
-            p.muted_rx,
-            random_u64(),
-        );
-        let control = CallControl {
-            call_id: call_id.to_string(),
-            commands: self.commands_tx.clone(),
-            cause: p.cause_rx,
-            ended: call.token.clone(),
+        let (answer, n) = match answer {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(%call_id, error = %e, "No usable SDP answer in the ACK: hanging up");
+                return self.hang_up(call_id, HangupCause::LocalHangup);
+            }
         };
-        let sip_call = SipCall {
-            call_id: call_id.to_string(),
-            dialled: p.dialled,
-            caller: p.caller,
-            route: p.route,
-            media: CallMedia {
-                input: p.frames_rx,
-                output: Box::new(out),
-                clock: CallClock::start_now(),
-            },
-            dtmf: p.dtmf_rx,
-            control,
+        call.media.law = n.law;
+        call.media.payload_type = n.payload_type;
+        call.media.dtmf_pt = n.dtmf_pt;
+        call.media.rtcp_mux = false;
+        call.media.rtcp_port = answer.rtcp_port;
+        let ip = if answer.addr.is_unspecified() {
+            from.ip()
+        } else {
+            answer.addr
         };
-        let commands = self.commands_tx.clone();
-        let id = call_id.to_string();
-        let token = call.token.clone();
-        self.tasks.spawn(async move {
-            let (end, stats, frames) = receiver.run().await;
-            tracing::debug!(call_id = %id, ?end, ?stats, "RTP receiver stopped");
-            let _ = commands
-                .send(Command::MediaEnded { call_id: id, end })
-                .await;
-            // The input closes only once the actor has recorded why the call ended.
-            token.cancelled().await;
-            drop(frames);
-        });
-        Some(sip_call)
+        call.rtp_remote = SocketAddr::new(ip, answer.port);
+        call.muted
+            .send_replace(answer.direction != Direction::SendRecv);
+        let remote = call.rtp_remote;
+        if let Some(p) = call.pending.as_mut() {
+            p.set_rtp_remote(remote);
+        }
+        self.start_handler(call_id);
     }
 }
 
@@ -367,14 +325,18 @@ fn answer_response(call: &Call, contact: &str, rtp_ip: std::net::IpAddr) -> Vec<
     let port = call.rtp_socket.local_addr().map_or(0, |a| a.port());
     let offer = AudioOffer::parse(&call.invite.body);
     let negotiated = offer.as_ref().ok().and_then(|o| o.negotiate().ok());
-    if let (Ok(offer), Some(n)) = (offer.as_ref(), negotiated) {
+    if call.invite.body.is_empty() {
+        ok.body = sdp::write_sdp(
+            call.sdp_session,
+            1,
+            rtp_ip,
+            port,
+            sdp::OUR_FORMATS,
+            Direction::SendRecv,
+            false,
+        );
+    } else if let (Ok(offer), Some(n)) = (offer.as_ref(), negotiated) {
         ok.body = sdp::answer(&n, offer, rtp_ip, port, call.sdp_session);
     }
     ok.to_bytes()
-}
-
-pub(super) fn bind_rtp(sip: SocketAddr) -> std::io::Result<UdpSocket> {
-    let socket = std::net::UdpSocket::bind(SocketAddr::new(sip.ip(), 0))?;
-    socket.set_nonblocking(true)?;
-    UdpSocket::from_std(socket)
 }

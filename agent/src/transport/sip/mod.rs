@@ -19,18 +19,27 @@
 //! (the call's audio input closes), when no RTP arrives for the configured time, when the
 //! handler returns (we send BYE), or when the process token is cancelled.
 
+mod call_media;
 pub mod config;
 pub mod dial;
 pub mod dialog;
 pub mod digest;
+pub mod dtmf;
 pub mod endpoint;
+pub mod framing;
 mod in_dialog;
 mod inbound;
+mod info;
+mod lifecycle;
 pub mod media;
 pub mod message;
 pub mod outbound;
+mod ringing;
+pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod sender;
+pub mod tcp;
 pub mod transfer;
 pub mod uri;
 
@@ -38,9 +47,11 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Cidr, DigestUser, Route, SipConfig, TrunkConfig};
+pub use config::{Cidr, DigestUser, Route, SipConfig, SipTransport, TrunkConfig};
 pub use dial::{DialError, OutboundCall};
+pub use dtmf::DtmfError;
 pub use endpoint::SipEndpoint;
+pub use media::{MediaStats, RemoteReport};
 pub use message::{ParseError, SipMessage};
 pub use transfer::TransferError;
 
@@ -114,6 +125,9 @@ pub struct CallControl {
     pub(crate) cause: watch::Receiver<Option<HangupCause>>,
     /// Cancelled once the call is over at the SIP level (after `cause` is set).
     pub ended: CancellationToken,
+    /// Key sequences for the RTP sender, when the peer takes telephone-events.
+    pub(crate) keys: Option<mpsc::Sender<sender::DtmfJob>>,
+    pub(crate) stats: watch::Receiver<MediaStats>,
 }
 
 impl CallControl {
@@ -143,6 +157,60 @@ impl CallControl {
             .await
             .map_err(|_| TransferError::Stopped)?;
         outcome.await.map_err(|_| TransferError::Stopped)?
+    }
+
+    /// Sends key presses (`0-9 * # A-D`, `,` pauses 500 ms): RFC 4733 telephone-events on
+    /// the negotiated payload type, or one SIP INFO (`application/dtmf-relay`) per key when
+    /// the peer did not offer telephone-event. Returns once the last key has been sent (INFO:
+    /// acknowledged).
+    ///
+    /// # Errors
+    /// [`DtmfError`]: an invalid key (nothing sent), another sequence still being sent, the
+    /// peer refusing an INFO, or the call ending first.
+    pub async fn send_dtmf(&self, digits: &str) -> Result<(), DtmfError> {
+        let keys = dtmf::parse_keys(digits)?;
+        let Some(tx) = &self.keys else {
+            return self.send_dtmf_info(keys).await;
+        };
+        let (reply, done) = tokio::sync::oneshot::channel();
+        tx.try_send(sender::DtmfJob { keys, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => DtmfError::Busy,
+                mpsc::error::TrySendError::Closed(_) => DtmfError::CallEnded,
+            })?;
+        done.await.map_err(|_| DtmfError::CallEnded)?
+    }
+
+    async fn send_dtmf_info(&self, keys: Vec<dtmf::Key>) -> Result<(), DtmfError> {
+        let pause = |ms| async move {
+            tokio::select! {
+                _ = self.ended.cancelled() => Err(DtmfError::CallEnded),
+                _ = tokio::time::sleep(tokio::time::Duration::from_millis(ms)) => Ok(()),
+            }
+        };
+        for key in keys {
+            let dtmf::Key::Digit(digit) = key else {
+                pause(dtmf::PAUSE_MS).await?;
+                continue;
+            };
+            let (reply, done) = tokio::sync::oneshot::channel();
+            self.commands
+                .send(endpoint::Command::SendInfo {
+                    call_id: self.call_id.clone(),
+                    digit,
+                    reply,
+                })
+                .await
+                .map_err(|_| DtmfError::CallEnded)?;
+            done.await.map_err(|_| DtmfError::CallEnded)??;
+            pause(dtmf::GAP_MS).await?;
+        }
+        Ok(())
+    }
+
+    /// The call's media statistics so far (loss, jitter, RTCP from the peer).
+    pub fn media_stats(&self) -> MediaStats {
+        self.stats.borrow().clone()
     }
 
     /// Why the call ended, once it has.

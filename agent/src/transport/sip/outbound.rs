@@ -9,13 +9,14 @@ use std::net::SocketAddr;
 use tokio::sync::oneshot;
 use tokio::time::{Duration, Instant};
 
+use super::call_media::Pending;
 pub use super::dial::{DialError, OutboundCall};
 use super::dialog::{random_token, random_u64, DialogId, Retransmit};
 use super::digest::Challenge;
-use super::endpoint::{finish, Actor, Call, CallState};
-use super::inbound::Pending;
+use super::endpoint::{Actor, Call, CallState};
 use super::media::MediaParams;
 use super::message::{SipMessage, StartLine};
+use super::ringing::send_reply;
 use super::sdp::{write_sdp, AudioOffer, Direction};
 use super::uri::{mask_number, NameAddr};
 use super::{HangupCause, SipCall};
@@ -30,19 +31,21 @@ pub struct DialRequest {
     pub target_uri: String,
     pub from_uri: String,
     pub credentials: Option<(String, String)>,
+    /// Dial over TCP: the connection is already registered with the actor.
+    pub tcp: bool,
 }
 
 /// UAC state of an outbound call until it is answered or fails.
 pub(super) struct Outbound {
-    reply: Option<DialReply>,
-    ring_deadline: Instant,
-    give_up: Option<Instant>,
-    auth_tried: bool,
-    credentials: Option<(String, String)>,
-    target_uri: String,
-    cseq: u32,
-    cancelled: bool,
-    ack: Option<Vec<u8>>,
+    pub(super) reply: Option<DialReply>,
+    pub(super) ring_deadline: Instant,
+    pub(super) give_up: Option<Instant>,
+    pub(super) auth_tried: bool,
+    pub(super) credentials: Option<(String, String)>,
+    pub(super) target_uri: String,
+    pub(super) cseq: u32,
+    pub(super) cancelled: bool,
+    pub(super) ack: Option<Vec<u8>>,
 }
 
 impl Outbound {
@@ -53,8 +56,8 @@ impl Outbound {
 
 impl Actor {
     pub(super) fn on_dial(&mut self, req: DialRequest, reply: DialReply) {
-        let rtp_socket = match super::inbound::bind_rtp(self.local_addr) {
-            Ok(s) => std::sync::Arc::new(s),
+        let (rtp_socket, rtcp_socket) = match super::call_media::bind_rtp(self.local_addr) {
+            Ok((rtp, rtcp)) => (std::sync::Arc::new(rtp), std::sync::Arc::new(rtcp)),
             Err(_) => return drop(reply.send(Err(DialError::Unreachable))),
         };
         let call_id = random_token();
@@ -69,8 +72,9 @@ impl Actor {
             1,
             ip,
             port,
-            &[(0, "PCMU"), (8, "PCMA"), (101, "telephone-event")],
+            super::sdp::OUR_FORMATS,
             Direction::SendRecv,
+            false,
         );
         let mut dialog = DialogId {
             call_id: call_id.clone(),
@@ -80,6 +84,7 @@ impl Actor {
             route: Vec::new(),
             peer: req.dest,
             local_cseq: 0,
+            tcp: req.tcp,
         };
         let invite = self.build_invite(&mut dialog, &req.target_uri, offer);
         let bytes = invite.to_bytes();
@@ -108,13 +113,17 @@ impl Actor {
                 payload_type: 0,
                 dtmf_pt: Some(101),
                 no_rtp_timeout: Duration::from_secs(self.config.no_rtp_timeout_secs),
+                rtcp_mux: false,
+                rtcp_port: None,
             },
             rtp_socket,
+            rtcp_socket,
             rtp_remote: SocketAddr::new(req.dest.ip(), 0),
             sdp_session,
             sdp_version: 1,
             pending: Some(pending),
             transfer: None,
+            info: None,
             outbound: Some(Outbound {
                 reply: Some(reply),
                 ring_deadline: now + req.call.ring_timeout,
@@ -151,7 +160,8 @@ impl Actor {
         invite
     }
 
-    /// A response to one of our INVITEs.
+    /// A response to one of our INVITEs. Provisional ones (180, 183 with early media) stop
+    /// the INVITE's retransmission; early media is not played to the call.
     pub(super) fn on_invite_response(&mut self, msg: &SipMessage) {
         let Some(code) = msg.status() else { return };
         let Ok((cseq, _)) = msg.cseq() else { return };
@@ -313,6 +323,8 @@ impl Actor {
         call.media.law = n.law;
         call.media.payload_type = n.payload_type;
         call.media.dtmf_pt = n.dtmf_pt;
+        call.media.rtcp_mux = answer.rtcp_mux;
+        call.media.rtcp_port = answer.rtcp_port;
         let ip = if answer.addr.is_unspecified() {
             peer.ip()
         } else {
@@ -323,7 +335,13 @@ impl Actor {
             return;
         };
         pending.set_rtp_remote(call.rtp_remote);
-        tracing::info!(%call_id, "Outbound call answered");
+        // Early media (183 ringback, announcements) queued before the answer is stale now.
+        let mut scratch = [0u8; 2048];
+        let mut early = 0;
+        while call.rtp_socket.try_recv_from(&mut scratch).is_ok() {
+            early += 1;
+        }
+        tracing::info!(%call_id, early_media_packets = early, "Outbound call answered");
         let Some(sip_call) = self.launch(call_id, pending) else {
             return;
         };
@@ -335,83 +353,5 @@ impl Actor {
             // Nobody waits for this call any more.
             self.hang_up(call_id, HangupCause::LocalHangup);
         }
-    }
-
-    /// Ends a dial attempt with `error`.
-    pub(super) fn fail_dial(&mut self, call_id: &str, error: DialError) {
-        let Some(call) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        tracing::info!(%call_id, %error, "Outbound call not answered");
-        let reply = call.outbound.as_mut().and_then(|o| o.reply.take());
-        call.state = CallState::Ended;
-        call.retransmit = None;
-        finish(call, HangupCause::RemoteHangup);
-        send_reply(reply, Err(error));
-    }
-
-    /// Ringing timeouts (CANCEL) and give-ups for outbound calls.
-    pub(super) fn outbound_tick(&mut self, now: Instant) {
-        let mut cancel = Vec::new();
-        let mut give_up = Vec::new();
-        for (id, call) in &mut self.calls {
-            let Some(out) = call.outbound.as_mut() else {
-                continue;
-            };
-            if call.state != CallState::Ringing || out.reply.is_none() {
-                continue;
-            }
-            if !out.cancelled && now >= out.ring_deadline {
-                out.cancelled = true;
-                out.give_up = Some(now + 64 * super::dialog::T1);
-                cancel.push(id.clone());
-            } else if out.give_up.is_some_and(|t| now >= t) {
-                give_up.push(id.clone());
-            }
-        }
-        for id in cancel {
-            self.send_cancel(&id, now);
-        }
-        for id in give_up {
-            self.fail_dial(&id, DialError::NoAnswer(0));
-        }
-    }
-
-    /// CANCELs our pending INVITE (same branch and CSeq number, RFC 3261 §9.1).
-    pub(super) fn send_cancel(&mut self, call_id: &str, now: Instant) {
-        let Some(call) = self.calls.get_mut(call_id) else {
-            return;
-        };
-        let Some(out) = call.outbound.as_mut() else {
-            return;
-        };
-        out.cancelled = true;
-        out.give_up.get_or_insert(now + 64 * super::dialog::T1);
-        let mut cancel = call.invite.clone();
-        cancel.start = StartLine::Request {
-            method: "CANCEL".into(),
-            uri: out.target_uri.clone(),
-        };
-        cancel.body.clear();
-        cancel.headers.retain(|(n, _)| {
-            matches!(
-                n.as_str(),
-                "Via" | "From" | "To" | "Call-ID" | "Route" | "Max-Forwards"
-            )
-        });
-        cancel
-            .headers
-            .push(("CSeq".into(), format!("{} CANCEL", out.cseq)));
-        let bytes = cancel.to_bytes();
-        tracing::info!(%call_id, "Ringing timeout: cancelling the outbound call");
-        call.retransmit = Some(Retransmit::new(bytes.clone(), call.dialog.peer, now));
-        let peer = call.dialog.peer;
-        self.send(&bytes, peer);
-    }
-}
-
-fn send_reply(reply: Option<DialReply>, result: Result<SipCall, DialError>) {
-    if let Some(r) = reply {
-        let _ = r.send(result);
     }
 }

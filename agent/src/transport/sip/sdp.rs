@@ -53,6 +53,10 @@ pub struct AudioOffer {
     pub rtpmap: Vec<(u8, String, u32)>,
     pub ptime: Option<u32>,
     pub direction: Direction,
+    /// `a=rtcp-mux`: RTCP may share the RTP port (RFC 5761).
+    pub rtcp_mux: bool,
+    /// `a=rtcp:PORT` (RFC 3605), when the peer's RTCP is not on RTP port + 1.
+    pub rtcp_port: Option<u16>,
 }
 
 /// What both sides agreed.
@@ -108,6 +112,8 @@ impl AudioOffer {
                         rtpmap: Vec::new(),
                         ptime: None,
                         direction: Direction::SendRecv,
+                        rtcp_mux: false,
+                        rtcp_port: None,
                     });
                 }
                 "c" => {
@@ -146,6 +152,8 @@ impl AudioOffer {
                 }
             }
             "ptime" => self.ptime = arg.trim().parse().ok(),
+            "rtcp-mux" => self.rtcp_mux = true,
+            "rtcp" => self.rtcp_port = arg.split_whitespace().next().and_then(|p| p.parse().ok()),
             "sendrecv" => self.direction = Direction::SendRecv,
             "sendonly" => self.direction = Direction::SendOnly,
             "recvonly" => self.direction = Direction::RecvOnly,
@@ -198,6 +206,9 @@ fn parse_connection(value: &str) -> Option<IpAddr> {
     addr.split('/').next()?.parse().ok()
 }
 
+/// What we offer: G.711 both laws and RFC 4733 events.
+pub const OUR_FORMATS: &[(u8, &str)] = &[(0, "PCMU"), (8, "PCMA"), (101, "telephone-event")];
+
 /// Writes a session description with one audio stream. `formats` is `(pt, name)`; a
 /// telephone-event type gets its `fmtp` 0-16.
 pub fn write_sdp(
@@ -207,6 +218,7 @@ pub fn write_sdp(
     port: u16,
     formats: &[(u8, &str)],
     direction: Direction,
+    rtcp_mux: bool,
 ) -> Vec<u8> {
     let family = if addr.is_ipv6() { "IP6" } else { "IP4" };
     let mut s = String::new();
@@ -226,6 +238,9 @@ pub fn write_sdp(
         }
     }
     let _ = write!(s, "a=ptime:20\r\na={}\r\n", direction.attr());
+    if rtcp_mux {
+        s.push_str("a=rtcp-mux\r\n");
+    }
     s.into_bytes()
 }
 
@@ -244,7 +259,7 @@ pub fn answer(n: &Negotiated, offer: &AudioOffer, addr: IpAddr, port: u16, sid: 
         Direction::RecvOnly => Direction::SendOnly,
         d => d,
     };
-    write_sdp(sid, sid, addr, port, &formats, direction)
+    write_sdp(sid, sid, addr, port, &formats, direction, offer.rtcp_mux)
 }
 
 #[cfg(test)]
@@ -290,5 +305,20 @@ mod tests {
         let n = offer.negotiate().unwrap();
         let ans = String::from_utf8(answer(&n, &offer, [127, 0, 0, 1].into(), 1, 1)).unwrap();
         assert!(ans.contains("a=recvonly"), "{ans}");
+        assert!(!ans.contains("rtcp-mux"), "{ans}");
+    }
+
+    #[test]
+    fn rtcp_mux_and_port_are_read_and_mux_is_accepted() {
+        let muxed = OFFER.replace(
+            "a=sendrecv",
+            "a=sendrecv\r\na=rtcp-mux\r\na=rtcp:40005 IN IP4 10.0.0.9",
+        );
+        let offer = AudioOffer::parse(muxed.as_bytes()).unwrap();
+        assert!(offer.rtcp_mux);
+        assert_eq!(offer.rtcp_port, Some(40005));
+        let n = offer.negotiate().unwrap();
+        let ans = String::from_utf8(answer(&n, &offer, [127, 0, 0, 1].into(), 1, 1)).unwrap();
+        assert!(ans.contains("a=rtcp-mux\r\n"), "{ans}");
     }
 }
