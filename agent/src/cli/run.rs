@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono_tz::Tz;
@@ -15,6 +16,8 @@ use super::local_call::{block_on, exit};
 use crate::local_models::LocalModels;
 use crate::runtime::boot::{boot, BootOptions};
 use crate::runtime::compliance::Policy;
+use crate::runtime::dial::Dialer;
+use crate::runtime::livekit::{spawn_worker, LiveKitConfig, LiveKitDialer, LiveKitSetup};
 use crate::runtime::RuntimeConfig;
 use crate::store::Store;
 
@@ -62,6 +65,11 @@ pub struct RunArgs {
     /// SIP trunk endpoint settings (TOML: bind, routes, allow_from, trunk…); no SIP without.
     #[arg(long, env = "SWITCHBOARD_SIP_CONFIG")]
     pub sip_config: Option<PathBuf>,
+    /// LiveKit settings (TOML: url, agent_name, routes, outbound_trunk…): take dispatched
+    /// rooms as calls and dial jobs with transport `livekit` through LiveKit SIP. Needs
+    /// LIVEKIT_API_KEY and LIVEKIT_API_SECRET.
+    #[arg(long, env = "SWITCHBOARD_LIVEKIT_CONFIG")]
+    pub livekit_config: Option<PathBuf>,
     /// Calls this process runs at once.
     #[arg(long, env = "SWITCHBOARD_MAX_CALLS", default_value_t = 16)]
     pub max_calls: usize,
@@ -106,6 +114,30 @@ pub fn run(args: RunArgs) -> ExitCode {
                 )
             }
         };
+        let livekit_agent = match &args.livekit_config {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let config: LiveKitConfig = toml::from_str(&text)
+                    .with_context(|| format!("LiveKit configuration {}", path.display()))?;
+                let Some((api_key, api_secret)) = livekit.clone() else {
+                    anyhow::bail!("--livekit-config needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET");
+                };
+                Some(LiveKitSetup {
+                    config,
+                    api_key,
+                    api_secret,
+                })
+            }
+        };
+        let mut dialers: HashMap<String, Arc<dyn Dialer>> = HashMap::new();
+        if let Some(setup) = &livekit_agent {
+            let dialer = LiveKitDialer {
+                setup: setup.clone(),
+            };
+            dialers.insert("livekit".into(), Arc::new(dialer));
+        }
         let running = boot(
             models,
             BootOptions {
@@ -126,7 +158,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                 },
                 llm: args.llm.build()?,
                 livekit,
-                dialers: HashMap::new(),
+                dialers,
                 sip,
             },
         )
@@ -138,6 +170,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         );
         if let Some(addr) = running.sip_addr {
             eprintln!("switchboard: SIP on udp://{addr}");
+        }
+        if let Some(setup) = livekit_agent {
+            let url = setup.config.url.clone();
+            spawn_worker(running.rt.clone(), setup).context("starting the LiveKit worker")?;
+            eprintln!("switchboard: LiveKit agent worker on {url}");
         }
         shutdown_signal().await;
         eprintln!("switchboard: stopping (ending calls, flushing writes)");

@@ -6,6 +6,7 @@ pub mod boot;
 pub mod compliance;
 pub mod dial;
 pub mod host;
+pub mod livekit;
 pub mod sip;
 pub mod webhooks;
 pub mod worker;

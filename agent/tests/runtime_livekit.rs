@@ -1,0 +1,301 @@
+//! LiveKit hosted by the runtime, against the room simulator: a LiveKit SIP caller's room is
+//! dispatched to Switchboard's worker, routed by the dialled number to a tenant and script,
+//! answered and recorded; jobs with transport `livekit` dial through LiveKit SIP
+//! (`CreateSIPParticipant`), and a busy callee becomes the disposition. Real local models;
+//! needs `cargo run -p switchboard -- models fetch` and espeak-ng (`apt-get install espeak-ng`).
+
+mod support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use audio::synth::silence;
+use audio::SampleRate;
+use chrono::NaiveTime;
+use livekit_protocol::participant_info::Kind;
+use livekit_sim::{ParticipantSpec, SimConfig, Simulator, SipBehaviour};
+use serde_json::{json, Value};
+use switchboard::local_models::espeak;
+use switchboard::runtime::boot::{boot, BootOptions, Running};
+use switchboard::runtime::compliance::Policy;
+use switchboard::runtime::livekit::{spawn_worker, LiveKitConfig, LiveKitDialer, LiveKitSetup};
+use switchboard::runtime::RuntimeConfig;
+use switchboard::transport::local_call::synthesise;
+use switchboard::transport::sip::Route;
+
+const HZ48: SampleRate = SampleRate::HZ_48K;
+
+struct Harness {
+    sim: Simulator,
+    running: Running,
+    base: String,
+    key: String,
+    http: reqwest::Client,
+}
+
+async fn harness() -> Harness {
+    assert!(
+        speech::tts::EspeakVoice::is_installed(),
+        "espeak-ng is needed to speak the test callers: apt-get install espeak-ng"
+    );
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let (api_key, api_secret) = (
+        sim.config().api_key.clone(),
+        sim.config().api_secret.clone(),
+    );
+    let setup = LiveKitSetup {
+        config: LiveKitConfig {
+            url: sim.ws_url(),
+            agent_name: String::new(),
+            routes: BTreeMap::from([(
+                "+15550100".to_string(),
+                Route {
+                    tenant: "acme".into(),
+                    script: "survey.post_conversation".into(),
+                },
+            )]),
+            default_route: None,
+            outbound_trunk: Some("ST_test".into()),
+            ring_timeout_secs: 5,
+        },
+        api_key: api_key.clone(),
+        api_secret: api_secret.clone(),
+    };
+    let data =
+        std::env::temp_dir().join(format!("switchboard-lk-{}", uuid::Uuid::new_v4().simple()));
+    let dialer = LiveKitDialer {
+        setup: setup.clone(),
+    };
+    let running = boot(
+        tokio::task::spawn_blocking(|| support::models::local().clone())
+            .await
+            .unwrap(),
+        BootOptions {
+            database_url: format!("sqlite://{}", data.join("s.db").display()),
+            data_dir: data.clone(),
+            scripts_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts"),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            config: RuntimeConfig {
+                poll_ms: 100,
+                policy: Policy {
+                    window: (NaiveTime::MIN, NaiveTime::MIN),
+                    ..Policy::default()
+                },
+                ..RuntimeConfig::default()
+            },
+            llm: None,
+            livekit: Some((api_key, api_secret)),
+            dialers: HashMap::from([(
+                "livekit".to_string(),
+                std::sync::Arc::new(dialer)
+                    as std::sync::Arc<dyn switchboard::runtime::dial::Dialer>,
+            )]),
+            sip: None,
+        },
+    )
+    .await
+    .expect("boot");
+    spawn_worker(running.rt.clone(), setup).expect("worker");
+    let (_, key) = running
+        .rt
+        .store
+        .create_api_key("acme", "test", 6000)
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if !sim.workers().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!sim.workers().is_empty(), "the worker never registered");
+    Harness {
+        sim,
+        base: format!("http://{}", running.addr),
+        running,
+        key,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Harness {
+    async fn get(&self, path: &str) -> Value {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// Polls the call until `done` holds for it (hang guard, not a performance bound).
+    async fn wait_for(&self, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            last = self.get(&format!("/v1/calls/{id}")).await;
+            if done(&last) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("call {id}: {what} never happened: {last:#}");
+    }
+}
+
+fn ended(v: &Value) -> bool {
+    v["call"]["ended_at"].is_i64() && !v["live"].as_bool().unwrap_or(true)
+}
+
+/// `text` in the espeak voice at 48 kHz after `lead_ms` of silence, then `tail_ms` more.
+async fn spoken(text: &str, lead_ms: u32, tail_ms: u32) -> Vec<i16> {
+    let mut clip = silence(lead_ms, HZ48);
+    clip.extend(
+        synthesise(&*espeak("en-gb+f2"), text, HZ48)
+            .await
+            .expect("espeak"),
+    );
+    clip.extend(silence(tail_ms, HZ48));
+    clip
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_livekit_sip_caller_is_dispatched_routed_and_answered() {
+    let h = harness().await;
+    let caller = h
+        .sim
+        .add_participant(
+            "support-room-1",
+            ParticipantSpec {
+                identity: "sip_+14155550123".into(),
+                kind: Kind::Sip,
+                attributes: HashMap::from([
+                    ("sip.trunkPhoneNumber".to_string(), "+15550100".to_string()),
+                    ("sip.phoneNumber".to_string(), "+14155550123".to_string()),
+                    ("sip.callStatus".to_string(), "active".to_string()),
+                ]),
+                audio: spoken("Yes, it was resolved.", 9_000, 40_000).await,
+            },
+        )
+        .await
+        .expect("caller joins");
+
+    // The dispatched job becomes a call of the routed tenant.
+    let mut id = None;
+    for _ in 0..300 {
+        let list = h.get("/v1/calls").await;
+        if let Some(call) = list["calls"].as_array().and_then(|c| c.first()) {
+            id = call["id"].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = id.expect("no call was created for the dispatched room");
+    let live = h
+        .wait_for(&id, "the answer", |v| {
+            v["answers"]["problem_solved"].is_boolean()
+        })
+        .await;
+    assert_eq!(live["call"]["transport"], "livekit", "{live:#}");
+    assert_eq!(live["call"]["direction"], "inbound");
+    assert_eq!(live["call"]["script_id"], "survey.post_conversation");
+    assert_eq!(live["answers"]["problem_solved"], true, "{live:#}");
+    assert_eq!(live["call"]["to"], "+15550100");
+    assert!(
+        caller
+            .received_audio()
+            .iter()
+            .any(|s| s.unsigned_abs() > 3_000),
+        "the caller never heard the agent"
+    );
+
+    caller.leave().await;
+    let done = h.wait_for(&id, "the end", ended).await;
+    assert_eq!(done["call"]["status"], "completed", "{done:#}");
+    let jobs = h.sim.jobs();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    h.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_dial_out_through_livekit_sip_and_busy_is_a_disposition() {
+    let h = harness().await;
+    h.sim.set_sip_behaviour(
+        "+14155550199",
+        SipBehaviour::Answer {
+            ring: Duration::from_millis(300),
+            audio: spoken("Hello?", 300, 30_000).await,
+        },
+    );
+    h.sim.set_sip_behaviour(
+        "+14155550186",
+        SipBehaviour::Busy {
+            ring: Duration::from_millis(300),
+        },
+    );
+    let dispatch = |to: &str| {
+        json!({
+            "to": to, "transport": "livekit", "script_id": "survey.post_conversation",
+            "variables": { "first_name": "Dana" }, "consent": { "granted": true, "source": "test" },
+            "max_attempts": 1,
+        })
+    };
+    let busy = h.post("/v1/calls", dispatch("+14155550186")).await;
+    let answered = h.post("/v1/calls", dispatch("+14155550199")).await;
+    let busy_id = busy["id"].as_str().expect("dispatched").to_owned();
+    let id = answered["id"].as_str().expect("dispatched").to_owned();
+
+    let done = h.wait_for(&busy_id, "the busy end", ended).await;
+    assert_eq!(done["call"]["disposition"], "busy", "{done:#}");
+
+    // The person's "Hello?" is answer detection's human; the agent's greeting reaches them.
+    let live = h
+        .wait_for(&id, "the agent's first line", |v| {
+            v["transcript"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|l| l["speaker"] == "agent"))
+        })
+        .await;
+    assert_eq!(live["call"]["transport"], "livekit");
+    let room = format!("call-{id}");
+    let callee = h
+        .sim
+        .sip_participant(&room, &format!("phone-{id}"))
+        .expect("the SIP participant is in the call's room");
+    for _ in 0..100 {
+        if callee
+            .received_audio()
+            .iter()
+            .any(|s| s.unsigned_abs() > 3_000)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        callee
+            .received_audio()
+            .iter()
+            .any(|s| s.unsigned_abs() > 3_000),
+        "the callee never heard the agent"
+    );
+    h.post(&format!("/v1/calls/{id}/hangup"), json!({})).await;
+    let done = h.wait_for(&id, "the end", ended).await;
+    assert_eq!(done["call"]["answered"], true, "{done:#}");
+    h.running.shutdown().await;
+}
