@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(cmake clang libclang-dev pkg-config libssl-dev libopus-dev libasound2-dev
-  postgresql postgresql-client sox espeak-ng baresip-core sip-tester)
+  postgresql postgresql-client sox espeak-ng baresip-core sip-tester python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
