@@ -75,6 +75,19 @@ pub struct TrunkConfig {
     /// Signalling transport to the trunk.
     #[serde(default)]
     pub transport: SipTransport,
+    /// Register with the trunk (as `user`, else `caller_id`), refreshed before expiry.
+    #[serde(default)]
+    pub register: bool,
+    /// Registration lifetime we ask for.
+    #[serde(default = "default_register_expires")]
+    pub register_expires_secs: u32,
+    /// Send an OPTIONS keep-alive to the trunk this often.
+    #[serde(default)]
+    pub keepalive_secs: Option<u64>,
+}
+
+fn default_register_expires() -> u32 {
+    300
 }
 
 /// How SIP messages travel.

@@ -84,17 +84,10 @@ impl SipEndpoint {
     /// A [`DialError`] whose `disposition()` classifies the failure.
     pub async fn dial(&self, call: OutboundCall) -> Result<SipCall, DialError> {
         let trunk = self.trunk.as_ref().ok_or(DialError::NoTrunk)?;
-        let (host, port) = super::uri::split_host_port(&trunk.host)
+        let (host, _) = super::uri::split_host_port(&trunk.host)
             .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
-        let port = port.unwrap_or(5060);
-        let lookup = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let dest = tokio::net::lookup_host((lookup.as_str(), port))
+        let dest = resolve(&trunk.host)
             .await
-            .ok()
-            .and_then(|mut a| a.next())
             .ok_or_else(|| DialError::Resolve(trunk.host.clone()))?;
         let target_uri = if call.to.starts_with("sip:") || call.to.starts_with("sips:") {
             call.to.clone()
@@ -154,3 +147,16 @@ impl SipEndpoint {
 
 /// How long opening a TCP connection to the trunk may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The address of `host[:port]` (port 5060 when absent).
+pub(super) async fn resolve(host_port: &str) -> Option<std::net::SocketAddr> {
+    let (host, port) = super::uri::split_host_port(host_port)?;
+    let lookup = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let mut addrs = tokio::net::lookup_host((lookup.as_str(), port.unwrap_or(5060)))
+        .await
+        .ok()?;
+    addrs.next()
+}

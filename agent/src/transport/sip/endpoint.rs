@@ -114,12 +114,23 @@ impl SipEndpoint {
         };
         let (commands_tx, commands) = mpsc::channel(64);
         let trunk = config.trunk.clone();
+        let presence = match &trunk {
+            Some(t) if t.register || t.keepalive_secs.is_some() => {
+                let addr = super::dial::resolve(&t.host).await;
+                if addr.is_none() {
+                    tracing::warn!(host = %t.host, "Trunk host does not resolve: no REGISTER");
+                }
+                addr.and_then(|a| super::register::TrunkPresence::new(t, a, Instant::now()))
+            }
+            _ => None,
+        };
         let dial_tx = commands_tx.clone();
         let actor = Actor {
             config,
             socket: Arc::new(socket),
             tcp,
             streams: HashMap::new(),
+            presence,
             local_addr,
             handler,
             calls: HashMap::new(),
@@ -202,6 +213,8 @@ pub(super) struct Actor {
     pub tcp: Option<TcpListener>,
     /// Open TCP connections by peer address: every message to that peer goes there.
     pub streams: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    /// REGISTER and OPTIONS keep-alives towards the trunk, when configured.
+    pub presence: Option<super::register::TrunkPresence>,
     pub local_addr: SocketAddr,
     pub handler: Arc<dyn SipCallHandler>,
     pub calls: HashMap<String, Call>,
@@ -336,6 +349,9 @@ impl Actor {
 
     fn on_response(&mut self, msg: &SipMessage) {
         let Ok((_, method)) = msg.cseq() else { return };
+        if self.on_presence_response(msg) {
+            return;
+        }
         if method == "INVITE" {
             return self.on_invite_response(msg);
         }

@@ -108,6 +108,7 @@ impl Actor {
         self.outbound_tick(now);
         self.transfer_tick(now);
         self.info_tick(now);
+        self.presence_tick(now);
         let mut resend = Vec::new();
         let mut timed_out = Vec::new();
         for (id, call) in &mut self.calls {

@@ -34,6 +34,7 @@ mod lifecycle;
 pub mod media;
 pub mod message;
 pub mod outbound;
+pub mod register;
 mod ringing;
 pub mod rtcp;
 pub mod rtp;
