@@ -42,10 +42,17 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
         "--record".into(),
         bob_wav.display().to_string(),
         "--duration".into(),
-        "9".into(),
+        "11".into(),
     ]));
-    // Alice comes a little later, so Bob's subscriber PC renegotiates for her track.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Alice comes once Bob is in, so Bob's subscriber PC renegotiates for her track.
+    while !sim
+        .participants(room)
+        .await
+        .iter()
+        .any(|p| p.identity == "bob")
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let alice = common::run_client(vec![
         "--url".into(),
         sim.ws_url(),
@@ -63,6 +70,16 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
         "6".into(),
     ])
     .await;
+    // Carol (in-process) presses '#' as a phone caller would.
+    carol
+        .send_data(proto::DataPacket {
+            value: Some(proto::data_packet::Value::SipDtmf(proto::SipDtmf {
+                code: 11,
+                digit: "#".to_owned(),
+            })),
+            ..Default::default()
+        })
+        .await;
     let bob = bob.await.expect("bob task");
 
     // Who saw whom.
@@ -88,6 +105,11 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
     assert!(
         dtmf.iter().any(|d| d["digit"] == "5" && d["code"] == 5),
         "bob's dtmf: {bob}"
+    );
+    assert!(
+        dtmf.iter()
+            .any(|d| d["digit"] == "#" && d["code"] == 11 && d["from"] == "carol"),
+        "bob's dtmf from carol: {bob}"
     );
 
     // Bob heard Alice's 440 Hz (through two libwebrtc stacks and our forwarding) and Carol's
