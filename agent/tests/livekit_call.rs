@@ -76,24 +76,8 @@ async fn a_livekit_sip_caller_is_understood_and_hears_the_agents_answer() {
     let hz48 = SampleRate::HZ_48K;
     let answer = synthesise(&*espeak("en-gb+f2"), "Yes, it was resolved.", hz48)
         .await
-        .expect("espeak speaks");
-    let mut clip = silence(9_000, hz48);
-    clip.extend_from_slice(&answer);
-    clip.extend(silence(40_000, hz48));
-
+        .unwrap_or_else(|e| panic!("espeak-ng: {e}"));
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
-    let phone = sim
-        .add_participant(
-            "survey-1",
-            ParticipantSpec {
-                identity: "sip_+15550123".into(),
-                kind: livekit_protocol::participant_info::Kind::Sip,
-                attributes: HashMap::from([("sip.callStatus".into(), "active".into())]),
-                audio: clip,
-            },
-        )
-        .await
-        .unwrap();
     let mut opts = RoomOptions::new(&sim.ws_url(), &sim.token("survey-1", "agent"));
     opts.caller = CallerRule::Sip;
     opts.udp_bind = "127.0.0.1:0".into();
@@ -106,6 +90,35 @@ async fn a_livekit_sip_caller_is_understood_and_hears_the_agents_answer() {
         let cancel = cancel.clone();
         async move { run_call_with_dtmf(spec(live), connected.media, connected.dtmf, &cancel).await }
     });
+    // The phone leg joins once the greeting is over (so the fixed clip answers the
+    // question however long synthesis took on this machine): half a second of silence, the
+    // answer, then silence.
+    timeout(Duration::from_secs(120), async {
+        loop {
+            match events.recv().await {
+                Ok(CallEvent::Line { line, .. }) if line.speaker == Speaker::Agent => return,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("call ended first: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the agent says its greeting");
+    let mut clip = silence(500, hz48);
+    clip.extend_from_slice(&answer);
+    clip.extend(silence(40_000, hz48));
+    let phone = sim
+        .add_participant(
+            "survey-1",
+            ParticipantSpec {
+                identity: "sip_+15550123".into(),
+                kind: livekit_protocol::participant_info::Kind::Sip,
+                attributes: HashMap::from([("sip.callStatus".into(), "active".into())]),
+                audio: clip,
+            },
+        )
+        .await
+        .unwrap();
     // The caller hangs up once the agent has asked the next question.
     let asked = timeout(Duration::from_secs(120), async {
         loop {

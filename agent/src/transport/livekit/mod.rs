@@ -24,9 +24,11 @@ mod handle;
 mod loopback_tests;
 pub mod participants;
 mod peer;
+mod reconnect;
 pub mod room;
 mod session;
 pub mod signal;
+mod tracks;
 pub mod worker;
 
 pub use data::{AgentState, DataMessage};

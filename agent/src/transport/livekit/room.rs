@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use audio::{AudioFrame, SampleRate};
+use audio::SampleRate;
 use livekit_protocol as proto;
 use proto::signal_request::Message as Req;
 use proto::signal_response::Message as Resp;
@@ -19,22 +19,20 @@ use tokio::task::JoinHandle;
 use tokio::time::{interval, Duration, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
-use super::bridge::{self, InboundDecoder, LiveKitOut, OutboundEncoder, Publication};
+use super::bridge::{self, LiveKitOut, OutboundEncoder, Publication};
 use super::data::{self, DataMessage};
 use super::handle::{Command, LiveKitControl, RoomHandle};
-use super::participants::{
-    CallerRule, Participant, ParticipantChange, ParticipantRole, ParticipantTable,
-};
+use super::participants::{CallerRule, Participant, ParticipantTable};
 use super::peer::PcEvent;
 use super::session::{Session, SessionConfig};
-use super::signal::{connect_rtc, unix_ms, ConnectMode};
+use super::signal::unix_ms;
+use super::tracks::CallerInput;
 use super::LiveKitError;
 use crate::call::session::CallMedia;
-use crate::media::{media_ring, CallClock, RingSender};
+use crate::media::{media_ring, CallClock};
 use crate::runtime::dial::Connected;
 
 /// Caller audio buffered before ingest (1 s of 20 ms frames).
@@ -129,17 +127,6 @@ impl JoinedRoom {
     }
 }
 
-/// Where the caller's audio stands.
-enum CallerInput {
-    Idle(RingSender<AudioFrame>),
-    Reading {
-        track_sid: String,
-        cancel: CancellationToken,
-        task: JoinHandle<RingSender<AudioFrame>>,
-    },
-    Closed,
-}
-
 /// What the loop does after a step.
 enum Flow {
     Continue,
@@ -231,36 +218,36 @@ pub async fn join(
     Ok(joined)
 }
 
-struct RoomActor {
-    opts: RoomOptions,
+pub(super) struct RoomActor {
+    pub(super) opts: RoomOptions,
     /// The current token (the server may refresh it).
-    token_text: String,
-    generation: u64,
-    room_name: String,
-    session: Session,
-    participants: ParticipantTable,
-    pc_tx: mpsc::Sender<PcEvent>,
+    pub(super) token_text: String,
+    pub(super) generation: u64,
+    pub(super) room_name: String,
+    pub(super) session: Session,
+    pub(super) participants: ParticipantTable,
+    pub(super) pc_tx: mpsc::Sender<PcEvent>,
     /// PeerConnection events of every generation; stale ones are ignored.
-    pc_rx: mpsc::Receiver<PcEvent>,
-    data_tx: mpsc::Sender<DataMessage>,
+    pub(super) pc_rx: mpsc::Receiver<PcEvent>,
+    pub(super) data_tx: mpsc::Sender<DataMessage>,
     /// Data packets from every data channel's reader task.
-    data_rx: mpsc::Receiver<DataMessage>,
+    pub(super) data_rx: mpsc::Receiver<DataMessage>,
     /// Closed when every handle is dropped: the actor then leaves.
-    commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<RoomEvent>,
-    dtmf: mpsc::Sender<char>,
-    caller: CallerInput,
+    pub(super) commands: mpsc::Receiver<Command>,
+    pub(super) events: mpsc::Sender<RoomEvent>,
+    pub(super) dtmf: mpsc::Sender<char>,
+    pub(super) caller: CallerInput,
     /// Remote audio tracks of the current generation not yet given to a reader, with the
     /// participant sid their stream id names.
-    tracks: Vec<(String, String, Arc<dyn TrackRemote>)>,
+    pub(super) tracks: Vec<(String, String, Arc<dyn TrackRemote>)>,
     /// The sender's target; `None` while nothing is published.
-    publication: watch::Sender<Option<Publication>>,
+    pub(super) publication: watch::Sender<Option<Publication>>,
     /// Our attributes, re-sent after a full reconnect.
-    attributes: HashMap<String, String>,
+    pub(super) attributes: HashMap<String, String>,
     /// The sender, data channel readers and drained tracks.
-    tasks: TaskTracker,
+    pub(super) tasks: TaskTracker,
     /// Cancelled when the room is left; child of the caller's token.
-    token: CancellationToken,
+    pub(super) token: CancellationToken,
 }
 
 impl RoomActor {
@@ -329,7 +316,7 @@ impl RoomActor {
         self.shutdown(reason).await;
     }
 
-    fn emit(&self, ev: RoomEvent) {
+    pub(super) fn emit(&self, ev: RoomEvent) {
         if self.events.try_send(ev).is_err() {
             tracing::debug!("Room event dropped (nobody reading, or behind).");
         }
@@ -490,242 +477,6 @@ impl RoomActor {
         }
         Flow::Continue
     }
-
-    /// Spawns a reader that forwards a data channel's packets to the actor.
-    fn watch_channel(&self, channel: Arc<dyn DataChannel>) {
-        let tx = self.data_tx.clone();
-        let token = self.token.clone();
-        self.tasks.spawn(async move {
-            loop {
-                let ev = tokio::select! {
-                    _ = token.cancelled() => break,
-                    ev = channel.poll() => ev,
-                };
-                match ev {
-                    Some(DataChannelEvent::OnMessage(msg)) => match data::decode(&msg.data) {
-                        Ok(m) => {
-                            if tx.try_send(m).is_err() {
-                                tracing::warn!("Data packet dropped (room busy).");
-                            }
-                        }
-                        Err(e) => tracing::debug!(error = %e, "Undecodable data packet."),
-                    },
-                    Some(DataChannelEvent::OnClose) | None => break,
-                    Some(_) => {}
-                }
-            }
-        });
-    }
-
-    /// Reads and discards a track nobody listens to, so its packets do not pile up.
-    fn drain(&self, track: Arc<dyn TrackRemote>) {
-        let token = self.token.clone();
-        self.tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = token.cancelled() => break,
-                    ev = track.poll() => if ev.is_none() { break },
-                }
-            }
-        });
-    }
-
-    async fn apply_participant(&mut self, info: &proto::ParticipantInfo) {
-        for change in self.participants.apply(info) {
-            match change {
-                ParticipantChange::Joined(p) => {
-                    tracing::info!(identity = %p.identity, role = ?p.role, "Participant joined.");
-                    self.emit(RoomEvent::ParticipantJoined(p));
-                }
-                ParticipantChange::AttributesChanged(p) => {
-                    self.emit(RoomEvent::AttributesChanged(p))
-                }
-                ParticipantChange::TracksChanged(_) => {}
-                ParticipantChange::Left(p) => {
-                    tracing::info!(identity = %p.identity, role = ?p.role, "Participant left.");
-                    if p.role == ParticipantRole::Caller {
-                        self.close_input().await;
-                        self.emit(RoomEvent::CallerLeft(p.clone()));
-                    }
-                    self.emit(RoomEvent::ParticipantLeft(p));
-                }
-            }
-        }
-        self.attach_tracks().await;
-    }
-
-    /// Gives pending tracks to readers: the caller's to the decoder, others to a drain.
-    async fn attach_tracks(&mut self) {
-        let pending = std::mem::take(&mut self.tracks);
-        for (sid, hint, track) in pending {
-            let owner = self
-                .participants
-                .owner_of_track(&sid)
-                .or_else(|| self.participants.get(&hint))
-                .map(|p| p.role);
-            match owner {
-                None => self.tracks.push((sid, hint, track)),
-                Some(ParticipantRole::Caller) => self.read_caller(sid, track).await,
-                Some(_) => self.drain(track),
-            }
-        }
-    }
-
-    async fn take_sender(&mut self) -> Option<RingSender<AudioFrame>> {
-        match std::mem::replace(&mut self.caller, CallerInput::Closed) {
-            CallerInput::Idle(s) => Some(s),
-            CallerInput::Reading { cancel, task, .. } => {
-                cancel.cancel();
-                task.await.ok()
-            }
-            CallerInput::Closed => None,
-        }
-    }
-
-    async fn read_caller(&mut self, track_sid: String, track: Arc<dyn TrackRemote>) {
-        if let CallerInput::Reading {
-            track_sid: cur,
-            task,
-            ..
-        } = &self.caller
-        {
-            if *cur == track_sid && !task.is_finished() {
-                return;
-            }
-        }
-        let Some(sender) = self.take_sender().await else {
-            self.drain(track);
-            return;
-        };
-        let decoder = match InboundDecoder::new(self.opts.call_rate) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::error!(error = %e, "No decoder for the caller's audio.");
-                self.caller = CallerInput::Idle(sender);
-                return;
-            }
-        };
-        tracing::debug!(%track_sid, "Reading the caller's audio track.");
-        let cancel = self.token.child_token();
-        let task = tokio::spawn(bridge::read_track(track, decoder, sender, cancel.clone()));
-        self.caller = CallerInput::Reading {
-            track_sid,
-            cancel,
-            task,
-        };
-    }
-
-    /// Closes the call's input (the caller left or the room is gone).
-    async fn close_input(&mut self) {
-        drop(self.take_sender().await);
-        self.caller = CallerInput::Closed;
-    }
-
-    /// Resumes after a drop; falls back to a full reconnect. `Err` is the reason the room
-    /// is given up.
-    async fn resume(&mut self) -> Result<(), String> {
-        self.emit(RoomEvent::Reconnecting { resume: true });
-        let sid = self.session.own_sid().to_string();
-        for attempt in 0..self.opts.resume_attempts {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
-            }
-            let mode = ConnectMode::Resume { sid: sid.clone() };
-            match connect_rtc(&self.opts.url, &self.token_text, &mode).await {
-                Ok((link, _reconnect)) => {
-                    let old = std::mem::replace(&mut self.session.link, link);
-                    drop(old);
-                    self.session.keepalive.heard(Instant::now());
-                    if let Err(e) = self.after_resume().await {
-                        tracing::warn!(error = %e, "Resume negotiation failed.");
-                        continue;
-                    }
-                    tracing::info!("LiveKit session resumed.");
-                    self.emit(RoomEvent::Reconnected { resume: true });
-                    return Ok(());
-                }
-                Err(LiveKitError::Left(reason)) => {
-                    tracing::info!(%reason, "Resume refused; reconnecting fully.");
-                    break;
-                }
-                Err(e) => tracing::warn!(error = %e, attempt, "Resume attempt failed."),
-            }
-        }
-        self.rejoin().await
-    }
-
-    async fn after_resume(&mut self) -> Result<(), LiveKitError> {
-        self.session
-            .publisher
-            .restart_ice()
-            .await
-            .map_err(super::rtc_err("restart ICE"))?;
-        if self.session.published.is_some() {
-            self.session.offer_publisher().await?;
-        }
-        let subscribed = self
-            .participants
-            .all()
-            .iter()
-            .flat_map(|p| p.audio_tracks.clone())
-            .collect();
-        let sync = self.session.sync_state(subscribed).await;
-        self.session.send(Req::SyncState(sync)).await
-    }
-
-    /// A full reconnect: a new session (new PCs, new join), then republish.
-    async fn rejoin(&mut self) -> Result<(), String> {
-        self.emit(RoomEvent::Reconnecting { resume: false });
-        self.publication.send_replace(None);
-        let mut last = String::new();
-        for attempt in 0..self.opts.resume_attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
-            }
-            let cfg = SessionConfig {
-                url: &self.opts.url,
-                token: &self.token_text,
-                udp_bind: &self.opts.udp_bind,
-                track_name: &self.opts.track_name,
-            };
-            match Session::establish(&cfg, self.generation + 1, self.pc_tx.clone()).await {
-                Ok(mut session) => {
-                    self.generation += 1;
-                    if !self.attributes.is_empty() {
-                        let attrs = self.attributes.clone();
-                        let _ = session
-                            .send(Req::UpdateMetadata(proto::UpdateParticipantMetadata {
-                                attributes: attrs,
-                                ..Default::default()
-                            }))
-                            .await;
-                    }
-                    let mut old = std::mem::replace(&mut self.session, session);
-                    old.close().await;
-                    self.tracks.clear();
-                    self.participants =
-                        ParticipantTable::new(self.opts.caller.clone(), self.session.own_sid());
-                    if let Some(s) = self.take_sender().await {
-                        self.caller = CallerInput::Idle(s);
-                    }
-                    self.watch_channel(self.session.reliable.clone());
-                    self.watch_channel(self.session.lossy.clone());
-                    for p in self.session.join.other_participants.clone() {
-                        self.apply_participant(&p).await;
-                    }
-                    tracing::info!("LiveKit room rejoined.");
-                    self.emit(RoomEvent::Reconnected { resume: false });
-                    return Ok(());
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "Rejoin attempt failed.");
-                    last = e.to_string();
-                }
-            }
-        }
-        Err(format!("could not reconnect: {last}"))
-    }
-
     async fn leave(&mut self) {
         self.session.leave().await;
     }
