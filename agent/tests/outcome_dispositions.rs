@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::*;
 use futures::future::BoxFuture;
 use switchboard::call::report::{CallReport, Speaker};
-use switchboard::call::session::{run_call_with_keys, CallKeys};
+use switchboard::call::session::{run_call_with_signals, CallSignals};
 use switchboard::conversation::script::ScriptConversation;
 use switchboard::outcome::{
     assess, AnswerClass, AssessContext, DialResult, Disposition, EndReason,
@@ -165,11 +165,11 @@ async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
         &token,
     );
     let (keys_tx, mut keys_rx) = mpsc::channel(4);
-    let keys = CallKeys {
-        received: None,
-        send: Some(keys_tx),
+    let signals = CallSignals {
+        dtmf_out: Some(keys_tx),
+        ..CallSignals::default()
     };
-    let report = run_call_with_keys(spec, media, keys, &session.cancel).await;
+    let report = run_call_with_signals(spec, media, signals, &session.cancel).await;
     let report = session.finish(report).await.report;
 
     assert_eq!(

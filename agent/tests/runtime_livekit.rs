@@ -49,22 +49,46 @@ async fn harness() -> Harness {
         config: LiveKitConfig {
             url: sim.ws_url(),
             agent_name: String::new(),
-            routes: BTreeMap::from([(
-                "+15550100".to_string(),
-                Route {
-                    tenant: "acme".into(),
-                    script: "survey.post_conversation".into(),
-                },
-            )]),
+            routes: BTreeMap::from([
+                (
+                    "+15550100".to_string(),
+                    Route {
+                        tenant: "acme".into(),
+                        script: "survey.post_conversation".into(),
+                    },
+                ),
+                (
+                    "+15550102".to_string(),
+                    Route {
+                        tenant: "acme".into(),
+                        script: "test.escalate_always".into(),
+                    },
+                ),
+            ]),
             default_route: None,
             outbound_trunk: Some("ST_test".into()),
             ring_timeout_secs: 5,
+            join_url_template: Some("https://meet.example/?url={url}&token={token}".into()),
         },
         api_key: api_key.clone(),
         api_secret: api_secret.clone(),
     };
     let data =
         std::env::temp_dir().join(format!("switchboard-lk-{}", uuid::Uuid::new_v4().simple()));
+    // The shipped survey and a script that escalates at any hour.
+    let scripts = data.join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        manifest.join("../scripts/survey.yaml"),
+        scripts.join("survey.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        manifest.join("tests/fixtures/escalate_always.yaml"),
+        scripts.join("escalate_always.yaml"),
+    )
+    .unwrap();
     let dialer = LiveKitDialer {
         setup: setup.clone(),
     };
@@ -75,7 +99,7 @@ async fn harness() -> Harness {
         BootOptions {
             database_url: format!("sqlite://{}", data.join("s.db").display()),
             data_dir: data.clone(),
-            scripts_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts"),
+            scripts_dir: scripts,
             listen: "127.0.0.1:0".parse().unwrap(),
             config: RuntimeConfig {
                 poll_ms: 100,
@@ -297,5 +321,144 @@ async fn jobs_dial_out_through_livekit_sip_and_busy_is_a_disposition() {
     h.post(&format!("/v1/calls/{id}/hangup"), json!({})).await;
     let done = h.wait_for(&id, "the end", ended).await;
     assert_eq!(done["call"]["answered"], true, "{done:#}");
+    h.running.shutdown().await;
+}
+
+/// Collects the webhook bodies POSTed to it.
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                    sink.lock().unwrap().push(v);
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_caller_is_handed_to_a_human_agent_who_joins_the_room() {
+    let h = harness().await;
+    let (hook, seen) = webhook_receiver().await;
+    h.running
+        .rt
+        .store
+        .add_webhook("acme", &hook, "hook-secret")
+        .await
+        .unwrap();
+    let room = "escalation-room";
+    let caller = h
+        .sim
+        .add_participant(
+            room,
+            ParticipantSpec {
+                identity: "sip_+14155550177".into(),
+                kind: Kind::Sip,
+                attributes: HashMap::from([
+                    ("sip.trunkPhoneNumber".to_string(), "+15550102".to_string()),
+                    ("sip.callStatus".to_string(), "active".to_string()),
+                ]),
+                audio: spoken("My internet connection is down.", 3_000, 60_000).await,
+            },
+        )
+        .await
+        .expect("caller joins");
+
+    // The escalation reaches the backend while the caller waits, with a way into the room.
+    let mut join = Value::Null;
+    for _ in 0..600 {
+        let found = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|b| b["type"] == "escalation.created")
+            .cloned();
+        if let Some(body) = found {
+            join = body["data"]["join"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        join["room"], room,
+        "no escalation webhook with a join link: {join}"
+    );
+    let token = join["token"].as_str().expect("a join token");
+    assert!(
+        join["url"].as_str().is_some_and(|u| u.contains(token)),
+        "{join}"
+    );
+
+    // A human agent joins: briefed with the transcript as data, and the agent hands over.
+    let human = h
+        .sim
+        .add_participant(
+            room,
+            ParticipantSpec {
+                identity: join["identity"].as_str().unwrap().to_owned(),
+                kind: Kind::Standard,
+                attributes: HashMap::new(),
+                audio: Vec::new(),
+            },
+        )
+        .await
+        .expect("human joins");
+    let list = h.get("/v1/calls").await;
+    let id = list["calls"][0]["id"]
+        .as_str()
+        .expect("the call")
+        .to_owned();
+    let done = h.wait_for(&id, "the hand-over", ended).await;
+    assert_eq!(done["call"]["outcome"], "escalated", "{done:#}");
+    let said: Vec<String> = done["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["speaker"] == "agent")
+        .map(|l| l["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|l| l.contains("connected you with a specialist")),
+        "{said:?}"
+    );
+    let briefing = human
+        .received_data()
+        .iter()
+        .filter_map(|p| match &p.value {
+            Some(livekit_protocol::data_packet::Value::User(u)) => {
+                Some(String::from_utf8_lossy(&u.payload).into_owned())
+            }
+            _ => None,
+        })
+        .find(|s| s.contains("transcript"))
+        .expect("the human agent got no briefing packet");
+    assert!(briefing.contains("internet"), "{briefing}");
+    // The agent left; the caller and the human stay.
+    for _ in 0..100 {
+        if h.sim.participants(room).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left: Vec<String> = h
+        .sim
+        .participants(room)
+        .await
+        .into_iter()
+        .map(|p| p.identity)
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    drop(caller);
     h.running.shutdown().await;
 }

@@ -69,19 +69,22 @@ pub struct CallSpec {
     pub metrics: Arc<Metrics>,
 }
 
-/// Key presses exchanged with the far end out of band (SIP RFC 4733 / INFO, LiveKit
-/// `sip_dtmf`), for transports that can.
+/// What a transport tells the call besides audio, and the key presses it can send: key
+/// presses out of band (SIP RFC 4733 / INFO, LiveKit `sip_dtmf`) and human agents joining
+/// (LiveKit rooms).
 #[derive(Debug, Default)]
-pub struct CallKeys {
+pub struct CallSignals {
     /// Digits the caller pressed: each reaches the conversation as `DtmfReceived`.
-    pub received: Option<mpsc::Receiver<char>>,
+    pub dtmf_in: Option<mpsc::Receiver<char>>,
     /// Digits the agent sends (to get through a phone menu).
-    pub send: Option<mpsc::Sender<String>>,
+    pub dtmf_out: Option<mpsc::Sender<String>>,
+    /// Identities of human agents who joined: each reaches the conversation as `HumanJoined`.
+    pub humans: Option<mpsc::Receiver<String>>,
 }
 
 /// Runs one call to its end and returns its report. Cancelling `parent` ends the call.
 pub async fn run_call(spec: CallSpec, media: CallMedia, parent: &CancellationToken) -> CallReport {
-    run_call_with_keys(spec, media, CallKeys::default(), parent).await
+    run_call_with_signals(spec, media, CallSignals::default(), parent).await
 }
 
 /// [`run_call`] for transports that receive key presses out of band.
@@ -91,18 +94,18 @@ pub async fn run_call_with_dtmf(
     dtmf: Option<mpsc::Receiver<char>>,
     parent: &CancellationToken,
 ) -> CallReport {
-    let keys = CallKeys {
-        received: dtmf,
-        send: None,
+    let signals = CallSignals {
+        dtmf_in: dtmf,
+        ..CallSignals::default()
     };
-    run_call_with_keys(spec, media, keys, parent).await
+    run_call_with_signals(spec, media, signals, parent).await
 }
 
-/// [`run_call`] for transports that exchange key presses out of band.
-pub async fn run_call_with_keys(
+/// [`run_call`] for transports that signal more than audio.
+pub async fn run_call_with_signals(
     spec: CallSpec,
     media: CallMedia,
-    keys: CallKeys,
+    signals: CallSignals,
     parent: &CancellationToken,
 ) -> CallReport {
     let cancel = parent.child_token();
@@ -195,8 +198,9 @@ pub async fn run_call_with_keys(
         live: spec.live,
         metrics: spec.metrics.clone(),
         tools: ToolRunner::default(),
-        dtmf: keys.received,
-        keys_out: keys.send,
+        dtmf: signals.dtmf_in,
+        keys_out: signals.dtmf_out,
+        humans: signals.humans,
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

@@ -136,7 +136,8 @@ impl Conversation for LlmChat {
             ))],
             ConversationEvent::SayFinished { .. }
             | ConversationEvent::TimerFired { .. }
-            | ConversationEvent::ToolFinished { .. } => Vec::new(),
+            | ConversationEvent::ToolFinished { .. }
+            | ConversationEvent::HumanJoined { .. } => Vec::new(),
         }
     }
 }

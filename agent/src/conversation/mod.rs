@@ -33,6 +33,8 @@ pub enum ConversationEvent {
     CallerSilent,
     /// The caller pressed a key.
     DtmfReceived { digit: char },
+    /// A human agent joined the call (a LiveKit room participant who is not the caller).
+    HumanJoined { identity: String },
     /// An agent line finished playing, or was cut off by the caller.
     SayFinished {
         utterance: UtteranceId,

@@ -211,6 +211,7 @@ impl Conversation for ScriptConversation {
             }
             ConversationEvent::CallerSilent => Event::NoInput { now: at },
             ConversationEvent::DtmfReceived { digit } => Event::Dtmf { digit, now: at },
+            ConversationEvent::HumanJoined { identity } => Event::HumanJoined { identity, now: at },
             ConversationEvent::SayFinished {
                 utterance,
                 interrupted,

@@ -59,6 +59,12 @@ pub trait CallControl: Send + Sync {
         let _ = digits;
         Box::pin(async { Err("this transport cannot send DTMF".to_string()) })
     }
+
+    /// Where a human agent joins this call when it is escalated (a LiveKit room: its name, a
+    /// join token and a meeting URL), for the `escalation.created` webhook.
+    fn meeting_link(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A connected call.

@@ -15,7 +15,7 @@ use super::{Connected, LiveCall, Runtime};
 use crate::call::live::CallEvent;
 use crate::call::recording::{self, CallRecorder};
 use crate::call::report::{CallReport, Speaker};
-use crate::call::session::{run_call_with_keys, CallKeys, CallSpec};
+use crate::call::session::{run_call_with_signals, CallSignals, CallSpec};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
 use crate::store::model::{
@@ -35,6 +35,18 @@ pub async fn host(
     rt: &Arc<Runtime>,
     call: &CallRow,
     connected: Connected,
+    cancel: CancellationToken,
+) -> CallReport {
+    host_with(rt, call, connected, None, cancel).await
+}
+
+/// [`host`] for transports where human agents join the call (LiveKit rooms): `humans`
+/// carries their identities to the conversation (an escalation waiting for one).
+pub async fn host_with(
+    rt: &Arc<Runtime>,
+    call: &CallRow,
+    connected: Connected,
+    humans: Option<tokio::sync::mpsc::Receiver<String>>,
     cancel: CancellationToken,
 ) -> CallReport {
     let Connected {
@@ -69,6 +81,7 @@ pub async fn host(
         call.tenant.clone(),
         call.id.clone(),
         events.subscribe(),
+        control.clone(),
     ));
     let answered_at = now_ms();
     store
@@ -112,11 +125,12 @@ pub async fn host(
                 metrics: rt.metrics.clone(),
             };
             let span = tracing::info_span!("call", call_id = %call.id, tenant = %call.tenant);
-            let keys = CallKeys {
-                received: dtmf,
-                send: control.map(|c| key_sender(c, cancel.clone())),
+            let signals = CallSignals {
+                dtmf_in: dtmf,
+                dtmf_out: control.clone().map(|c| key_sender(c, cancel.clone())),
+                humans,
             };
-            run_call_with_keys(spec, media, keys, &cancel)
+            run_call_with_signals(spec, media, signals, &cancel)
                 .instrument(span)
                 .await
         }
@@ -236,7 +250,9 @@ async fn record(
     tenant: String,
     call_id: String,
     mut events: broadcast::Receiver<CallEvent>,
+    control: Option<Arc<dyn super::dial::CallControl>>,
 ) {
+    let mut escalations = 0;
     loop {
         let op = match events.recv().await {
             Ok(CallEvent::Line { seq, line }) => WriteOp::Line {
@@ -250,6 +266,18 @@ async fn record(
                 slot,
                 value,
             },
+            // Human agents must hear of an escalation while the caller waits, not after.
+            Ok(CallEvent::Record { record }) if record.kind == "escalation" => {
+                let join = control.as_ref().and_then(|c| c.meeting_link());
+                let payload = json!({ "call_id": call_id, "detail": record.detail, "join": join });
+                escalations += 1;
+                WriteOp::Event {
+                    tenant: tenant.clone(),
+                    call_id: call_id.clone(),
+                    event: escalation_event(&call_id, escalations, payload),
+                    at: now_ms(),
+                }
+            }
             Ok(_) => continue,
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::warn!(%call_id, skipped = n, "Recorder lagged; the call's end writes the rest");
@@ -365,6 +393,15 @@ fn assess(report: &CallReport, ended_by: Option<&str>) -> Assessment {
     }
 }
 
+/// The `n`th escalation of a call, under an id the live and the end-of-call writes share.
+fn escalation_event(call_id: &str, n: usize, payload: Value) -> OutboxEvent {
+    OutboxEvent {
+        id: format!("{call_id}:escalation.created:{n}"),
+        kind: "escalation.created".into(),
+        payload,
+    }
+}
+
 /// The webhook events a finished call emits.
 fn events(
     call: &CallRow,
@@ -382,9 +419,16 @@ fn events(
             "duration_ms": report.duration_ms,
         }),
     )];
+    let mut escalations = 0;
     for (i, r) in records.iter().enumerate() {
         let kind = match r.kind.as_str() {
-            "escalation" => "escalation.created",
+            "escalation" => {
+                // Already sent when it happened (same id), unless the recorder lagged.
+                escalations += 1;
+                let payload = json!({ "call_id": id, "detail": r.detail });
+                out.push(escalation_event(id, escalations, payload));
+                continue;
+            }
             "scheduled_action" if a.disposition == "callback_requested" => "callback.requested",
             _ => continue,
         };

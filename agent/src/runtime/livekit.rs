@@ -9,15 +9,18 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use livekit_api::access_token::{AccessToken, VideoGrants};
-use livekit_api::services::sip::{CreateSIPParticipantOptions, SIPClient};
+use livekit_api::services::sip::{
+    CreateSIPParticipantOptions, SIPClient, TransferSIPParticipantOptions,
+};
 use livekit_api::services::{ServerError, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::mpsc;
 use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use super::dial::{Connected, DialError, Dialer};
-use super::host::host;
+use super::dial::{CallControl, Connected, DialError, Dialer};
+use super::host::host_with;
 use super::Runtime;
 use crate::media::CallClock;
 use crate::speaker::AudioOut;
@@ -53,6 +56,10 @@ pub struct LiveKitConfig {
     pub outbound_trunk: Option<String>,
     #[serde(default = "default_ring_secs")]
     pub ring_timeout_secs: u64,
+    /// Meeting URL a human agent opens to join an escalated call; `{url}`, `{room}` and
+    /// `{token}` are filled in (e.g. `https://meet.livekit.io/custom?liveKitUrl={url}&token={token}`).
+    #[serde(default)]
+    pub join_url_template: Option<String>,
 }
 
 fn default_ring_secs() -> u64 {
@@ -120,7 +127,7 @@ async fn run_job(
         return Err("over capacity".into());
     };
     let room_name = room.room_name.clone();
-    let (connected, handle, mut events) = room.into_connected();
+    let (mut connected, handle, mut events) = room.into_connected();
     let meta: DispatchMetadata = serde_json::from_str(&job.metadata).unwrap_or_default();
     // The caller's attributes say which number they dialled (LiveKit SIP).
     let caller = tokio::time::timeout(CALLER_WAIT, async {
@@ -196,9 +203,113 @@ async fn run_job(
         })
         .await;
     let cancel = rt.shutdown.child_token();
+    connected.control = Some(Arc::new(RoomControl {
+        room: handle.clone(),
+        room_name: new.room.clone().unwrap_or_default(),
+        caller: caller.identity.clone(),
+        setup: setup.clone(),
+    }));
+    let humans = forward_humans(events, handle.clone(), rt.store.clone(), new.clone());
     tokio::spawn(leave_when_done(handle, cancel.clone()));
-    host(rt, &CallRow::from_new(&new), connected, cancel).await;
+    host_with(
+        rt,
+        &CallRow::from_new(&new),
+        connected,
+        Some(humans),
+        cancel,
+    )
+    .await;
     Ok(())
+}
+
+/// Human agents joining the room: each is briefed with the transcript so far (a data packet
+/// on [`BRIEFING_TOPIC`]) and announced to the conversation, which speaks the briefing and
+/// hands over.
+fn forward_humans(
+    mut events: mpsc::Receiver<RoomEvent>,
+    room: livekit::RoomHandle,
+    store: crate::store::Store,
+    call: NewCall,
+) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let RoomEvent::ParticipantJoined(p) = event else {
+                continue;
+            };
+            if p.role != ParticipantRole::Human {
+                continue;
+            }
+            let transcript = store
+                .transcript(&call.tenant, &call.id)
+                .await
+                .unwrap_or_default();
+            let lines: Vec<Value> = transcript
+                .iter()
+                .map(|l| json!({ "speaker": l.speaker, "text": l.text, "start_ms": l.start_ms }))
+                .collect();
+            let briefing = json!({ "call_id": call.id, "transcript": lines });
+            let packet = livekit::data::user_packet(
+                "switchboard",
+                BRIEFING_TOPIC,
+                briefing.to_string().into_bytes(),
+            );
+            if let Err(e) = room.publish_data(true, packet).await {
+                tracing::warn!(error = %e, "Briefing packet not sent");
+            }
+            if tx.send(p.identity).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Topic of the data packet that briefs a human agent joining a call.
+pub const BRIEFING_TOPIC: &str = "switchboard.briefing";
+
+/// A LiveKit call's controls: key presses as `sip_dtmf`, transfer through LiveKit SIP, and
+/// the meeting link for escalations.
+struct RoomControl {
+    room: livekit::RoomHandle,
+    room_name: String,
+    /// The SIP participant transfers apply to.
+    caller: String,
+    setup: LiveKitSetup,
+}
+
+impl CallControl for RoomControl {
+    fn transfer(&self, target: &str) -> BoxFuture<'_, Result<(), String>> {
+        let target = target.to_string();
+        Box::pin(async move {
+            let c = &self.setup;
+            let sip = SIPClient::with_api_key(&http_base(&c.config.url), &c.api_key, &c.api_secret);
+            sip.transfer_sip_participant(
+                self.room_name.clone(),
+                self.caller.clone(),
+                target,
+                TransferSIPParticipantOptions::default(),
+            )
+            .await
+            .map_err(|e| e.to_string())
+        })
+    }
+
+    fn send_dtmf(&self, digits: &str) -> BoxFuture<'_, Result<(), String>> {
+        let digits = digits.to_string();
+        Box::pin(async move { self.room.send_dtmf(&digits).await })
+    }
+
+    fn meeting_link(&self) -> Option<Value> {
+        let identity = format!("human-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let token = room_token(&self.setup, &self.room_name, &identity, "Human agent").ok()?;
+        let url = self.setup.config.join_url_template.as_ref().map(|t| {
+            t.replace("{url}", &self.setup.config.url)
+                .replace("{room}", &self.room_name)
+                .replace("{token}", &token)
+        });
+        Some(json!({ "room": self.room_name, "identity": identity, "token": token, "url": url }))
+    }
 }
 
 /// Leaves the room once the call is over (its token cancelled by the host).
@@ -241,8 +352,8 @@ impl Dialer for LiveKitDialer {
                 .or_else(|| call.room.clone())
                 .unwrap_or_else(|| format!("call-{}", call.id));
             let callee = format!("phone-{}", call.id);
-            let token = self
-                .join_token(&room_name)
+            let agent = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
+            let token = room_token(&self.setup, &room_name, &agent, "Switchboard agent")
                 .map_err(|e| DialError::Failed(format!("token: {e}")))?;
             let mut room_options = RoomOptions::new(&c.url, &token);
             room_options.caller = CallerRule::Identity(callee.clone());
@@ -256,7 +367,7 @@ impl Dialer for LiveKitDialer {
                 &self.setup.api_secret,
             );
             let request = CreateSIPParticipantOptions {
-                participant_identity: callee,
+                participant_identity: callee.clone(),
                 sip_number: call.from.clone(),
                 wait_until_answered: Some(true),
                 ringing_timeout: Some(Duration::from_secs(c.ring_timeout_secs)),
@@ -264,7 +375,7 @@ impl Dialer for LiveKitDialer {
             };
             let to = call.to.clone().unwrap_or_default();
             let dialled = tokio::select! {
-                r = sip.create_sip_participant(trunk, to, room_name, request, None) => r,
+                r = sip.create_sip_participant(trunk, to, room_name.clone(), request, None) => r,
                 _ = cancel.cancelled() => {
                     room.handle.leave().await;
                     return Err(DialError::NoAnswer);
@@ -275,6 +386,12 @@ impl Dialer for LiveKitDialer {
                 return Err(dial_error(e));
             }
             let (mut connected, handle, _events) = room.into_connected();
+            connected.control = Some(Arc::new(RoomControl {
+                room: handle.clone(),
+                room_name: room_name.clone(),
+                caller: callee.clone(),
+                setup: self.setup.clone(),
+            }));
             answered_now(&mut connected);
             tokio::spawn(leave_when_done(handle, cancel));
             Ok(connected)
@@ -282,23 +399,27 @@ impl Dialer for LiveKitDialer {
     }
 }
 
-impl LiveKitDialer {
-    fn join_token(&self, room: &str) -> Result<String, String> {
-        AccessToken::with_api_key(&self.setup.api_key, &self.setup.api_secret)
-            .with_identity(&format!("switchboard-{}", uuid::Uuid::new_v4().simple()))
-            .with_name("Switchboard agent")
-            .with_grants(VideoGrants {
-                room_join: true,
-                room: room.to_string(),
-                can_publish: Some(true),
-                can_subscribe: Some(true),
-                can_publish_data: Some(true),
-                can_update_own_metadata: Some(true),
-                ..Default::default()
-            })
-            .to_jwt()
-            .map_err(|e| e.to_string())
-    }
+/// A join token for `identity` in `room` (publish, subscribe, data, own metadata).
+fn room_token(
+    setup: &LiveKitSetup,
+    room: &str,
+    identity: &str,
+    name: &str,
+) -> Result<String, String> {
+    AccessToken::with_api_key(&setup.api_key, &setup.api_secret)
+        .with_identity(identity)
+        .with_name(name)
+        .with_grants(VideoGrants {
+            room_join: true,
+            room: room.to_string(),
+            can_publish: Some(true),
+            can_subscribe: Some(true),
+            can_publish_data: Some(true),
+            can_update_own_metadata: Some(true),
+            ..Default::default()
+        })
+        .to_jwt()
+        .map_err(|e| e.to_string())
 }
 
 /// Call time 0 is the answer (answer detection times the callee's first seconds), while the

@@ -84,6 +84,8 @@ pub struct Controller {
     pub dtmf: Option<mpsc::Receiver<char>>,
     /// Where key presses the agent sends go (to the transport), if it can send them.
     pub keys_out: Option<mpsc::Sender<String>>,
+    /// Identities of human agents joining the call (LiveKit rooms), if the transport has them.
+    pub humans: Option<mpsc::Receiver<String>>,
 }
 
 struct State {
@@ -190,8 +192,12 @@ impl Controller {
                 Some(ev) = self.speaker_events.recv() => self.on_speaker(&mut st, ev, &jobs).await,
                 Some(ev) = self.ingest.recv() => self.on_ingest(&mut st, ev, &jobs).await,
                 Some(done) = stt_rx.recv() => self.on_stt(&mut st, done, &jobs).await,
-                Some(digit) = recv_dtmf(&mut self.dtmf) => {
+                Some(digit) = recv_or_wait(&mut self.dtmf) => {
                     self.deliver(&mut st, ConversationEvent::DtmfReceived { digit }, &jobs).await;
+                }
+                Some(identity) = recv_or_wait(&mut self.humans) => {
+                    tracing::info!(%identity, "A human agent joined the call");
+                    self.deliver(&mut st, ConversationEvent::HumanJoined { identity }, &jobs).await;
                 }
                 Some((id, result)) = tool_rx.recv() => {
                     let event = ConversationEvent::ToolFinished { id, result };
@@ -687,7 +693,7 @@ fn outcome(disposition: &str, reason: &str) -> Outcome {
 }
 
 /// The next transport key press; never resolves when the transport has none.
-async fn recv_dtmf(rx: &mut Option<mpsc::Receiver<char>>) -> Option<char> {
+async fn recv_or_wait<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
