@@ -16,7 +16,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
     drop(python);
     let dir = common::scratch("py2");
     let tone_wav = dir.join("alice-440.wav");
-    common::write_wav(&tone_wav, &common::tone(440.0, 3.0, 8_000.0));
+    common::write_wav(&tone_wav, &common::tone(440.0, 5.0, 8_000.0));
     let bob_wav = dir.join("bob.wav");
 
     let sim = Simulator::start(SimConfig::default()).await.expect("start");
@@ -27,7 +27,8 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
             ParticipantSpec {
                 identity: "carol".to_owned(),
                 kind: proto::participant_info::Kind::Standard,
-                audio: common::tone(660.0, 6.0, 8_000.0),
+                // Long enough to outlast a slow client start on a loaded machine.
+                audio: common::tone(660.0, 60.0, 8_000.0),
                 ..Default::default()
             },
         )
@@ -42,7 +43,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
         "--record".into(),
         bob_wav.display().to_string(),
         "--duration".into(),
-        "11".into(),
+        "13".into(),
     ]));
     // Alice comes once Bob is in, so Bob's subscriber PC renegotiates for her track.
     while !sim
@@ -67,7 +68,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
         "--send-after".into(),
         "2".into(),
         "--duration".into(),
-        "6".into(),
+        "8".into(),
     ])
     .await;
     // Carol (in-process) presses '#' as a phone caller would.
@@ -113,7 +114,7 @@ async fn python_clients_hear_each_other_and_the_simulated_participant() {
     );
 
     // Bob heard Alice's 440 Hz (through two libwebrtc stacks and our forwarding) and Carol's
-    // 660 Hz (encoded in the simulator). Alice published 3 s; allow for the subscription setup.
+    // 660 Hz (encoded in the simulator). Alice published 5 s; allow for the subscription setup.
     let recorded = common::read_wav(&bob_wav);
     let alice_windows = common::windows_with_tone(&recorded, 440.0, 2_000.0);
     let carol_windows = common::windows_with_tone(&recorded, 660.0, 2_000.0);

@@ -21,7 +21,7 @@ async fn a_dropped_python_client_resumes_and_keeps_hearing_the_room() {
             ParticipantSpec {
                 identity: "carol".to_owned(),
                 kind: proto::participant_info::Kind::Standard,
-                audio: common::tone(660.0, 12.0, 8_000.0),
+                audio: common::tone(660.0, 60.0, 8_000.0),
                 ..Default::default()
             },
         )
