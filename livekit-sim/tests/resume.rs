@@ -71,7 +71,8 @@ async fn a_dropped_python_client_resumes_and_keeps_hearing_the_room() {
     );
     let heard = common::read_wav(&wav);
     let windows = common::windows_with_tone(&heard, 660.0, 2_000.0);
-    // 9 s in the room: about 8 s of tone once subscribed; the drop must not cost the audio.
+    // 9 s in the room (less on a loaded machine), dropped 2 s after joining: 4.5 s of tone
+    // means the audio went on after the resume.
     assert!(
         windows >= 60,
         "bob heard 660 Hz in only {windows} windows of 100 ms"
