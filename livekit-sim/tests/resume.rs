@@ -74,7 +74,7 @@ async fn a_dropped_python_client_resumes_and_keeps_hearing_the_room() {
     // 9 s in the room (less on a loaded machine), dropped 2 s after joining: 4.5 s of tone
     // means the audio went on after the resume.
     assert!(
-        windows >= 60,
+        windows >= 45,
         "bob heard 660 Hz in only {windows} windows of 100 ms"
     );
     sim.shutdown().await;
