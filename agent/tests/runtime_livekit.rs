@@ -248,6 +248,27 @@ async fn a_livekit_sip_caller_is_dispatched_routed_and_answered() {
         "the caller never heard the agent"
     );
 
+    // The live transcript reaches the room (LiveKit Transcription packets) for UIs.
+    let captions: Vec<String> = caller
+        .received_data()
+        .iter()
+        .filter_map(|p| match &p.value {
+            Some(livekit_protocol::data_packet::Value::Transcription(t)) => Some(
+                t.segments
+                    .iter()
+                    .map(|s| format!("{}: {}", t.transcribed_participant_identity, s.text))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        captions
+            .iter()
+            .any(|c| c.starts_with("sip_+14155550123") && c.contains("resolved")),
+        "{captions:?}"
+    );
     caller.leave().await;
     let done = h.wait_for(&id, "the end", ended).await;
     assert_eq!(done["call"]["status"], "completed", "{done:#}");

@@ -15,20 +15,23 @@ use livekit_api::services::sip::{
 use livekit_api::services::{ServerError, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::dial::{CallControl, Connected, DialError, Dialer};
 use super::host::host_with;
 use super::Runtime;
+use crate::call::live::CallEvent;
+use crate::call::report::Speaker;
 use crate::media::CallClock;
 use crate::speaker::AudioOut;
 use crate::store::model::{now_ms, status, Direction, NewCall, OutboxEvent, WriteOp};
 use crate::store::reads::CallRow;
+use crate::transport::livekit::data::TranscriptSegment;
 use crate::transport::livekit::{
-    self, worker, CallerRule, JoinedRoom, ParticipantRole, RoomEvent, RoomOptions, WorkerConfig,
-    WorkerEvent,
+    self, worker, AgentState, CallerRule, JoinedRoom, ParticipantRole, RoomEvent, RoomOptions,
+    WorkerConfig, WorkerEvent,
 };
 use crate::transport::sip::Route;
 
@@ -127,6 +130,7 @@ async fn run_job(
         return Err("over capacity".into());
     };
     let room_name = room.room_name.clone();
+    let agent_identity = room.identity.clone();
     let (mut connected, handle, mut events) = room.into_connected();
     let meta: DispatchMetadata = serde_json::from_str(&job.metadata).unwrap_or_default();
     // The caller's attributes say which number they dialled (LiveKit SIP).
@@ -210,6 +214,13 @@ async fn run_job(
         setup: setup.clone(),
     }));
     let humans = forward_humans(events, handle.clone(), rt.store.clone(), new.clone());
+    let identities = (agent_identity, caller.identity.clone());
+    tokio::spawn(publish_live(
+        rt.clone(),
+        new.clone(),
+        handle.clone(),
+        identities,
+    ));
     tokio::spawn(leave_when_done(handle, cancel.clone()));
     host_with(
         rt,
@@ -263,6 +274,62 @@ fn forward_humans(
         }
     });
     rx
+}
+
+/// The call's transcript (LiveKit `Transcription` packets, which LiveKit's caption components
+/// read) and the agent's state (`lk.agent.state`), published to the room as they happen.
+async fn publish_live(
+    rt: Arc<Runtime>,
+    call: NewCall,
+    room: livekit::RoomHandle,
+    (agent, caller): (String, String),
+) {
+    // The host registers the call as it starts.
+    let mut live = None;
+    for _ in 0..250 {
+        live = rt.live.get(&call.tenant, &call.id);
+        if live.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let Some(live) = live else { return };
+    let mut events = live.events.subscribe();
+    drop(live);
+    let _ = room.set_agent_state(AgentState::Listening).await;
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let result = match event {
+            CallEvent::Speaking { .. } => room.set_agent_state(AgentState::Speaking).await,
+            CallEvent::Line { seq, line } => {
+                let by_agent = line.speaker == Speaker::Agent;
+                let segment = TranscriptSegment {
+                    speaker_identity: if by_agent { &agent } else { &caller }.clone(),
+                    track_sid: String::new(),
+                    id: format!("{}-{seq}", call.id),
+                    text: line.text,
+                    is_final: true,
+                    start_ms: line.start_ms,
+                    end_ms: line.end_ms,
+                };
+                let published = room.publish_transcript(segment).await;
+                let next = if by_agent {
+                    AgentState::Listening
+                } else {
+                    AgentState::Thinking
+                };
+                published.and(room.set_agent_state(next).await)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "Live transcript not published to the room");
+        }
+    }
 }
 
 /// Topic of the data packet that briefs a human agent joining a call.
