@@ -5,6 +5,9 @@
 //! needs `cargo run -p switchboard -- models fetch` and espeak-ng (`apt-get install espeak-ng`).
 
 mod support;
+// The independent LiveKit client (official Python SDK, real libwebrtc) and its WAV helpers.
+#[path = "../../livekit-sim/tests/common/mod.rs"]
+mod lk;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -48,7 +51,9 @@ async fn harness() -> Harness {
     let setup = LiveKitSetup {
         config: LiveKitConfig {
             url: sim.ws_url(),
-            agent_name: String::new(),
+            // Explicit dispatch only (as in production): the outbound rooms this process
+            // creates itself are not offered back to it.
+            agent_name: "switchboard".into(),
             routes: BTreeMap::from([
                 (
                     "+15550100".to_string(),
@@ -201,6 +206,7 @@ async fn spoken(text: &str, lead_ms: u32, tail_ms: u32) -> Vec<i16> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_livekit_sip_caller_is_dispatched_routed_and_answered() {
     let h = harness().await;
+    h.sim.dispatch("support-room-1", "switchboard", "");
     let caller = h
         .sim
         .add_participant(
@@ -378,6 +384,7 @@ async fn an_escalated_caller_is_handed_to_a_human_agent_who_joins_the_room() {
         .await
         .unwrap();
     let room = "escalation-room";
+    h.sim.dispatch(room, "switchboard", "");
     let caller = h
         .sim
         .add_participant(
@@ -481,5 +488,57 @@ async fn an_escalated_caller_is_handed_to_a_human_agent_who_joins_the_room() {
         .collect();
     assert_eq!(left.len(), 2, "{left:?}");
     drop(caller);
+    h.running.shutdown().await;
+}
+
+/// The end-to-end proof with a WebRTC stack we did not write: the official LiveKit Python SDK
+/// joins a room as a browser user and speaks; Switchboard's worker is dispatched to the room,
+/// transcribes the answer, and the SDK's recording holds the agent's question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_livekit_python_sdk_talks_to_the_agent_through_the_simulator() {
+    let h = harness().await;
+    let dir = lk::scratch("sdk-caller");
+    let (said, heard) = (dir.join("said.wav"), dir.join("heard.wav"));
+    lk::write_wav(&said, &spoken("Yes, it was resolved.", 14_000, 500).await);
+    let metadata = json!({ "tenant": "acme", "script": "survey.post_conversation" });
+    h.sim
+        .dispatch("sdk-room", "switchboard", &metadata.to_string());
+    let token = h.sim.token("sdk-room", "browser-user");
+    let summary = lk::run_client(vec![
+        "--url".into(),
+        h.sim.ws_url(),
+        "--token".into(),
+        token,
+        "--publish".into(),
+        said.display().to_string(),
+        "--record".into(),
+        heard.display().to_string(),
+        "--duration".into(),
+        "26".into(),
+    ])
+    .await;
+
+    let list = h.get("/v1/calls").await;
+    let id = list["calls"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no call for the SDK's room: {list:#} {summary}"))
+        .to_owned();
+    let done = h.wait_for(&id, "the end", ended).await;
+    assert_eq!(done["answers"]["problem_solved"], true, "{done:#}");
+    let recording = lk::read_wav(&heard);
+    let at_16k =
+        audio::resample_all(&recording, HZ48, SampleRate::HZ_16K).expect("resample the recording");
+    let text = support::models::local()
+        .whisper
+        .transcribe(&speech::stt::DecodeRequest::new(&audio::i16_to_f32(
+            &at_16k,
+        )))
+        .expect("transcribe the recording")
+        .text
+        .to_lowercase();
+    assert!(
+        text.contains("resolved") || text.contains("follow"),
+        "the SDK did not hear the agent's question: {text:?}"
+    );
     h.running.shutdown().await;
 }

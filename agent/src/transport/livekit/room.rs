@@ -325,9 +325,29 @@ impl RoomActor {
     async fn on_command(&mut self, c: Command) -> Flow {
         match c {
             Command::Data { reliable, bytes } => self.session.publish_data(reliable, bytes).await,
-            Command::Transcript(seg) => {
-                let bytes = data::transcript_packet(self.session.own_identity(), &seg);
-                self.session.publish_data(true, bytes).await;
+            Command::Transcript(mut seg) => {
+                // Clients parse the track sid (an empty one crashed the Python SDK): fill in
+                // the speaker's audio track, and send nothing until there is one.
+                if seg.track_sid.is_empty() {
+                    seg.track_sid = if seg.speaker_identity == self.session.own_identity() {
+                        self.session
+                            .published
+                            .as_ref()
+                            .and_then(|p| p.track.as_ref())
+                            .map(|t| t.sid.clone())
+                    } else {
+                        self.participants
+                            .by_identity(&seg.speaker_identity)
+                            .and_then(|p| p.audio_tracks.first().cloned())
+                    }
+                    .unwrap_or_default();
+                }
+                if seg.track_sid.is_empty() {
+                    tracing::debug!(speaker = %seg.speaker_identity, "Transcript not published: no audio track yet");
+                } else {
+                    let bytes = data::transcript_packet(self.session.own_identity(), &seg);
+                    self.session.publish_data(true, bytes).await;
+                }
             }
             Command::Attributes(attrs) => {
                 self.attributes.extend(attrs.clone());
