@@ -155,7 +155,8 @@ pub async fn host_with(
         (_, true) => Some("shutdown"),
         _ => None,
     };
-    let mut end = call_end(call, &report, answered_at, ended_by);
+    let llm_summary = summarise(rt, &report).await;
+    let mut end = call_end(call, &report, answered_at, ended_by, llm_summary);
     if let (Some(tape), Some(dir)) = (tape, &rt.config.recordings_dir) {
         end.recording_path = save_recording(tape, dir, call, &report, notice).await;
     }
@@ -290,13 +291,36 @@ async fn record(
 }
 
 /// The end-of-call write for `report`.
+/// The LLM's summary of a conversation, when an LLM is configured (else the outcome engine
+/// writes an extractive one).
+async fn summarise(rt: &Runtime, report: &CallReport) -> Option<String> {
+    let llm = rt.providers.llm.as_ref()?;
+    if !report
+        .transcript
+        .iter()
+        .any(|l| l.speaker == Speaker::Caller)
+    {
+        return None;
+    }
+    let deadline = std::time::Duration::from_secs(10);
+    match outcome::summary::with_llm(llm.as_ref(), report, deadline).await {
+        Ok(summary) => Some(summary).filter(|s| !s.trim().is_empty()),
+        Err(e) => {
+            tracing::warn!(call_id = %report.call_id, error = %e, "LLM summary failed; extractive summary kept");
+            None
+        }
+    }
+}
+
+/// The end-of-call write for `report`; `llm_summary` replaces the extractive summary.
 pub fn call_end(
     call: &CallRow,
     report: &CallReport,
     answered_at: i64,
     ended_by: Option<&str>,
+    llm_summary: Option<String>,
 ) -> CallEnd {
-    let assessment = assess(report, ended_by);
+    let assessment = assess(report, ended_by, llm_summary);
     let ended_at = now_ms();
     let status = if assessment.disposition == "failed" {
         status::FAILED
@@ -347,7 +371,11 @@ pub fn call_end(
 
 /// The outcome engine's judgement of the call, in the store's terms. `ended_by` names who
 /// cut the call short (`api_hangup`, `shutdown`) before the conversation ended it.
-fn assess(report: &CallReport, ended_by: Option<&str>) -> Assessment {
+fn assess(report: &CallReport, ended_by: Option<&str>, llm_summary: Option<String>) -> Assessment {
+    let ctx = outcome::AssessContext {
+        llm_summary,
+        ..outcome::AssessContext::default()
+    };
     // The controller reports a cancelled call as failed/cancelled.
     let cancelled = report
         .outcome
@@ -359,9 +387,9 @@ fn assess(report: &CallReport, ended_by: Option<&str>) -> Assessment {
         Some(_) => {
             let mut report = report.clone();
             report.outcome = Some(crate::conversation::Outcome::new("reached", "agent_ended"));
-            outcome::assess(&report, &outcome::AssessContext::default())
+            outcome::assess(&report, &ctx)
         }
-        None => outcome::assess(report, &outcome::AssessContext::default()),
+        None => outcome::assess(report, &ctx),
     };
     let name = |v: serde_json::Result<Value>| {
         v.ok()
