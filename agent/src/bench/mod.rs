@@ -9,7 +9,8 @@
 //! - [`memory`]: resident memory per call, shared models excluded;
 //! - [`capacity`]: calls one core carries with Silero VAD and no late frames;
 //! - [`amd`]: answer classification accuracy and time to verdict on a generated corpus;
-//! - [`api`]: control-port requests/s and latency, and job-claim throughput (store + HTTP).
+//! - [`api`]: control-port requests/s and latency, and job-claim throughput (store + HTTP);
+//! - [`sip_capacity`]: simultaneous SIPp calls the SIP/RTP path holds with < 1 % late frames.
 //!
 //! Calls run through the same [`crate::call::session::run_call`] as production calls; the
 //! benches only choose providers, conversations and the line around them.
@@ -23,6 +24,7 @@ pub mod greeting;
 pub mod harness;
 pub mod memory;
 pub mod overhead;
+pub mod sip_capacity;
 pub mod stats;
 pub mod voice_to_voice;
 

@@ -108,6 +108,9 @@ pub enum Which {
         #[arg(long, default_value = "scripts")]
         scripts: std::path::PathBuf,
     },
+    /// Simultaneous SIPp calls (µ-law audio streamed and echoed) the SIP/RTP path holds with
+    /// < 1 % late frames (needs `sipp`: apt-get install sip-tester).
+    SipCapacity,
     /// Everything, as Markdown for BENCHMARKS.md.
     All,
     /// One memory variant in this process (run by `memory`; prints one `rss-bytes` line).
@@ -273,6 +276,11 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
                 scripts_dir: scripts,
             };
             api::run(&cfg, models.local()?.clone()).await
+        }
+        Which::SipCapacity => {
+            eprintln!("Searching the SIP calls two cores hold…");
+            let cfg = crate::bench::sip_capacity::SipCapacityConfig::default();
+            crate::bench::sip_capacity::run(&cfg).await
         }
         Which::All | Which::MemoryProbe { .. } => anyhow::bail!("not a single measurement"),
     }
