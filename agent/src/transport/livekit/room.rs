@@ -35,8 +35,9 @@ use crate::call::session::CallMedia;
 use crate::media::{media_ring, CallClock};
 use crate::runtime::dial::Connected;
 
-/// Caller audio buffered before ingest (1 s of 20 ms frames).
-const INPUT_FRAMES: usize = 50;
+/// Caller audio buffered before ingest (3 s of 20 ms frames): a call answered while its host
+/// is still starting keeps the callee's first words.
+const INPUT_FRAMES: usize = 150;
 /// Agent audio buffered before the encoder (200 ms).
 const OUTPUT_FRAMES: usize = 10;
 /// How long leaving waits for the room's tasks.
