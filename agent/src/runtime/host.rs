@@ -19,8 +19,8 @@ use crate::call::session::{run_call_with_signals, CallSignals, CallSpec};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
 use crate::store::model::{
-    now_ms, status, Assessment, CallEnd, LineRow, MetricsRow, OutboxEvent, RecordRow, UsageRow,
-    WriteOp,
+    now_ms, status, Assessment, CallEnd, LineRow, MetricsRow, NewCall, OutboxEvent, RecordRow,
+    UsageRow, WriteOp,
 };
 use crate::store::reads::CallRow;
 use crate::store::Store;
@@ -213,6 +213,27 @@ fn turn_config(rt: &Runtime, call: &CallRow, script: &dialogue::Script) -> TurnC
         }),
         ..TurnConfig::default()
     }
+}
+
+/// Records a call that arrived (an inbound SIP call, a dispatched LiveKit room), already under
+/// this process's lease, and announces it (`call.started`).
+pub async fn open_inbound(rt: &Runtime, new: &NewCall) {
+    rt.store
+        .record(WriteOp::InsertCall(Box::new(new.clone())))
+        .await;
+    let started = OutboxEvent::for_call(
+        &new.id,
+        "call.started",
+        json!({ "call_id": new.id, "direction": "inbound" }),
+    );
+    rt.store
+        .record(WriteOp::Event {
+            tenant: new.tenant.clone(),
+            call_id: new.id.clone(),
+            event: started,
+            at: now_ms(),
+        })
+        .await;
 }
 
 /// Carries the agent's key presses to the transport, one sequence at a time.

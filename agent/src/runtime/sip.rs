@@ -10,9 +10,9 @@ use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::dial::{CallControl, Connected, DialError, Dialer};
-use super::host::host;
+use super::host::{host, open_inbound};
 use super::Runtime;
-use crate::store::model::{now_ms, status, Direction, NewCall, OutboxEvent, WriteOp};
+use crate::store::model::{now_ms, status, Direction, NewCall};
 use crate::store::reads::CallRow;
 use crate::transport::sip::{self, OutboundCall, Route, SipCall, SipCallHandler};
 
@@ -59,21 +59,7 @@ impl SipCallHandler for SipInbound {
                 claimed_by: Some(rt.config.worker_id.clone()),
                 lease_until: Some(now_ms() + rt.config.lease_ms),
             };
-            rt.store
-                .record(WriteOp::InsertCall(Box::new(new.clone())))
-                .await;
-            rt.store
-                .record(WriteOp::Event {
-                    tenant: new.tenant.clone(),
-                    call_id: new.id.clone(),
-                    event: OutboxEvent::for_call(
-                        &new.id,
-                        "call.started",
-                        json!({ "call_id": new.id, "direction": "inbound" }),
-                    ),
-                    at: now_ms(),
-                })
-                .await;
+            open_inbound(&rt, &new).await;
             let row = CallRow::from_new(&new);
             let connected = Connected {
                 media: call.media,

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Duration;
 
-use super::host::host_with;
+use super::host::{host_with, open_inbound};
 use super::Runtime;
-use crate::store::model::{now_ms, status, Direction, NewCall, OutboxEvent, WriteOp};
+use crate::store::model::{now_ms, status, Direction, NewCall};
 use crate::store::reads::CallRow;
 use crate::transport::livekit::{
     worker, JoinedRoom, ParticipantRole, RoomEvent, WorkerConfig, WorkerEvent,
@@ -182,22 +182,7 @@ async fn run_job(
         claimed_by: Some(rt.config.worker_id.clone()),
         lease_until: Some(now_ms() + rt.config.lease_ms),
     };
-    rt.store
-        .record(WriteOp::InsertCall(Box::new(new.clone())))
-        .await;
-    let started = OutboxEvent::for_call(
-        &new.id,
-        "call.started",
-        json!({ "call_id": new.id, "direction": "inbound" }),
-    );
-    rt.store
-        .record(WriteOp::Event {
-            tenant: new.tenant.clone(),
-            call_id: new.id.clone(),
-            event: started,
-            at: now_ms(),
-        })
-        .await;
+    open_inbound(rt, &new).await;
     let cancel = rt.shutdown.child_token();
     connected.control = Some(Arc::new(RoomControl {
         room: handle.clone(),
