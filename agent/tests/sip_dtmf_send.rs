@@ -8,14 +8,10 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use switchboard::transport::sip::dialog::response;
 use switchboard::transport::sip::rtp::{RtpPacket, TelephoneEvent};
-use switchboard::transport::sip::{
-    OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint, SipMessage,
-};
+use switchboard::transport::sip::{SipCall, SipEndpoint, SipMessage};
 use tokio::net::UdpSocket;
 use tokio::time::{timeout, Duration};
 use tokio_util::sync::CancellationToken;
@@ -23,37 +19,13 @@ use tokio_util::sync::CancellationToken;
 /// Guard against a hung test only.
 const GUARD: Duration = Duration::from_secs(60);
 
-struct NoInbound;
-
-impl SipCallHandler for NoInbound {
-    fn handle(&self, _call: SipCall) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
-}
-
 async fn endpoint(trunk: SocketAddr) -> (SipEndpoint, CancellationToken) {
-    let config: SipConfig = serde_json::from_value(serde_json::json!({
-        "bind": "127.0.0.1:0",
-        "trunk": {"host": trunk.to_string(), "caller_id": "+15550199"},
-    }))
-    .unwrap();
-    let cancel = CancellationToken::new();
-    let ep = SipEndpoint::start(config, Arc::new(NoInbound), cancel.clone())
-        .await
-        .expect("endpoint starts");
-    (ep, cancel)
+    let trunk = serde_json::json!({ "host": trunk.to_string(), "caller_id": "+15550199" });
+    support::sip::endpoint_with_trunk(trunk).await
 }
 
 async fn dial(ep: &SipEndpoint, to: &str) -> SipCall {
-    let call = OutboundCall {
-        to: to.into(),
-        caller_id: None,
-        ring_timeout: Duration::from_secs(15),
-        route: Route {
-            tenant: "acme".into(),
-            script: "survey".into(),
-        },
-    };
+    let call = support::sip::call_to(to, Duration::from_secs(15));
     timeout(GUARD, ep.dial(call))
         .await
         .expect("dial finishes")

@@ -8,12 +8,8 @@ mod support;
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use support::sipp::sipp;
-use switchboard::transport::sip::{
-    DialError, HangupCause, OutboundCall, Route, SipCall, SipCallHandler, SipConfig, SipEndpoint,
-    TransferError,
-};
+use switchboard::transport::sip::{DialError, HangupCause, SipConfig, SipEndpoint, TransferError};
 use tokio::process::Child;
 use tokio::time::{timeout, Duration};
 use tokio_util::sync::CancellationToken;
@@ -22,43 +18,15 @@ use tokio_util::sync::CancellationToken;
 const GUARD: Duration = Duration::from_secs(60);
 const PASSWORD_ENV: &str = "SWITCHBOARD_TEST_TRUNK_PASSWORD";
 
-struct NoInbound;
-
-impl SipCallHandler for NoInbound {
-    fn handle(&self, _call: SipCall) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
-}
-
 async fn endpoint(trunk_port: u16) -> (SipEndpoint, CancellationToken) {
     std::env::set_var(PASSWORD_ENV, "s3cret");
-    let config: SipConfig = serde_json::from_value(serde_json::json!({
-        "bind": "127.0.0.1:0",
-        "trunk": {
-            "host": format!("127.0.0.1:{trunk_port}"),
-            "user": "trunkuser",
-            "password_env": PASSWORD_ENV,
-            "caller_id": "+15550199",
-        },
+    support::sip::endpoint_with_trunk(serde_json::json!({
+        "host": format!("127.0.0.1:{trunk_port}"),
+        "user": "trunkuser",
+        "password_env": PASSWORD_ENV,
+        "caller_id": "+15550199",
     }))
-    .unwrap();
-    let cancel = CancellationToken::new();
-    let ep = SipEndpoint::start(config, Arc::new(NoInbound), cancel.clone())
-        .await
-        .expect("endpoint starts");
-    (ep, cancel)
-}
-
-fn call_to(number: &str, ring_timeout: Duration) -> OutboundCall {
-    OutboundCall {
-        to: number.into(),
-        caller_id: None,
-        ring_timeout,
-        route: Route {
-            tenant: "acme".into(),
-            script: "survey".into(),
-        },
-    }
+    .await
 }
 
 async fn sipp_succeeded(child: Child) {
@@ -71,7 +39,7 @@ async fn busy_maps_to_the_busy_disposition() {
     let (ep, cancel) = endpoint(port).await;
     let result = timeout(
         GUARD,
-        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
     )
     .await
     .expect("dial finishes");
@@ -86,9 +54,12 @@ async fn busy_maps_to_the_busy_disposition() {
 async fn ringing_past_the_timeout_is_cancelled_as_no_answer() {
     let (sipp, port) = sipp("uas_no_answer.xml");
     let (ep, cancel) = endpoint(port).await;
-    let result = timeout(GUARD, ep.dial(call_to("+15550123", Duration::from_secs(1))))
-        .await
-        .expect("dial finishes");
+    let result = timeout(
+        GUARD,
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(1))),
+    )
+    .await
+    .expect("dial finishes");
     let err = result.err().expect("nobody answered");
     assert_eq!(err, DialError::NoAnswer(487));
     assert_eq!(err.disposition(), "no_answer");
@@ -102,7 +73,7 @@ async fn a_digest_challenge_is_answered_and_the_far_end_hangs_up() {
     let (ep, cancel) = endpoint(port).await;
     let result = timeout(
         GUARD,
-        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
     )
     .await
     .expect("dial finishes");
@@ -138,7 +109,10 @@ async fn our_hangup_sends_bye_to_the_callee() {
     let (ep, cancel) = endpoint(port).await;
     let call = timeout(
         GUARD,
-        ep.dial(call_to("sip:callee@127.0.0.1", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to(
+            "sip:callee@127.0.0.1",
+            Duration::from_secs(10),
+        )),
     )
     .await
     .expect("dial finishes")
@@ -151,10 +125,17 @@ async fn our_hangup_sends_bye_to_the_callee() {
     // Without a trunk there is nothing to dial through.
     let config: SipConfig =
         serde_json::from_value(serde_json::json!({"bind": "127.0.0.1:0"})).unwrap();
-    let ep = SipEndpoint::start(config, Arc::new(NoInbound), CancellationToken::new())
+    let ep = SipEndpoint::start(
+        config,
+        Arc::new(support::sip::NoInbound),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let err = ep
+        .dial(support::sip::call_to("1", Duration::from_secs(1)))
         .await
-        .unwrap();
-    let err = ep.dial(call_to("1", Duration::from_secs(1))).await.err();
+        .err();
     assert_eq!(err, Some(DialError::NoTrunk));
 }
 
@@ -164,7 +145,7 @@ async fn a_blind_transfer_that_succeeds_hangs_up_our_leg() {
     let (ep, cancel) = endpoint(port).await;
     let call = timeout(
         GUARD,
-        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
     )
     .await
     .expect("dial finishes")
@@ -184,7 +165,7 @@ async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
     let (ep, cancel) = endpoint(port).await;
     let call = timeout(
         GUARD,
-        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
     )
     .await
     .expect("dial finishes")
@@ -207,7 +188,7 @@ async fn a_lossy_path_is_overcome_by_retransmissions() {
         let (ep, cancel) = endpoint(port).await;
         let call = timeout(
             GUARD,
-            ep.dial(call_to("+15550123", Duration::from_secs(30))),
+            ep.dial(support::sip::call_to("+15550123", Duration::from_secs(30))),
         )
         .await
         .expect("dial finishes")
@@ -227,7 +208,7 @@ async fn early_media_then_answer_connects_and_our_bye_ends_it() {
     let (ep, cancel) = endpoint(port).await;
     let call = timeout(
         GUARD,
-        ep.dial(call_to("+15550123", Duration::from_secs(10))),
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
     )
     .await
     .expect("dial finishes")

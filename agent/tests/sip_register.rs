@@ -5,45 +5,25 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use futures::future::BoxFuture;
-use switchboard::transport::sip::{SipCall, SipCallHandler, SipConfig, SipEndpoint};
 use tokio::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 const PASSWORD_ENV: &str = "SWITCHBOARD_TEST_REGISTRAR_PASSWORD";
-
-struct NoInbound;
-
-impl SipCallHandler for NoInbound {
-    fn handle(&self, _call: SipCall) -> BoxFuture<'static, ()> {
-        Box::pin(async {})
-    }
-}
 
 #[tokio::test]
 async fn we_register_with_digest_refresh_before_expiry_and_keep_alive() {
     std::env::set_var(PASSWORD_ENV, "s3cret");
     let (sipp, port) = support::sipp::sipp("uas_register.xml");
     // SIPp needs a moment to listen; our REGISTER is retransmitted until it does.
-    let config: SipConfig = serde_json::from_value(serde_json::json!({
-        "bind": "127.0.0.1:0",
-        "trunk": {
-            "host": format!("127.0.0.1:{port}"),
-            "user": "trunkuser",
-            "password_env": PASSWORD_ENV,
-            "caller_id": "+15550199",
-            "register": true,
-            "register_expires_secs": 60,
-            "keepalive_secs": 3,
-        },
+    let (ep, cancel) = support::sip::endpoint_with_trunk(serde_json::json!({
+        "host": format!("127.0.0.1:{port}"),
+        "user": "trunkuser",
+        "password_env": PASSWORD_ENV,
+        "caller_id": "+15550199",
+        "register": true,
+        "register_expires_secs": 60,
+        "keepalive_secs": 3,
     }))
-    .unwrap();
-    let cancel = CancellationToken::new();
-    let ep = SipEndpoint::start(config, Arc::new(NoInbound), cancel.clone())
-        .await
-        .expect("endpoint starts");
+    .await;
     support::sipp::sipp_succeeded(sipp, Duration::from_secs(60)).await;
     cancel.cancel();
     ep.stopped().await;

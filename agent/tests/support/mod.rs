@@ -6,4 +6,5 @@
 pub mod fake_openai;
 pub mod models;
 pub mod postgres;
+pub mod sip;
 pub mod sipp;
