@@ -171,10 +171,11 @@ async fn admit(
     };
     let link = SignalLink::default();
     link.attach(Some(tx));
+    let announced = rooms.participants(room);
     link.send(proto::signal_response::Message::Join(proto::JoinResponse {
         room: Some(room_info),
         participant: Some(info.clone()),
-        other_participants: rooms.participants(room),
+        other_participants: announced.clone(),
         server_version: server_info().version,
         subscriber_primary: true,
         ping_timeout: 15,
@@ -214,15 +215,44 @@ async fn admit(
         info,
         endpoint: Endpoint::Remote(remote),
     };
-    if rooms.join(room, member).is_none() {
+    let Some(present) = rooms.join(room, member) else {
         return Err(crate::SimError::DuplicateIdentity {
             room: room.to_owned(),
             identity: claims.sub.clone(),
         });
+    };
+    // Members who came or went while the peer connections were built were in neither the
+    // JoinResponse nor an update to this member (it was not in the room yet).
+    let changed = membership_changes(&announced, present);
+    if !changed.is_empty() {
+        session.remote.signal.send(crate::state::participant_update(changed));
     }
     rooms.subscribe_existing(room, &claims.sub);
     shared.room_joined(room, kind_of(&claims.kind));
     Ok(session)
+}
+
+/// Who joined since `announced` was taken (their current info) and who left (announced as
+/// disconnected).
+fn membership_changes(
+    announced: &[proto::ParticipantInfo],
+    present: Vec<proto::ParticipantInfo>,
+) -> Vec<proto::ParticipantInfo> {
+    let mut changes: Vec<_> = announced
+        .iter()
+        .filter(|a| !present.iter().any(|p| p.sid == a.sid))
+        .map(|a| proto::ParticipantInfo {
+            state: proto::participant_info::State::Disconnected as i32,
+            tracks: Vec::new(),
+            ..a.clone()
+        })
+        .collect();
+    changes.extend(
+        present
+            .into_iter()
+            .filter(|p| !announced.iter().any(|a| a.sid == p.sid)),
+    );
+    changes
 }
 
 /// Tracks and data channels arriving on the publisher PC.
