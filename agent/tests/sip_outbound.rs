@@ -183,7 +183,7 @@ async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
 #[tokio::test]
 async fn a_lossy_path_is_overcome_by_retransmissions() {
     // Several calls in a row, each with its own random losses.
-    for _ in 0..2 {
+    for _ in 0..3 {
         let (sipp, port) = sipp("uas_lossy.xml");
         let (ep, cancel) = endpoint(port).await;
         let call = timeout(
