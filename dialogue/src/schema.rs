@@ -431,6 +431,17 @@ pub struct TransferDoc {
     pub say: Option<S>,
 }
 
+/// What the AI does once a human agent has joined and been briefed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterJoin {
+    /// Leave the call to the human.
+    #[default]
+    Leave,
+    /// Stay in the call, silent, and keep transcribing until the caller leaves.
+    Listen,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
@@ -456,6 +467,9 @@ pub struct EscalateDoc {
     pub on_join_say: S,
     /// Briefing for the human who joined.
     pub briefing: S,
+    /// After the briefing: `leave` (default) or `listen` (stay silent and transcribe).
+    #[serde(default)]
+    pub after_join: AfterJoin,
     /// Said when nobody joined in time.
     pub on_timeout_say: S,
     /// Callback promised after a timeout (default 30m).

@@ -11,7 +11,7 @@ use regex::Regex;
 
 use crate::expr::Expr;
 pub use crate::schema::{
-    ActionKind, Disposition, Endpointing, HandlerKind, HttpMethod, Priority, SlotKind,
+    ActionKind, AfterJoin, Disposition, Endpointing, HandlerKind, HttpMethod, Priority, SlotKind,
 };
 use crate::template::Template;
 use crate::value::{Value, VarType};
@@ -413,6 +413,7 @@ pub struct Escalate {
     pub say_waiting: Template,
     pub on_join_say: Template,
     pub briefing: Template,
+    pub after_join: AfterJoin,
     pub on_timeout_say: Template,
     pub callback_within: Duration,
     pub outside_hours_say: Template,

@@ -252,6 +252,9 @@ pub fn describe(e: &Effect) -> String {
         Effect::ScheduleAction { kind, at, reason } => format!("  (scheduled {kind:?} at {} for {reason})", at.to_rfc3339()),
         Effect::SetAnswer { slot, value } => format!("  (answer {slot} = {})", value.to_json()),
         Effect::NodeEntered { id, kind, visit } => format!("[node {id} ({kind}), visit {visit}]"),
+        Effect::HandOver { human, listen } => {
+            format!("  (handed over to {human}{})", if *listen { "; the AI stays and transcribes" } else { "" })
+        }
         Effect::Hangup { disposition, outcome, reason } => {
             format!("  (hangup: disposition {disposition:?}, outcome {}, reason {reason:?})", outcome.as_deref().unwrap_or("-"))
         }

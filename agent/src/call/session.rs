@@ -78,8 +78,15 @@ pub struct CallSignals {
     pub dtmf_in: Option<mpsc::Receiver<char>>,
     /// Digits the agent sends (to get through a phone menu).
     pub dtmf_out: Option<mpsc::Sender<String>>,
-    /// Identities of human agents who joined: each reaches the conversation as `HumanJoined`.
-    pub humans: Option<mpsc::Receiver<String>>,
+    /// Human agents joining (each reaches the conversation as `HumanJoined`) and leaving.
+    pub humans: Option<mpsc::Receiver<HumanSignal>>,
+}
+
+/// A human agent (by identity) coming into or leaving the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HumanSignal {
+    Joined(String),
+    Left(String),
 }
 
 /// Runs one call to its end and returns its report. Cancelling `parent` ends the call.

@@ -143,6 +143,13 @@ pub enum ConversationEffect {
     /// Something for the backend to act on after or during the call (a follow-up, an
     /// escalation, a transfer request), recorded in the call report.
     Record(CallRecord),
+    /// A human agent took the call over: the agent says nothing more. With `listen` it stays
+    /// and keeps transcribing the caller until they (or every human) leave, and the `Hangup`
+    /// that follows only sets the call's outcome; otherwise that `Hangup` leaves as usual.
+    HandOver {
+        human: String,
+        listen: bool,
+    },
     /// End the call once everything already queued has been spoken.
     Hangup(Outcome),
 }

@@ -159,6 +159,9 @@ impl ScriptConversation {
                 Effect::NodeEntered { id, .. } => {
                     out.push(ConversationEffect::NodeEntered { node: id })
                 }
+                Effect::HandOver { human, listen } => {
+                    out.push(ConversationEffect::HandOver { human, listen })
+                }
                 Effect::Hangup {
                     disposition,
                     outcome,

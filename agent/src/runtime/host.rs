@@ -15,7 +15,7 @@ use super::{Connected, LiveCall, Runtime};
 use crate::call::live::CallEvent;
 use crate::call::recording::{self, CallRecorder};
 use crate::call::report::{CallReport, Speaker};
-use crate::call::session::{run_call_with_signals, CallSignals, CallSpec};
+use crate::call::session::{run_call_with_signals, CallSignals, CallSpec, HumanSignal};
 use crate::conversation::script::ScriptConversation;
 use crate::outcome;
 use crate::store::model::{
@@ -41,12 +41,12 @@ pub async fn host(
 }
 
 /// [`host`] for transports where human agents join the call (LiveKit rooms): `humans`
-/// carries their identities to the conversation (an escalation waiting for one).
+/// says who comes and goes (an escalation waits for one).
 pub async fn host_with(
     rt: &Arc<Runtime>,
     call: &CallRow,
     connected: Connected,
-    humans: Option<tokio::sync::mpsc::Receiver<String>>,
+    humans: Option<tokio::sync::mpsc::Receiver<HumanSignal>>,
     cancel: CancellationToken,
 ) -> CallReport {
     let Connected {

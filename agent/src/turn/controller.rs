@@ -17,6 +17,7 @@ use super::ingest::{IngestControl, IngestEvent};
 use super::llm_task::{LlmReport, LlmTask};
 mod effects;
 mod gate;
+mod hand_over;
 use crate::call::live::CallEvent;
 use crate::call::report::{BargeIn, CallReport, Speaker, TranscriptLine, TurnMetrics};
 use crate::conversation::{
@@ -85,7 +86,7 @@ pub struct Controller {
     /// Where key presses the agent sends go (to the transport), if it can send them.
     pub keys_out: Option<mpsc::Sender<String>>,
     /// Identities of human agents joining the call (LiveKit rooms), if the transport has them.
-    pub humans: Option<mpsc::Receiver<String>>,
+    pub humans: Option<mpsc::Receiver<crate::call::session::HumanSignal>>,
 }
 
 struct State {
@@ -122,6 +123,9 @@ struct State {
     timers: BTreeMap<u64, Instant>,
     ended: Option<Outcome>,
     gate: Option<super::answer_gate::AnswerGate>, // Outbound answer detection (opt-in).
+    /// Set once a human agent took the call over and the agent stays to listen.
+    listening: Option<hand_over::Listening>,
+    humans: hand_over::Humans,
     /// The caller turn being answered, a child of the call's span (traces).
     turn_span: tracing::Span,
 }
@@ -176,6 +180,8 @@ impl Controller {
             timers: BTreeMap::new(),
             ended: None,
             gate: gate::new(&self.config),
+            listening: None,
+            humans: hand_over::Humans::new(),
             turn_span: tracing::Span::none(),
         };
         let mut max_reached = false;
@@ -195,10 +201,7 @@ impl Controller {
                 Some(digit) = recv_or_wait(&mut self.dtmf) => {
                     self.deliver(&mut st, ConversationEvent::DtmfReceived { digit }, &jobs).await;
                 }
-                Some(identity) = recv_or_wait(&mut self.humans) => {
-                    tracing::info!(%identity, "A human agent joined the call");
-                    self.deliver(&mut st, ConversationEvent::HumanJoined { identity }, &jobs).await;
-                }
+                Some(signal) = recv_or_wait(&mut self.humans) => self.on_human(&mut st, signal, &jobs).await,
                 Some((id, result)) = tool_rx.recv() => {
                     let event = ConversationEvent::ToolFinished { id, result };
                     self.deliver(&mut st, event, &jobs).await;
@@ -228,6 +231,7 @@ impl Controller {
                 _ = sleep_until(gate::deadline(&st, far)), if st.gate.is_some() => self.gate_tick(&mut st, &jobs).await,
                 _ = sleep_until(max_at), if !max_reached => {
                     max_reached = true;
+                    Self::stop_listening(&mut st, outcome("reached", "max_duration"));
                     self.deliver(&mut st, ConversationEvent::MaxDurationReached, &jobs).await;
                 }
                 _ = sleep_until(st.hangup.as_ref().map(|h| h.1).unwrap_or(far)), if st.hangup.is_some() => {
@@ -339,6 +343,7 @@ impl Controller {
                 }
             }
             IngestEvent::InputEnded => {
+                Self::stop_listening(st, outcome("reached", "caller_hung_up"));
                 self.deliver(st, ConversationEvent::CallerHungUp, jobs)
                     .await;
                 if st.ended.is_none() {
@@ -474,6 +479,10 @@ impl Controller {
                 node,
             },
         );
+        if st.listening.is_some() {
+            // Handed over: the line is for the record; nobody answers it here.
+            return;
+        }
         // The caller has the floor: whatever the agent still had to say is stale, unless it
         // is an uninterruptible line (a legal notice), which plays on; the reply follows it.
         st.turn += 1;
@@ -651,7 +660,8 @@ impl Controller {
 
     /// Starts the no-input timer once the agent has finished speaking and is listening.
     fn arm_no_input(&self, st: &mut State) {
-        if self.agent_idle(st) && st.hangup.is_none() && st.awaiting.is_none() {
+        let waiting = st.hangup.is_some() || st.awaiting.is_some() || st.listening.is_some();
+        if self.agent_idle(st) && !waiting {
             st.no_input_at =
                 Some(Instant::now() + Duration::from_millis(st.listen.no_input_ms.into()));
         }

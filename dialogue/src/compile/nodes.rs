@@ -391,6 +391,7 @@ fn escalate(cx: &mut Cx, d: &EscalateDoc) -> script::Escalate {
         say_waiting: cx.template(&d.say_waiting).unwrap_or_default(),
         on_join_say: cx.template(&d.on_join_say).unwrap_or_default(),
         briefing: cx.template(&d.briefing).unwrap_or_default(),
+        after_join: d.after_join,
         on_timeout_say: cx.template(&d.on_timeout_say).unwrap_or_default(),
         callback_within: cx.duration_or(d.callback_within.as_ref(), Duration::from_secs(1800)),
         outside_hours_say: cx.template(&d.outside_hours_say).unwrap_or_default(),

@@ -229,6 +229,13 @@ pub enum Effect {
         kind: String,
         visit: u64,
     },
+    /// A human agent took the call over (after the join line and briefing): the AI says
+    /// nothing more. With `listen` it stays in the call and keeps transcribing the caller
+    /// until they leave; the `Hangup` that follows then ends the AI's part, not the call.
+    HandOver {
+        human: String,
+        listen: bool,
+    },
     /// The AI leaves the call once queued speech has played. Always the last effect.
     Hangup {
         disposition: Disposition,

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::expr::{eval, truthy};
 use crate::script::{
-    ActionKind, Disposition, HandlerKind, NodeId, NodeKind, Schedule, SlotKind, SlotSpec,
+    ActionKind, AfterJoin, Disposition, HandlerKind, NodeId, NodeKind, Schedule, SlotKind, SlotSpec,
 };
 use crate::template::Template;
 use crate::value::Value;
@@ -678,7 +678,7 @@ impl Engine {
         self.goto(target, out);
     }
 
-    pub(super) fn human_joined(&mut self, out: &mut Vec<Effect>) {
+    pub(super) fn human_joined(&mut self, human: String, out: &mut Vec<Effect>) {
         let Wait::Human { .. } = self.state.wait else {
             return;
         };
@@ -686,9 +686,11 @@ impl Engine {
             return;
         };
         let (join, brief, target) = (e.on_join_say.clone(), e.briefing.clone(), e.joined);
+        let listen = e.after_join == AfterJoin::Listen;
         self.leave_node(out);
         self.say(&join, false, out);
         self.say(&brief, false, out);
+        out.push(Effect::HandOver { human, listen });
         self.goto(target, out);
     }
 

@@ -262,7 +262,7 @@ impl Engine {
                 ..
             } => self.llm_finished(request_id, outcome, &mut out),
             Event::SayFinished { .. } | Event::HumanLeft { .. } => {}
-            Event::HumanJoined { .. } => self.human_joined(&mut out),
+            Event::HumanJoined { identity, .. } => self.human_joined(identity, &mut out),
             Event::SentimentMeasured { score, .. } => self.sentiment(score, &mut out),
             Event::MaxDurationReached { .. } => self.max_duration(&mut out),
             Event::CallerHungUp { .. } => {

@@ -211,3 +211,77 @@ fn a_closed_answer_completes_the_turn_and_free_text_never_does() {
         "open questions wait for the silence"
     );
 }
+
+/// An escalation at any hour whose node says what the AI does once a human joined.
+fn escalation(after_join: &str) -> String {
+    let days: String = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| format!("  {d}: [\"00:00-23:59\"]\n"))
+    .collect();
+    format!(
+        r#"
+version: 1
+id: t.escalate
+variables: {{}}
+service_hours:
+  timezone: UTC
+{days}nodes:
+  - id: escalate
+    type: escalate
+    reason: "help"
+    say_waiting: "Please hold."
+    on_join_say: "Connected."
+    briefing: "Briefing."
+    {after_join}
+    on_timeout_say: "Later."
+    outside_hours_say: "Closed."
+    joined: handed_over
+    timeout: handed_over
+    outside_hours: handed_over
+  - id: handed_over
+    type: end
+    outcome: escalated
+"#
+    )
+}
+
+#[test]
+fn a_human_joining_hands_the_call_over_before_it_ends() {
+    for (after_join, listen) in [("", false), ("after_join: listen", true)] {
+        let mut e = engine(&escalation(after_join));
+        let out = e.step(Event::HumanJoined {
+            identity: "agent-7".into(),
+            now: t0(),
+        });
+        let said: Vec<&str> = out
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Say { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(said, ["Connected.", "Briefing."], "{out:?}");
+        let hand_over = out
+            .iter()
+            .position(|e| {
+                *e == Effect::HandOver {
+                    human: "agent-7".into(),
+                    listen,
+                }
+            })
+            .unwrap_or_else(|| panic!("no hand-over with listen={listen}: {out:?}"));
+        let hangup = out
+            .iter()
+            .position(|e| matches!(e, Effect::Hangup { .. }))
+            .expect("the end node hangs up");
+        assert!(hand_over < hangup, "{out:?}");
+    }
+}

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::LiveKitSetup;
 use crate::call::live::CallEvent;
 use crate::call::report::Speaker;
+use crate::call::session::HumanSignal;
 use crate::runtime::dial::CallControl;
 use crate::runtime::Runtime;
 use crate::store::model::NewCall;
@@ -23,22 +24,26 @@ use crate::transport::livekit::{self, AgentState, ParticipantRole, RoomEvent};
 
 /// Human agents joining the room: each is briefed with the transcript so far (a data packet
 /// on [`BRIEFING_TOPIC`]) and announced to the conversation, which speaks the briefing and
-/// hands over.
+/// hands over; their leaving is announced too (a call the agent listens to ends with them).
 pub(super) fn forward_humans(
     mut events: mpsc::Receiver<RoomEvent>,
     room: livekit::RoomHandle,
     store: crate::store::Store,
     call: NewCall,
-) -> mpsc::Receiver<String> {
+) -> mpsc::Receiver<HumanSignal> {
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            let RoomEvent::ParticipantJoined(p) = event else {
-                continue;
+            let p = match event {
+                RoomEvent::ParticipantJoined(p) if p.role == ParticipantRole::Human => p,
+                RoomEvent::ParticipantLeft(p) if p.role == ParticipantRole::Human => {
+                    if tx.send(HumanSignal::Left(p.identity)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                _ => continue,
             };
-            if p.role != ParticipantRole::Human {
-                continue;
-            }
             let transcript = store
                 .transcript(&call.tenant, &call.id)
                 .await
@@ -56,7 +61,7 @@ pub(super) fn forward_humans(
             if let Err(e) = room.publish_data(true, packet).await {
                 tracing::warn!(error = %e, "Briefing packet not sent");
             }
-            if tx.send(p.identity).await.is_err() {
+            if tx.send(HumanSignal::Joined(p.identity)).await.is_err() {
                 return;
             }
         }

@@ -7,6 +7,10 @@ use super::*;
 impl Controller {
     /// Feeds one event to the conversation and carries out its effects.
     pub(super) async fn deliver(&mut self, st: &mut State, event: ConversationEvent, jobs: &Jobs) {
+        if st.listening.is_some() {
+            // The conversation handed the call over: it has nothing more to say.
+            return;
+        }
         let effects = self.conversation.handle(event, self.clock.now_ms());
         for effect in effects {
             match effect {
@@ -57,7 +61,11 @@ impl Controller {
                     });
                     st.report.records.push(record);
                 }
+                ConversationEffect::HandOver { human, listen } => self.hand_over(st, human, listen),
                 ConversationEffect::Hangup(o) => {
+                    if Self::hang_up_while_listening(st, &o) {
+                        continue;
+                    }
                     if st.hangup.is_none() {
                         st.hangup = Some((o, Instant::now() + self.config.hangup_drain));
                     }
