@@ -63,6 +63,16 @@ pub struct Verdict {
     pub reason: String,
     /// Call ms (since answer) at which the verdict was reached.
     pub at_ms: u64,
+    /// For a machine: call ms at which the classifier first knew it was not a person (its
+    /// greeting ran on), which may be before its class was known.
+    pub machine_at_ms: Option<u64>,
+}
+
+impl Verdict {
+    /// When it was known whether a person answered: what holds the agent's first line.
+    pub fn person_or_machine_ms(&self) -> u64 {
+        self.machine_at_ms.map_or(self.at_ms, |m| m.min(self.at_ms))
+    }
 }
 
 /// Thresholds of the classifier (tuned on the tune half of the bench corpus).
@@ -72,8 +82,12 @@ pub struct AmdConfig {
     pub human_max_speech_ms: u64,
     /// Silence after a short greeting that confirms a person waiting for an answer.
     pub human_silence_ms: u64,
-    /// Speech beyond this (without a person's cues) is a machine's greeting.
+    /// Speech beyond this (without a person's cues) is a machine's greeting: voicemail,
+    /// unless a cue told its class first.
     pub machine_speech_ms: u64,
+    /// Voice this long before a person-length pause, without a person's words, is a machine
+    /// (its class still to come from cues, a beep or [`Self::machine_speech_ms`]).
+    pub machine_run_ms: u64,
     /// No voice at all for this long: silence or fax.
     pub no_speech_ms: u64,
     /// Give up and call it a person after this long (the agent then speaks).
@@ -86,6 +100,7 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             machine_speech_ms: 4_000,
+            machine_run_ms: 2_400,
             no_speech_ms: 4_000,
             max_wait_ms: 8_000,
         }
@@ -104,6 +119,8 @@ pub struct AnswerClassifier {
     last_voice_ms: Option<u64>,
     segments: u32,
     transcript: String,
+    /// When the greeting's cadence showed a machine (class not yet known).
+    machine_at: Option<u64>,
     verdict: Option<Verdict>,
 }
 
@@ -116,6 +133,7 @@ impl AnswerClassifier {
             last_voice_ms: None,
             segments: 0,
             transcript: String::new(),
+            machine_at: None,
             verdict: None,
         }
     }
@@ -178,56 +196,78 @@ impl AnswerClassifier {
     }
 
     fn decide_on_time(&mut self, now: u64) {
-        let c = self.config.clone();
-        let voiced = self.voiced_ms(now);
         if self.segments == 0 {
-            if now >= c.no_speech_ms {
+            if now >= self.config.no_speech_ms {
                 self.decide(AnswerClass::SilenceOrFax, "no speech", now);
             }
             return;
         }
         let human_words = human_cue(&self.transcript);
-        let machine_limit = if human_words {
-            c.machine_speech_ms + 1_500
-        } else {
-            c.machine_speech_ms
-        };
-        if voiced >= machine_limit {
+        self.note_run_on(now, human_words);
+        let extra = if human_words { 1_500 } else { 0 };
+        if self.voiced_ms(now) >= self.config.machine_speech_ms + extra {
             self.decide(AnswerClass::Voicemail, "long greeting", now);
-            return;
+        } else if self.speaking_since.is_none() {
+            self.decide_on_pause(now, human_words);
         }
-        if let (None, Some(last)) = (self.speaking_since, self.last_voice_ms) {
-            let silent = now.saturating_sub(last);
-            let short = voiced <= c.human_max_speech_ms || human_words;
-            if short && silent >= c.human_silence_ms {
-                self.decide(AnswerClass::Human, "short greeting, then waiting", now);
-                return;
+        if self.verdict.is_none() && now >= self.config.max_wait_ms {
+            match self.machine_at {
+                Some(_) => self.decide(AnswerClass::Voicemail, "machine without cues", now),
+                None => self.decide(AnswerClass::Human, "no decision in time", now),
             }
+        }
+    }
+
+    /// "The greeting runs on": more voice than any person's "Hello?" (every pause so far too
+    /// short for a person waiting for an answer), with no words of a person heard in it, is a
+    /// machine, whose class the cues still tell.
+    fn note_run_on(&mut self, now: u64, human_words: bool) {
+        if self.machine_at.is_none()
+            && !human_words
+            && self.voiced_ms(now) >= self.config.machine_run_ms
+        {
+            self.machine_at = Some(now);
+        }
+    }
+
+    /// The voice has paused: a person waiting for an answer, or the end of a machine's
+    /// greeting that had no beep.
+    fn decide_on_pause(&mut self, now: u64, human_words: bool) {
+        let Some(last) = self.last_voice_ms else {
+            return;
+        };
+        let c = &self.config;
+        let silent = now.saturating_sub(last);
+        let voiced = self.speech_ms;
+        let short = voiced <= c.human_max_speech_ms || human_words;
+        if self.machine_at.is_none() && short && silent >= c.human_silence_ms {
+            self.decide(AnswerClass::Human, "short greeting, then waiting", now);
+        } else if silent >= c.human_silence_ms * 3 {
             // A longer greeting that stopped: a person who said more than "hello", or a
             // machine whose greeting ended without a beep.
-            if silent >= c.human_silence_ms * 3 {
-                let class = if voiced >= c.human_max_speech_ms * 3 / 2 {
-                    AnswerClass::Voicemail
-                } else {
-                    AnswerClass::Human
-                };
-                self.decide(class, "greeting ended", now);
-                return;
-            }
-        }
-        if now >= c.max_wait_ms {
-            self.decide(AnswerClass::Human, "no decision in time", now);
+            let machine = self.machine_at.is_some() || voiced >= c.human_max_speech_ms * 3 / 2;
+            let class = if machine {
+                AnswerClass::Voicemail
+            } else {
+                AnswerClass::Human
+            };
+            self.decide(class, "greeting ended", now);
         }
     }
 
     fn decide(&mut self, class: AnswerClass, reason: &str, at_ms: u64) {
-        if self.verdict.is_none() {
-            self.verdict = Some(Verdict {
-                class,
-                reason: reason.to_string(),
-                at_ms,
-            });
+        if self.verdict.is_some() {
+            return;
         }
+        let machine_at_ms = class
+            .is_machine()
+            .then(|| self.machine_at.map_or(at_ms, |m| m.min(at_ms)));
+        self.verdict = Some(Verdict {
+            class,
+            reason: reason.to_string(),
+            at_ms,
+            machine_at_ms,
+        });
     }
 }
 
@@ -250,6 +290,7 @@ const SCREENING_CUES: &[&str] = &[
     "see if this person",
     "call assist",
     "google assistant",
+    "state your",
 ];
 const IVR_CUES: &[&str] = &[
     "press",
@@ -276,6 +317,13 @@ const IVR_CUES: &[&str] = &[
     "office hours",
     "business hours",
     "stay on the line",
+    "please hold",
+    "please stay",
+    "please listen",
+    "menu options",
+    "if you know",
+    "dial it",
+    "is important",
 ];
 const VOICEMAIL_CUES: &[&str] = &[
     "leave a message",
@@ -310,6 +358,14 @@ const VOICEMAIL_CUES: &[&str] = &[
     "i'm not in",
     "number you have dialed",
     "number you dialed",
+    "the number you",
+    "sorry i missed",
+    "i missed your",
+    "i'm away",
+    "please leave",
+    "record your message",
+    "get back to",
+    "can't take",
 ];
 /// Words of a person answering; they extend the patience before "long greeting".
 const HUMAN_CUES: &[&str] = &[

@@ -98,3 +98,69 @@ fn cues_ignore_case_and_punctuation() {
     );
     assert_eq!(machine_cue("Yeah, who's this?"), None);
 }
+
+#[test]
+fn an_unbroken_greeting_is_a_machine_before_its_class_is_known() {
+    // 2.6 s of voice without a pause, then an IVR cue in a later partial.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_800, "thank you"),
+            (3_500, "thank you for calling acme for sales press one"),
+        ],
+        8_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    assert_eq!(v.at_ms, 3_500, "{v:?}");
+    let run_on = AmdConfig::default().machine_run_ms;
+    assert_eq!(v.machine_at_ms, Some(300 + run_on), "{v:?}");
+    assert_eq!(v.person_or_machine_ms(), 300 + run_on);
+}
+
+#[test]
+fn a_persons_words_keep_a_long_greeting_from_counting_as_a_machine() {
+    // One unbroken 2.8 s stretch, but its transcript is a person introducing themselves.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_500, "hello this is dana speaking"),
+            (3_100, "stop"),
+        ],
+        8_000,
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert_eq!(v.machine_at_ms, None);
+}
+
+#[test]
+fn a_run_on_greeting_that_stops_without_cues_is_voicemail() {
+    // 2.5 s unbroken, then silence: too short for "long greeting", but it ran on.
+    let v = run(&[(300, "start"), (2_800, "stop")], 8_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(v.reason, "greeting ended");
+    assert_eq!(
+        v.machine_at_ms,
+        Some(300 + AmdConfig::default().machine_run_ms)
+    );
+    // Pauses shorter than a person's wait do not reset the count: 1.2 s, a 200 ms breath,
+    // then voice on.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_500, "stop"),
+            (1_700, "start"),
+            (4_000, "stop"),
+        ],
+        8_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    let run_on = AmdConfig::default().machine_run_ms;
+    assert_eq!(v.machine_at_ms, Some(1_700 + run_on - 1_200), "{v:?}");
+}
+
+#[test]
+fn a_person_verdict_carries_no_machine_time() {
+    let v = run(&[(400, "start"), (900, "stop")], 5_000);
+    assert_eq!((v.class, v.machine_at_ms), (AnswerClass::Human, None));
+    assert_eq!(v.person_or_machine_ms(), v.at_ms);
+}

@@ -237,6 +237,7 @@ impl AnswerGate {
                             class: AnswerClass::Screening,
                             reason: "screening".into(),
                             at_ms: now_ms,
+                            machine_at_ms: Some(now_ms),
                         });
                         let reason = if v.class == AnswerClass::Ivr {
                             "ivr"
@@ -264,6 +265,7 @@ impl AnswerGate {
                             class: AnswerClass::Ivr,
                             reason: "ivr".into(),
                             at_ms: now_ms,
+                            machine_at_ms: Some(now_ms),
                         });
                         self.hang_up(v, "screened", "ivr")
                     }
@@ -281,6 +283,7 @@ impl AnswerGate {
             .cloned()
             .map(|mut v| {
                 v.at_ms += base;
+                v.machine_at_ms = v.machine_at_ms.map(|m| m + base);
                 v
             })
     }
