@@ -29,7 +29,7 @@ use crate::stt::SttProvider;
 use crate::telemetry::Metrics;
 use crate::tools::ToolRunner;
 use crate::tts::TtsProvider;
-use crate::turn::controller::Controller;
+use crate::turn::controller::{Controller, TransferRequest};
 use crate::turn::endpoint::{EndpointConfig, Endpointer};
 use crate::turn::ingest::{DynDetector, IngestStage};
 use crate::turn::TurnConfig;
@@ -80,6 +80,8 @@ pub struct CallSignals {
     pub dtmf_out: Option<mpsc::Sender<String>>,
     /// Human agents joining (each reaches the conversation as `HumanJoined`) and leaving.
     pub humans: Option<mpsc::Receiver<HumanSignal>>,
+    /// Transfers the conversation asks for (SIP REFER, LiveKit SIP transfer).
+    pub transfers: Option<mpsc::Sender<TransferRequest>>,
 }
 
 /// A human agent (by identity) coming into or leaving the call.
@@ -208,6 +210,7 @@ pub async fn run_call_with_signals(
         dtmf: signals.dtmf_in,
         keys_out: signals.dtmf_out,
         humans: signals.humans,
+        transfers: signals.transfers,
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

@@ -143,6 +143,11 @@ pub enum ConversationEffect {
     /// Something for the backend to act on after or during the call (a follow-up, an
     /// escalation, a transfer request), recorded in the call report.
     Record(CallRecord),
+    /// Transfer the caller (to an E.164 number or SIP URI) once the lines before have
+    /// played; the `Hangup` that follows ends the call when the transport has done it.
+    Transfer {
+        target: String,
+    },
     /// A human agent took the call over: the agent says nothing more. With `listen` it stays
     /// and keeps transcribing the caller until they (or every human) leave, and the `Hangup`
     /// that follows only sets the call's outcome; otherwise that `Hangup` leaves as usual.

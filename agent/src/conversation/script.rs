@@ -135,9 +135,7 @@ impl ScriptConversation {
                     });
                     out.push(ConversationEffect::AskLlm { request, spoken });
                 }
-                Effect::Transfer { target } => {
-                    out.push(record("transfer", json!({ "target": target })))
-                }
+                Effect::Transfer { target } => out.push(ConversationEffect::Transfer { target }),
                 Effect::Escalate {
                     reason,
                     priority,

@@ -25,6 +25,7 @@ use crate::store::model::{
 use crate::store::reads::CallRow;
 use crate::store::Store;
 use crate::turn::answer_gate::GateConfig;
+use crate::turn::controller::TransferRequest;
 use crate::turn::TurnConfig;
 
 /// Runs `call`, already connected, to its end and persists it. Returns the report.
@@ -129,6 +130,7 @@ pub async fn host_with(
                 dtmf_in: dtmf,
                 dtmf_out: control.clone().map(|c| key_sender(c, cancel.clone())),
                 humans,
+                transfers: control.clone().map(|c| transferer(c, cancel.clone())),
             };
             run_call_with_signals(spec, media, signals, &cancel)
                 .instrument(span)
@@ -234,6 +236,24 @@ pub async fn open_inbound(rt: &Runtime, new: &NewCall) {
             at: now_ms(),
         })
         .await;
+}
+
+/// Carries the conversation's transfers to the transport.
+fn transferer(
+    control: Arc<dyn super::dial::CallControl>,
+    cancel: CancellationToken,
+) -> tokio::sync::mpsc::Sender<TransferRequest> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<TransferRequest>(1);
+    tokio::spawn(async move {
+        loop {
+            let request = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = rx.recv() => match r { Some(r) => r, None => return },
+            };
+            let _ = request.done.send(control.transfer(&request.target).await);
+        }
+    });
+    tx
 }
 
 /// Carries the agent's key presses to the transport, one sequence at a time.

@@ -12,6 +12,8 @@ pub struct TurnConfig {
     pub filler_after: Duration,
     pub filler_line: String,
     pub llm_fallback_line: String,
+    /// Said when a transfer the conversation asked for could not be made.
+    pub transfer_failed_line: String,
     /// Consecutive LLM failures after which the call ends politely.
     pub max_llm_failures: u32,
     pub language: String,
@@ -32,6 +34,7 @@ impl Default for TurnConfig {
             filler_after: Duration::from_millis(1_500),
             filler_line: "One moment.".into(),
             llm_fallback_line: "I'm sorry, I'm having trouble answering right now.".into(),
+            transfer_failed_line: "I'm sorry, I couldn't put you through right now.".into(),
             max_llm_failures: 2,
             language: "en".into(),
             hangup_drain: Duration::from_secs(20),

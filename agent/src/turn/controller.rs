@@ -18,6 +18,8 @@ use super::llm_task::{LlmReport, LlmTask};
 mod effects;
 mod gate;
 mod hand_over;
+mod transfer;
+
 use crate::call::live::CallEvent;
 use crate::call::report::{BargeIn, CallReport, Speaker, TranscriptLine, TurnMetrics};
 use crate::conversation::{
@@ -29,12 +31,14 @@ use crate::speaker::{PlayoutControl, SpeakRequest, SpeakerEvent, TurnId};
 use crate::stt::{SttProvider, SttRequest, SttResult};
 use crate::telemetry::Metrics;
 use crate::tools::{ToolRequest, ToolRunner};
+pub use transfer::TransferRequest;
 
 /// Where jobs the controller spawns (STT, LLM replies, tool calls) send their results.
 struct Jobs {
     stt: mpsc::Sender<SttDone>,
     llm: mpsc::Sender<LlmReport>,
     tool: mpsc::Sender<(u64, Result<serde_json::Value, String>)>,
+    transfer: mpsc::Sender<Result<(), String>>,
 }
 
 /// Results of STT jobs spawned by the controller.
@@ -87,6 +91,8 @@ pub struct Controller {
     pub keys_out: Option<mpsc::Sender<String>>,
     /// Identities of human agents joining the call (LiveKit rooms), if the transport has them.
     pub humans: Option<mpsc::Receiver<crate::call::session::HumanSignal>>,
+    /// Where transfers go (to the transport), if it can transfer.
+    pub transfers: Option<mpsc::Sender<TransferRequest>>,
 }
 
 struct State {
@@ -126,6 +132,8 @@ struct State {
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
+    /// A transfer the conversation asked for, until the transport answers.
+    transfer: Option<transfer::Transfer>,
     /// The caller turn being answered, a child of the call's span (traces).
     turn_span: tracing::Span,
 }
@@ -150,10 +158,12 @@ impl Controller {
         let (stt_tx, mut stt_rx) = mpsc::channel::<SttDone>(8);
         let (llm_tx, mut llm_rx) = mpsc::channel::<LlmReport>(16);
         let (tool_tx, mut tool_rx) = mpsc::channel::<(u64, Result<serde_json::Value, String>)>(8);
+        let (transfer_tx, mut transfer_rx) = mpsc::channel(1);
         let jobs = Jobs {
             stt: stt_tx,
             llm: llm_tx,
             tool: tool_tx,
+            transfer: transfer_tx,
         };
         let max_at = Instant::now() + self.config.max_duration;
         let mut st = State {
@@ -182,6 +192,7 @@ impl Controller {
             gate: gate::new(&self.config),
             listening: None,
             humans: hand_over::Humans::new(),
+            transfer: None,
             turn_span: tracing::Span::none(),
         };
         let mut max_reached = false;
@@ -202,6 +213,7 @@ impl Controller {
                     self.deliver(&mut st, ConversationEvent::DtmfReceived { digit }, &jobs).await;
                 }
                 Some(signal) = recv_or_wait(&mut self.humans) => self.on_human(&mut st, signal, &jobs).await,
+                Some(result) = transfer_rx.recv() => self.on_transfer_done(&mut st, result).await,
                 Some((id, result)) = tool_rx.recv() => {
                     let event = ConversationEvent::ToolFinished { id, result };
                     self.deliver(&mut st, event, &jobs).await;
@@ -234,15 +246,16 @@ impl Controller {
                     Self::stop_listening(&mut st, outcome("reached", "max_duration"));
                     self.deliver(&mut st, ConversationEvent::MaxDurationReached, &jobs).await;
                 }
-                _ = sleep_until(st.hangup.as_ref().map(|h| h.1).unwrap_or(far)), if st.hangup.is_some() => {
+                _ = sleep_until(st.hangup.as_ref().map(|h| h.1).unwrap_or(far)), if st.hangup.is_some() && st.transfer.is_none() => {
                     tracing::warn!("Queued lines did not finish before the hang-up deadline");
                     st.ended = st.hangup.take().map(|h| h.0);
                 }
             }
-            if let Some((outcome, _)) = st.hangup.as_ref() {
-                if self.agent_idle(&st) {
-                    st.ended = Some(outcome.clone());
-                }
+            if st.hangup.is_some()
+                && self.agent_idle(&st)
+                && !self.transfer_holds_end(&mut st, &jobs)
+            {
+                st.ended = st.hangup.as_ref().map(|h| h.0.clone());
             }
         }
         if let Some((_, token, _)) = st.llm_in_flight.take() {
@@ -343,6 +356,9 @@ impl Controller {
                 }
             }
             IngestEvent::InputEnded => {
+                if Self::caller_left_during_transfer(st) {
+                    return;
+                }
                 Self::stop_listening(st, outcome("reached", "caller_hung_up"));
                 self.deliver(st, ConversationEvent::CallerHungUp, jobs)
                     .await;

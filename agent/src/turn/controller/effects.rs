@@ -61,6 +61,9 @@ impl Controller {
                     });
                     st.report.records.push(record);
                 }
+                ConversationEffect::Transfer { target } => {
+                    st.transfer = Some(super::transfer::Transfer::Pending(target))
+                }
                 ConversationEffect::HandOver { human, listen } => self.hand_over(st, human, listen),
                 ConversationEffect::Hangup(o) => {
                     if Self::hang_up_while_listening(st, &o) {
