@@ -1,6 +1,9 @@
 //! The LiveKit agent worker against the room simulator's `/agent` endpoint: it registers,
 //! accepts a dispatched job when it has room (joining the job's room and reporting RUNNING,
-//! then SUCCESS), declines when its load says it is full, and reports its load.
+//! then SUCCESS), declines when its load says it is full, and reports its load. When its
+//! `/agent` link drops it registers again, keeps the rooms it had joined (counted in its
+//! load report) and takes new jobs; an agent that leaves its room before its job ended gets
+//! the job terminated, as LiveKit does.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -78,9 +81,11 @@ async fn dispatched_job_is_joined_run_and_reported() {
     .await
     .expect("the worker reports one job");
 
-    room.handle.leave().await;
+    // The job's end is reported before leaving: LiveKit terminates (and fails) a job whose
+    // agent leaves the room first.
     worker.job_finished(&job_id, None).await;
     job_status(&sim, &job_id, proto::JobStatus::JsSuccess).await;
+    room.handle.leave().await;
 
     // Full: the next dispatch is declined and the worker says so in its status.
     load.store(100, Ordering::Relaxed);
@@ -101,6 +106,86 @@ async fn dispatched_job_is_joined_run_and_reported() {
     })
     .await
     .expect("a full worker declines and reports FULL");
+    cancel.cancel();
+    task.await.unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_agent_link_re_registers_keeps_its_rooms_and_takes_new_jobs() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let cancel = CancellationToken::new();
+    let (worker, mut events, task) = switchboard::transport::livekit::worker::start(
+        config(&sim, "switchboard"),
+        Arc::new(|| 0.1),
+        cancel.clone(),
+    )
+    .unwrap();
+    let WorkerEvent::Registered { worker_id: first } = next_event(&mut events).await else {
+        panic!("expected registration");
+    };
+    let old_job = sim.dispatch("kept-1", "switchboard", "");
+    let WorkerEvent::JobStarted { room: kept, .. } = next_event(&mut events).await else {
+        panic!("expected the first job to start");
+    };
+    job_status(&sim, &old_job, proto::JobStatus::JsRunning).await;
+
+    assert_eq!(sim.drop_workers(), 1);
+    assert!(matches!(
+        next_event(&mut events).await,
+        WorkerEvent::Disconnected { .. }
+    ));
+    let WorkerEvent::Registered { worker_id: second } = next_event(&mut events).await else {
+        panic!("expected a new registration");
+    };
+    assert_ne!(first, second, "a new registration");
+    // The room joined before the drop is still joined, and the new registration counts it.
+    assert!(sim
+        .participants("kept-1")
+        .await
+        .iter()
+        .any(|p| p.identity == kept.identity));
+    timeout(PATIENCE, async {
+        while !sim
+            .workers()
+            .iter()
+            .any(|w| w.id == second && w.job_count == 1)
+        {
+            sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the new registration reports one job: {:?}", sim.workers()));
+
+    let new_job = sim.dispatch("after-1", "switchboard", "");
+    let WorkerEvent::JobStarted { request, room } = next_event(&mut events).await else {
+        panic!("expected the new job to start");
+    };
+    assert_eq!(request.job.id, new_job);
+    job_status(&sim, &new_job, proto::JobStatus::JsRunning).await;
+    assert_eq!(
+        sim.jobs()
+            .iter()
+            .find(|j| j.id == new_job)
+            .and_then(|j| j.worker_id.clone()),
+        Some(second)
+    );
+
+    // The new job's agent leaves before its job ended: the server terminates the job.
+    room.handle.leave().await;
+    timeout(PATIENCE, async {
+        loop {
+            match next_event(&mut events).await {
+                WorkerEvent::JobTerminated { job_id } if job_id == new_job => break,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the worker is told the job was terminated");
+    job_status(&sim, &new_job, proto::JobStatus::JsFailed).await;
+    worker.job_finished(&new_job, None).await;
+    kept.handle.leave().await;
     cancel.cancel();
     task.await.unwrap();
     sim.shutdown().await;

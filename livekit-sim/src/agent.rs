@@ -9,16 +9,17 @@
 //! worker status updates are recorded for tests ([`crate::Simulator::jobs`],
 //! [`crate::Simulator::workers`]). Jobs pending for want of a worker are offered when one
 //! registers.
+//!
+//! As on LiveKit: a worker whose socket closes is forgotten (it comes back as a new
+//! registration, and the jobs it still runs are no longer its to report on); a job ends when
+//! its worker says SUCCESS or FAILED, or when its agent leaves the room first (the worker is
+//! sent `JobTermination` and the job is marked failed). `Simulator::drop_workers` cuts every
+//! worker's socket.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use futures::{SinkExt, StreamExt};
 use livekit_protocol as proto;
-use prost::Message as _;
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::simulator::Shared;
 
@@ -60,15 +61,17 @@ pub struct WorkerInfo {
     pub job_count: u32,
 }
 
-struct Worker {
-    info: WorkerInfo,
-    tx: tokio::sync::mpsc::Sender<proto::ServerMessage>,
+pub(crate) struct Worker {
+    pub info: WorkerInfo,
+    pub tx: tokio::sync::mpsc::Sender<proto::ServerMessage>,
+    /// Cuts the worker's socket (`Simulator::drop_workers`).
+    pub cut: Arc<tokio::sync::Notify>,
 }
 
-struct JobRecord {
-    info: JobInfo,
-    job: proto::Job,
-    offered_to: Option<String>,
+pub(crate) struct JobRecord {
+    pub info: JobInfo,
+    pub job: proto::Job,
+    pub offered_to: Option<String>,
 }
 
 /// Workers and jobs.
@@ -78,14 +81,14 @@ pub(crate) struct Agents {
 }
 
 #[derive(Default)]
-struct AgentState {
-    workers: HashMap<String, Worker>,
-    jobs: Vec<JobRecord>,
-    auto_dispatched: HashSet<String>,
+pub(crate) struct AgentState {
+    pub workers: HashMap<String, Worker>,
+    pub jobs: Vec<JobRecord>,
+    pub auto_dispatched: HashSet<String>,
 }
 
 impl Agents {
-    fn lock(&self) -> std::sync::MutexGuard<'_, AgentState> {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, AgentState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -99,6 +102,49 @@ impl Agents {
             .values()
             .map(|w| w.info.clone())
             .collect()
+    }
+
+    /// Cuts every worker's socket; returns how many there were.
+    pub fn drop_all(&self) -> usize {
+        let state = self.lock();
+        for worker in state.workers.values() {
+            worker.cut.notify_one();
+        }
+        state.workers.len()
+    }
+}
+
+/// Whether a job has ended (its worker's last word, or the server's).
+pub(crate) fn ended(status: proto::JobStatus) -> bool {
+    matches!(
+        status,
+        proto::JobStatus::JsSuccess | proto::JobStatus::JsFailed
+    )
+}
+
+/// A participant left `room`: if it was the agent of a job still running, the job is
+/// terminated (`JobTermination` to its worker) and marked failed, as LiveKit does when an
+/// agent leaves the room before its job ended, whatever the reason (a clean leave before the
+/// job's final status, a full reconnect, a departure timeout).
+pub(crate) fn participant_left(shared: &Shared, room: &str, identity: &str) {
+    let mut state = shared.agents.lock();
+    let AgentState { workers, jobs, .. } = &mut *state;
+    for record in jobs.iter_mut() {
+        let info = &mut record.info;
+        if info.room != room || info.participant_identity != identity || ended(info.status) {
+            continue;
+        }
+        let Some(worker) = info.worker_id.as_ref().and_then(|id| workers.get(id)) else {
+            continue;
+        };
+        let termination = proto::server_message::Message::Termination(proto::JobTermination {
+            job_id: info.id.clone(),
+        });
+        let _ = worker.tx.try_send(proto::ServerMessage {
+            message: Some(termination),
+        });
+        info.status = proto::JobStatus::JsFailed;
+        info.error = "agent worker left the room".to_owned();
     }
 }
 
@@ -155,7 +201,7 @@ pub(crate) fn dispatch(shared: &Shared, room: &str, agent_name: &str, metadata: 
 }
 
 /// Offers a pending job to the next matching worker (or fails it when all declined).
-fn offer(shared: &Shared, job_id: &str) {
+pub(crate) fn offer(shared: &Shared, job_id: &str) {
     let mut state = shared.agents.lock();
     let AgentState { workers, jobs, .. } = &mut *state;
     let Some(record) = jobs.iter_mut().find(|j| j.info.id == job_id) else {
@@ -185,102 +231,8 @@ fn offer(shared: &Shared, job_id: &str) {
     });
 }
 
-/// Serves one worker's socket.
-pub(crate) async fn serve(shared: Arc<Shared>, mut ws: WebSocketStream<TcpStream>) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<proto::ServerMessage>(64);
-    let mut worker_id: Option<String> = None;
-    loop {
-        tokio::select! {
-            Some(message) = rx.recv() => {
-                if ws.send(Message::Binary(message.encode_to_vec().into())).await.is_err() {
-                    break;
-                }
-            }
-            frame = ws.next() => match frame {
-                Some(Ok(Message::Binary(bytes))) => {
-                    match proto::WorkerMessage::decode(bytes.as_ref()) {
-                        Ok(proto::WorkerMessage { message: Some(message) }) => {
-                            handle(&shared, &tx, &mut worker_id, message);
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(%e, "undecodable worker message"),
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            }
-        }
-    }
-    if let Some(id) = worker_id {
-        shared.agents.lock().workers.remove(&id);
-    }
-}
-
-fn handle(
-    shared: &Shared,
-    tx: &tokio::sync::mpsc::Sender<proto::ServerMessage>,
-    worker_id: &mut Option<String>,
-    message: proto::worker_message::Message,
-) {
-    use proto::server_message::Message as Out;
-    use proto::worker_message::Message as In;
-    let send = |m: Out| {
-        let _ = tx.try_send(proto::ServerMessage { message: Some(m) });
-    };
-    match message {
-        In::Register(register) => {
-            let id = shared.rooms.new_id("AW_");
-            shared.agents.lock().workers.insert(
-                id.clone(),
-                Worker {
-                    info: WorkerInfo {
-                        id: id.clone(),
-                        agent_name: register.agent_name.clone(),
-                        status: proto::WorkerStatus::WsAvailable,
-                        load: 0.0,
-                        job_count: 0,
-                    },
-                    tx: tx.clone(),
-                },
-            );
-            *worker_id = Some(id.clone());
-            send(Out::Register(proto::RegisterWorkerResponse {
-                worker_id: id,
-                server_info: Some(crate::join::server_info()),
-                ..Default::default()
-            }));
-            offer_waiting(shared, &register.agent_name);
-        }
-        In::Availability(answer) => accept_or_decline(shared, worker_id.as_deref(), answer),
-        In::UpdateJob(update) => {
-            let mut state = shared.agents.lock();
-            if let Some(job) = state.jobs.iter_mut().find(|j| j.info.id == update.job_id) {
-                job.info.status = proto::JobStatus::try_from(update.status)
-                    .unwrap_or(proto::JobStatus::JsPending);
-                job.info.error = update.error;
-            }
-        }
-        In::UpdateWorker(update) => {
-            let mut state = shared.agents.lock();
-            if let Some(w) = worker_id.as_ref().and_then(|id| state.workers.get_mut(id)) {
-                if let Some(status) = update.status {
-                    w.info.status = proto::WorkerStatus::try_from(status)
-                        .unwrap_or(proto::WorkerStatus::WsAvailable);
-                }
-                w.info.load = update.load;
-                w.info.job_count = update.job_count;
-            }
-        }
-        In::Ping(ping) => send(Out::Pong(proto::WorkerPong {
-            last_timestamp: ping.timestamp,
-            timestamp: crate::state::now_ms(),
-        })),
-        _ => {}
-    }
-}
-
 /// Jobs still waiting for a worker of `agent_name`.
-fn offer_waiting(shared: &Shared, agent_name: &str) {
+pub(crate) fn offer_waiting(shared: &Shared, agent_name: &str) {
     let waiting: Vec<String> = shared
         .agents
         .lock()
@@ -295,7 +247,11 @@ fn offer_waiting(shared: &Shared, agent_name: &str) {
     }
 }
 
-fn accept_or_decline(shared: &Shared, worker: Option<&str>, answer: proto::AvailabilityResponse) {
+pub(crate) fn accept_or_decline(
+    shared: &Shared,
+    worker: Option<&str>,
+    answer: proto::AvailabilityResponse,
+) {
     let Some(worker) = worker else {
         return;
     };

@@ -86,7 +86,7 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
         ("GET", "/agent", true) => match shared.verify(head.token().as_deref()) {
             Ok(claims) if claims.video.agent => {
                 if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
-                    crate::agent::serve(shared, ws).await;
+                    crate::worker::serve(shared, ws).await;
                 }
             }
             Ok(_) => respond(&mut stream, &head, 401, "token has no agent grant").await,

@@ -3,23 +3,28 @@
 //! Lifecycle of a [`Session`] (one remote participant): created on join with its publisher and
 //! subscriber PCs; a dropped socket detaches it and starts the departure timer; a resume
 //! (`reconnect=1&sid=...`) attaches a new socket to the same session and PCs; `LeaveRequest`,
-//! eviction by a new join with the same identity, or the departure timeout end it.
+//! eviction by a new join with the same identity (told with `LeaveRequest{DISCONNECT,
+//! DUPLICATE_IDENTITY}`), the server's `LeaveRequest` asking for a full reconnect or a
+//! disconnect, or the departure timeout end it. A resume of a session that has ended is
+//! refused with `LeaveRequest{RECONNECT, STATE_MISMATCH}`, as LiveKit refuses it, so the
+//! client joins anew.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use futures::SinkExt;
 use livekit_protocol as proto;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
-use webrtc::media_stream::track_remote::TrackRemoteEvent;
 
 use crate::data::DataRoute;
-use crate::forward::Fanout;
-use crate::peer::{Peer, PeerEvent};
+use crate::peer::Peer;
+use crate::publish::{membership_changes, publisher_events};
 use crate::signal::{self, full_permission, Ended};
 use crate::simulator::Shared;
-use crate::state::{now_ms, Endpoint, Member, Publication, RemoteEndpoint, Rooms, SignalLink};
+use crate::state::{now_ms, Endpoint, Member, RemoteEndpoint, Rooms, SignalLink};
 
 /// Signal protocol version the simulator speaks (below 18: data channels are negotiated
 /// in-band, which is what webrtc-rs clients support).
@@ -35,6 +40,8 @@ pub(crate) struct Session {
     pub publisher: Peer,
     /// `AddTrackRequest`s whose media has not arrived yet: (cid, info).
     pub pending_tracks: Mutex<Vec<(String, proto::TrackInfo)>>,
+    /// The client's signal protocol version (from the join URL).
+    pub protocol: i32,
     generation: AtomicU64,
 }
 
@@ -43,7 +50,7 @@ pub(crate) struct Session {
 pub(crate) struct Sessions(Mutex<HashMap<(String, String), Arc<Session>>>);
 
 impl Sessions {
-    fn get(&self, room: &str, identity: &str) -> Option<Arc<Session>> {
+    pub fn get(&self, room: &str, identity: &str) -> Option<Arc<Session>> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&(room.to_owned(), identity.to_owned())).cloned()
     }
@@ -96,7 +103,7 @@ pub(crate) async fn serve(
         {
             Some(session) => {
                 session.generation.fetch_add(1, Ordering::SeqCst);
-                session.remote.signal.attach(Some(tx));
+                session.remote.signal.attach(Some(tx.clone()));
                 session
                     .remote
                     .send(proto::signal_response::Message::Reconnect(
@@ -108,16 +115,33 @@ pub(crate) async fn serve(
                 session
             }
             None => {
+                // As LiveKit: a resume of a session the server no longer has is answered
+                // with a LeaveRequest asking for a full reconnect (a new join).
+                let protocol = query.get("protocol").and_then(|p| p.parse().ok());
+                let leave = full_reconnect(protocol, proto::DisconnectReason::StateMismatch);
+                let response = proto::SignalResponse {
+                    message: Some(proto::signal_response::Message::Leave(leave)),
+                };
+                let bytes = prost::Message::encode_to_vec(&response);
+                let _ = ws.send(WsMessage::Binary(bytes.into())).await;
                 let _ = ws.close(None).await;
                 return;
             }
         }
     } else {
         if let Some(old) = shared.sessions.get(&room, &identity) {
-            old.remote.drop_ws.notify_one();
-            end(&shared, &old).await;
+            // The older session is replaced: its client is told why, as LiveKit does.
+            old.remote.send(proto::signal_response::Message::Leave(
+                proto::LeaveRequest {
+                    reason: proto::DisconnectReason::DuplicateIdentity as i32,
+                    action: proto::leave_request::Action::Disconnect as i32,
+                    ..Default::default()
+                },
+            ));
+            end(&shared, &old, proto::DisconnectReason::DuplicateIdentity).await;
         }
-        match admit(&shared, &room, &claims, tx).await {
+        let protocol = query.get("protocol").and_then(|p| p.parse().ok());
+        match admit(&shared, &room, &claims, protocol, tx.clone()).await {
             Ok(session) => session,
             Err(e) => {
                 tracing::warn!(%e, "join failed");
@@ -128,19 +152,47 @@ pub(crate) async fn serve(
     };
     let generation = session.generation.load(Ordering::SeqCst);
     match signal::run(session.clone(), ws, rx).await {
-        Ended::Left => end(&shared, &session).await,
-        Ended::Dropped => {
+        Ended::Left => end(&shared, &session, proto::DisconnectReason::ClientInitiated).await,
+        Ended::ServerLeave(leave)
+            if leave.action != proto::leave_request::Action::Resume as i32 =>
+        {
+            let reason = proto::DisconnectReason::try_from(leave.reason)
+                .unwrap_or(proto::DisconnectReason::UnknownReason);
+            end(&shared, &session, reason).await;
+        }
+        Ended::Dropped | Ended::ServerLeave(_) => {
             if session.generation.load(Ordering::SeqCst) != generation {
                 return; // already resumed on another socket
             }
-            session.remote.signal.attach(None);
+            session.remote.signal.detach(&tx);
             let departure = shared.departure;
             tokio::spawn(async move {
                 tokio::time::sleep(departure).await;
                 if session.generation.load(Ordering::SeqCst) == generation {
-                    end(&shared, &session).await;
+                    end(&shared, &session, proto::DisconnectReason::SignalClose).await;
                 }
             });
+        }
+    }
+}
+
+/// The `LeaveRequest` that asks a client for a full reconnect, in the form its protocol
+/// version understands (`action` from 13 on, `can_reconnect` before).
+pub(crate) fn full_reconnect(
+    protocol: Option<i32>,
+    reason: proto::DisconnectReason,
+) -> proto::LeaveRequest {
+    if protocol.unwrap_or(PROTOCOL) > 12 {
+        proto::LeaveRequest {
+            reason: reason as i32,
+            action: proto::leave_request::Action::Reconnect as i32,
+            ..Default::default()
+        }
+    } else {
+        proto::LeaveRequest {
+            can_reconnect: true,
+            reason: reason as i32,
+            ..Default::default()
         }
     }
 }
@@ -150,6 +202,7 @@ async fn admit(
     shared: &Arc<Shared>,
     room: &str,
     claims: &livekit_api::access_token::Claims,
+    protocol: Option<i32>,
     tx: tokio::sync::mpsc::Sender<proto::SignalResponse>,
 ) -> Result<Arc<Session>, crate::SimError> {
     let rooms = shared.rooms.clone();
@@ -207,6 +260,7 @@ async fn admit(
         remote: remote.clone(),
         publisher,
         pending_tracks: Mutex::new(Vec::new()),
+        protocol: protocol.unwrap_or(PROTOCOL),
         generation: AtomicU64::new(0),
     });
     tokio::spawn(publisher_events(session.clone(), events, route));
@@ -225,100 +279,29 @@ async fn admit(
     // JoinResponse nor an update to this member (it was not in the room yet).
     let changed = membership_changes(&announced, present);
     if !changed.is_empty() {
-        session.remote.signal.send(crate::state::participant_update(changed));
+        session
+            .remote
+            .signal
+            .send(crate::state::participant_update(changed));
     }
     rooms.subscribe_existing(room, &claims.sub);
     shared.room_joined(room, kind_of(&claims.kind));
     Ok(session)
 }
 
-/// Who joined since `announced` was taken (their current info) and who left (announced as
-/// disconnected).
-fn membership_changes(
-    announced: &[proto::ParticipantInfo],
-    present: Vec<proto::ParticipantInfo>,
-) -> Vec<proto::ParticipantInfo> {
-    let mut changes: Vec<_> = announced
-        .iter()
-        .filter(|a| !present.iter().any(|p| p.sid == a.sid))
-        .map(|a| proto::ParticipantInfo {
-            state: proto::participant_info::State::Disconnected as i32,
-            tracks: Vec::new(),
-            ..a.clone()
-        })
-        .collect();
-    changes.extend(
-        present
-            .into_iter()
-            .filter(|p| !announced.iter().any(|a| a.sid == p.sid)),
-    );
-    changes
-}
-
-/// Tracks and data channels arriving on the publisher PC.
-async fn publisher_events(
-    session: Arc<Session>,
-    mut events: tokio::sync::mpsc::Receiver<PeerEvent>,
-    route: DataRoute,
-) {
-    while let Some(event) = events.recv().await {
-        match event {
-            PeerEvent::Track(track) => {
-                let track_id = track.track_id().await;
-                let info = {
-                    let mut pending = session
-                        .pending_tracks
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    let index = pending.iter().position(|(cid, _)| *cid == track_id);
-                    match index.or(if pending.is_empty() { None } else { Some(0) }) {
-                        Some(i) => pending.remove(i).1,
-                        None => {
-                            tracing::warn!(track_id, "media for a track never announced");
-                            continue;
-                        }
-                    }
-                };
-                let publication = Arc::new(Publication {
-                    owner: session.identity.clone(),
-                    owner_sid: session.sid.clone(),
-                    info,
-                    fanout: Fanout::default(),
-                });
-                session.rooms.publish(&session.room, publication.clone());
-                tokio::spawn(async move {
-                    while let Some(event) = track.poll().await {
-                        match event {
-                            TrackRemoteEvent::OnRtpPacket(packet) => {
-                                publication.fanout.forward(&packet).await;
-                            }
-                            TrackRemoteEvent::OnEnded => break,
-                            _ => {}
-                        }
-                    }
-                });
-            }
-            PeerEvent::DataChannel(channel) => {
-                tokio::spawn(crate::subscriber::read_channel(channel, route.clone()));
-            }
-            PeerEvent::State(state) => {
-                tracing::debug!(identity = %session.identity, %state, "publisher PC");
-            }
-        }
-    }
-}
-
-/// Ends a session: leaves the room and closes both PCs.
-pub(crate) async fn end(shared: &Shared, session: &Arc<Session>) {
+/// Ends a session: leaves the room (the others see `reason`), closes both PCs, and ends
+/// the job of an agent that leaves (as LiveKit terminates a job whose agent left the room).
+pub(crate) async fn end(shared: &Shared, session: &Arc<Session>, reason: proto::DisconnectReason) {
     if !shared.sessions.remove_if(session) {
         return;
     }
     session.remote.signal.attach(None);
-    shared.rooms.leave(
-        &session.room,
-        &session.identity,
-        proto::DisconnectReason::ClientInitiated,
-    );
+    let left = shared
+        .rooms
+        .leave(&session.room, &session.identity, &session.sid, reason);
+    if left.is_some() {
+        crate::agent::participant_left(shared, &session.room, &session.identity);
+    }
     session.remote.subscriber.close();
     session.publisher.close().await;
 }

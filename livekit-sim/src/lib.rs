@@ -40,6 +40,7 @@ mod forward;
 mod http;
 mod join;
 mod peer;
+mod publish;
 mod sdp;
 mod signal;
 mod sim;
@@ -48,6 +49,7 @@ mod sip;
 mod state;
 mod subscriber;
 mod twirp;
+mod worker;
 
 pub use agent::{JobInfo, WorkerInfo};
 pub use sim::{ParticipantSpec, SimParticipant};

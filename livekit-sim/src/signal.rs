@@ -4,7 +4,8 @@
 //! WebSocket here. The loop forwards queued `SignalResponse`s, applies `SignalRequest`s, and
 //! ends on `LeaveRequest` (the participant leaves), on a closed socket or on
 //! `Simulator::drop_connection` (the participant stays for a resume until the departure
-//! timeout).
+//! timeout), or after the server's own `LeaveRequest` went out (`Simulator::send_leave`: the
+//! socket is closed behind it, as LiveKit closes the signal connection).
 
 use std::sync::Arc;
 
@@ -19,12 +20,14 @@ use crate::join::Session;
 use crate::state::now_ms;
 
 /// How a signal loop ended.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Ended {
     /// The client sent `LeaveRequest`.
     Left,
     /// The socket closed or was cut without a leave.
     Dropped,
+    /// The server sent this `LeaveRequest` and closed the socket.
+    ServerLeave(proto::LeaveRequest),
 }
 
 /// Runs the loop until the socket ends.
@@ -41,6 +44,10 @@ pub(crate) async fn run(
                 let bytes = response.encode_to_vec();
                 if ws.send(Message::Binary(bytes.into())).await.is_err() {
                     return Ended::Dropped;
+                }
+                if let Some(proto::signal_response::Message::Leave(leave)) = response.message {
+                    let _ = ws.close(None).await;
+                    return Ended::ServerLeave(leave);
                 }
             }
             frame = ws.next() => match frame {

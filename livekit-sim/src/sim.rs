@@ -325,7 +325,8 @@ impl SimParticipant {
     /// Stops publishing and leaves with `reason` (idempotent).
     pub(crate) fn depart(&self, reason: proto::DisconnectReason) {
         self.pacer.abort();
-        self.rooms.leave(&self.room, &self.identity, reason);
+        self.rooms
+            .leave(&self.room, &self.identity, &self.route.sid, reason);
     }
 }
 

@@ -257,13 +257,91 @@ impl Simulator {
         }
     }
 
+    /// Sends a remote participant the server's `LeaveRequest` asking for `action`, with
+    /// `reason`, then closes its WebSocket, as LiveKit does:
+    /// - `Resume`: the session is kept (PeerConnections up) for a resume on a new socket;
+    /// - `Reconnect`: the session ends at once (the others see the participant leave, its
+    ///   tracks are unpublished, an agent's job is terminated); the client is to join again
+    ///   as a new participant;
+    /// - `Disconnect`: the session ends; the client is not to come back.
+    ///
+    /// Clients of protocol 12 and older get `can_reconnect` instead of an action (and
+    /// nothing for a resume). Returns false when `identity` has no session in `room`.
+    pub async fn send_leave(
+        &self,
+        room: &str,
+        identity: &str,
+        action: proto::leave_request::Action,
+        reason: proto::DisconnectReason,
+    ) -> bool {
+        use proto::leave_request::Action;
+        let Some(session) = self.shared.sessions.get(room, identity) else {
+            return false;
+        };
+        let leave = match action {
+            Action::Reconnect => Some(crate::join::full_reconnect(Some(session.protocol), reason)),
+            _ if session.protocol <= 12 => {
+                (action == Action::Disconnect).then(|| proto::LeaveRequest {
+                    reason: reason as i32,
+                    ..Default::default()
+                })
+            }
+            _ => Some(proto::LeaveRequest {
+                reason: reason as i32,
+                action: action as i32,
+                ..Default::default()
+            }),
+        };
+        match leave {
+            Some(leave) => session
+                .remote
+                .send(proto::signal_response::Message::Leave(leave)),
+            None => session.remote.drop_ws.notify_one(),
+        }
+        if action != Action::Resume {
+            crate::join::end(&self.shared, &session, reason).await;
+        }
+        true
+    }
+
+    /// Cuts a remote participant's WebSocket and forgets its session at once, as a server
+    /// does when the departure timeout passes or it restarts: the others see the participant
+    /// leave, and its resume (`reconnect=1`) is refused with `LeaveRequest{RECONNECT}`.
+    /// Returns false when `identity` has no session in `room`.
+    pub async fn expire_session(&self, room: &str, identity: &str) -> bool {
+        let Some(session) = self.shared.sessions.get(room, identity) else {
+            return false;
+        };
+        // Forgotten before the socket is cut, so the client's resume cannot race ahead of it.
+        crate::join::end(
+            &self.shared,
+            &session,
+            proto::DisconnectReason::StateMismatch,
+        )
+        .await;
+        session.remote.drop_ws.notify_one();
+        true
+    }
+
+    /// Cuts every agent worker's `/agent` WebSocket (a network drop or a server restart);
+    /// returns how many there were. Workers are forgotten and must register again; the
+    /// rooms their jobs joined are not touched.
+    pub fn drop_workers(&self) -> usize {
+        self.shared.agents.drop_all()
+    }
+
     /// Stops accepting, ends every session and closes every PeerConnection.
     pub async fn shutdown(self) {
         self.stop.send_replace(true);
         let _ = self.accept.await;
         for session in self.shared.sessions.all() {
             session.remote.drop_ws.notify_one();
-            crate::join::end(&self.shared, &session).await;
+            crate::join::end(
+                &self.shared,
+                &session,
+                proto::DisconnectReason::ServerShutdown,
+            )
+            .await;
         }
     }
 }

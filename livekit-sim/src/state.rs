@@ -24,6 +24,14 @@ impl SignalLink {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = sender;
     }
 
+    /// Detaches `sender`'s WebSocket, unless another socket (a resume) has replaced it.
+    pub fn detach(&self, sender: &tokio::sync::mpsc::Sender<proto::SignalResponse>) {
+        let mut current = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_some_and(|c| c.same_channel(sender)) {
+            *current = None;
+        }
+    }
+
     /// Sends one signal message if a WebSocket is attached (dropped when its queue is full).
     pub fn send(&self, message: proto::signal_response::Message) {
         let sender = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -165,15 +173,21 @@ impl Rooms {
         Some(others)
     }
 
-    /// Removes a member and its publications, tells the others, and unsubscribes them.
+    /// Removes the member `identity` whose participant sid is `sid` (a later session of the
+    /// same identity is left alone) and its publications, tells the others, and unsubscribes
+    /// them.
     pub fn leave(
         &self,
         room: &str,
         identity: &str,
+        sid: &str,
         reason: proto::DisconnectReason,
     ) -> Option<Member> {
         let mut rooms = self.lock();
         let room = rooms.get_mut(room)?;
+        if room.members.get(identity)?.info.sid != sid {
+            return None;
+        }
         let mut member = room.members.remove(identity)?;
         let gone: Vec<String> = room
             .publications

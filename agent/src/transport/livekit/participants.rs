@@ -141,6 +141,39 @@ impl ParticipantTable {
         vec![ParticipantChange::Joined(p)]
     }
 
+    /// After a full reconnect (a new session, so a new own sid): folds in the JoinResponse's
+    /// participants. Whoever is still there keeps their role and raises no event; whoever is
+    /// gone is reported as left; newcomers as joined.
+    pub fn rejoined(
+        &mut self,
+        own_sid: &str,
+        present: &[proto::ParticipantInfo],
+    ) -> Vec<ParticipantChange> {
+        self.own_sid = own_sid.to_string();
+        let gone: Vec<String> = self
+            .order
+            .iter()
+            .filter(|sid| !present.iter().any(|p| &p.sid == *sid))
+            .cloned()
+            .collect();
+        let mut changes = Vec::new();
+        for sid in gone {
+            if let Some(p) = self.by_sid.get(&sid) {
+                let info = proto::ParticipantInfo {
+                    sid: p.sid.clone(),
+                    identity: p.identity.clone(),
+                    state: State::Disconnected as i32,
+                    ..Default::default()
+                };
+                changes.extend(self.apply(&info));
+            }
+        }
+        for info in present {
+            changes.extend(self.apply(info));
+        }
+        changes
+    }
+
     fn qualifies(&self, p: &Participant) -> bool {
         match &self.rule {
             CallerRule::Sip => p.kind == Kind::Sip,
@@ -223,6 +256,27 @@ mod tests {
         assert!(t.caller().is_none());
         t.apply(&info("PA_2", "alice", Kind::Standard));
         assert_eq!(t.caller().map(|p| p.sid.as_str()), Some("PA_2"));
+    }
+
+    #[test]
+    fn a_rejoin_keeps_who_stayed_and_reports_who_left_or_came() {
+        let mut t = ParticipantTable::new(CallerRule::Sip, "PA_me");
+        let caller = info("PA_1", "sip_+15550100", Kind::Sip);
+        let human = info("PA_2", "human-7", Kind::Standard);
+        t.apply(&caller);
+        t.apply(&human);
+        let newcomer = info("PA_3", "supervisor", Kind::Standard);
+        let me_again = info("PA_me2", "agent", Kind::Agent);
+        let changes = t.rejoined("PA_me2", &[caller.clone(), newcomer, me_again]);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(
+            matches!(&changes[0], ParticipantChange::Left(p) if p.identity == "human-7" && p.role == ParticipantRole::Human)
+        );
+        assert!(
+            matches!(&changes[1], ParticipantChange::Joined(p) if p.identity == "supervisor" && p.role == ParticipantRole::Human)
+        );
+        assert_eq!(t.caller().map(|p| p.sid.as_str()), Some("PA_1"));
+        assert!(t.by_identity("agent").is_none(), "our new sid is ours");
     }
 
     #[test]

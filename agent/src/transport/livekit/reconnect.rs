@@ -7,7 +7,6 @@ use livekit_protocol as proto;
 use proto::signal_request::Message as Req;
 use tokio::time::{Duration, Instant};
 
-use super::participants::ParticipantTable;
 use super::room::{RoomActor, RoomEvent};
 use super::session::{Session, SessionConfig};
 use super::signal::{connect_rtc, ConnectMode};
@@ -97,16 +96,17 @@ impl RoomActor {
                     let mut old = std::mem::replace(&mut self.session, session);
                     old.close().await;
                     self.tracks.clear();
-                    self.participants =
-                        ParticipantTable::new(self.opts.caller.clone(), self.session.own_sid());
                     if let Some(s) = self.take_sender().await {
                         self.caller = CallerInput::Idle(s);
                     }
                     self.watch_channel(self.session.reliable.clone());
                     self.watch_channel(self.session.lossy.clone());
-                    for p in self.session.join.other_participants.clone() {
-                        self.apply_participant(&p).await;
-                    }
+                    // Who stayed keeps their role and raises no event (a human agent in
+                    // the room is not "joining" again); who left meanwhile is reported.
+                    let own_sid = self.session.own_sid().to_string();
+                    let present = self.session.join.other_participants.clone();
+                    let changes = self.participants.rejoined(&own_sid, &present);
+                    self.apply_changes(changes).await;
                     tracing::info!("LiveKit room rejoined.");
                     self.emit(RoomEvent::Reconnected { resume: false });
                     return Ok(());

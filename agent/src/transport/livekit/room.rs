@@ -128,6 +128,13 @@ impl JoinedRoom {
     }
 }
 
+/// A `DisconnectReason`'s protobuf name (`PARTICIPANT_REMOVED`, `ROOM_DELETED`, ...).
+pub(super) fn reason_name(reason: i32) -> String {
+    proto::DisconnectReason::try_from(reason)
+        .map(|r| r.as_str_name().to_string())
+        .unwrap_or_else(|_| format!("reason {reason}"))
+}
+
 /// What the loop does after a step.
 enum Flow {
     Continue,
@@ -440,7 +447,7 @@ impl RoomActor {
                     Action::Reconnect => Flow::Rejoin,
                     Action::Disconnect if l.can_reconnect => Flow::Rejoin,
                     Action::Disconnect => {
-                        Flow::Stop(format!("server asked to leave ({})", l.reason))
+                        Flow::Stop(format!("server asked to leave: {}", reason_name(l.reason)))
                     }
                 };
             }

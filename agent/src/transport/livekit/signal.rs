@@ -165,7 +165,7 @@ pub async fn connect_rtc(
                 Some(m @ R::Join(_)) if *mode == ConnectMode::Join => return Ok(m),
                 Some(m @ R::Reconnect(_)) if *mode != ConnectMode::Join => return Ok(m),
                 Some(R::Leave(l)) => {
-                    return Err(LiveKitError::Left(format!("reason {}", l.reason)))
+                    return Err(LiveKitError::Left(super::room::reason_name(l.reason)))
                 }
                 other => tracing::debug!(?other, "Signal message before the first response."),
             }

@@ -69,7 +69,14 @@ impl RoomActor {
     }
 
     pub(super) async fn apply_participant(&mut self, info: &proto::ParticipantInfo) {
-        for change in self.participants.apply(info) {
+        let changes = self.participants.apply(info);
+        self.apply_changes(changes).await;
+    }
+
+    /// Turns participant changes into room events (closing the input when the caller left)
+    /// and gives waiting tracks to their readers.
+    pub(super) async fn apply_changes(&mut self, changes: Vec<ParticipantChange>) {
+        for change in changes {
             match change {
                 ParticipantChange::Joined(p) => {
                     tracing::info!(identity = %p.identity, role = ?p.role, "Participant joined.");

@@ -5,6 +5,12 @@
 //! job's token and hands the joined room to the host as [`WorkerEvent::JobStarted`]; it
 //! reports job status (RUNNING, then SUCCESS/FAILED from [`WorkerHandle::job_finished`])
 //! and its load every few seconds, pings, and reconnects and re-registers after a drop.
+//!
+//! Across a drop of the `/agent` link the joined rooms go on (they have their own
+//! connections); the new registration reports the load and job count at once, job
+//! results that came in meanwhile are sent on the new link (LiveKit ignores reports on jobs
+//! a registration was not assigned, so a job's final status may be lost with a drop), and
+//! new jobs are taken as before.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -151,6 +157,7 @@ pub fn start(
         joined_rx,
         jobs: HashSet::new(),
         tasks: TaskTracker::new(),
+        instance_id: short_id(),
     };
     Ok((
         WorkerHandle { commands: cmd_tx },
@@ -174,6 +181,9 @@ struct WorkerActor {
     jobs: HashSet<String>,
     /// Join tasks.
     tasks: TaskTracker,
+    /// Random per worker, the same across re-registrations (the server may tell a
+    /// re-registration of this worker from another process).
+    instance_id: String,
 }
 
 impl WorkerActor {
@@ -212,6 +222,7 @@ impl WorkerActor {
             r#type: proto::JobType::JtRoom as i32,
             agent_name: self.config.agent_name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
+            instance_id: self.instance_id.clone(),
             ..Default::default()
         })))
         .await?;
