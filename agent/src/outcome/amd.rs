@@ -85,9 +85,14 @@ pub struct AmdConfig {
     /// Speech beyond this (without a person's cues) is a machine's greeting: voicemail,
     /// unless a cue told its class first.
     pub machine_speech_ms: u64,
-    /// Voice this long before a person-length pause, without a person's words, is a machine
-    /// (its class still to come from cues, a beep or [`Self::machine_speech_ms`]).
+    /// Voice this long before a person-length pause, with at least two words heard and none
+    /// of them a person's, is a machine (its class still to come from cues, a beep or
+    /// [`Self::machine_speech_ms`]). Asterisk's AMD calls a first utterance over 1.5 s a
+    /// machine; this is a little more patient.
     pub machine_run_ms: u64,
+    /// The same before any words are heard (the decoder lags): longer, so that a person's
+    /// long "Hello, this is …" is not taken for a machine before its words arrive.
+    pub machine_run_unheard_ms: u64,
     /// No voice at all for this long: silence or fax.
     pub no_speech_ms: u64,
     /// Give up and call it a person after this long (the agent then speaks).
@@ -100,7 +105,8 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             machine_speech_ms: 4_000,
-            machine_run_ms: 2_400,
+            machine_run_ms: 2_000,
+            machine_run_unheard_ms: 2_400,
             no_speech_ms: 4_000,
             max_wait_ms: 8_000,
         }
@@ -218,14 +224,17 @@ impl AnswerClassifier {
         }
     }
 
-    /// "The greeting runs on": more voice than any person's "Hello?" (every pause so far too
-    /// short for a person waiting for an answer), with no words of a person heard in it, is a
-    /// machine, whose class the cues still tell.
+    /// "The greeting runs on": more voice than a person says before waiting for an answer
+    /// (every pause so far too short for that), with none of a person's words heard, is a
+    /// machine, whose class the cues still tell. Sooner once words have been heard.
     fn note_run_on(&mut self, now: u64, human_words: bool) {
-        if self.machine_at.is_none()
-            && !human_words
-            && self.voiced_ms(now) >= self.config.machine_run_ms
-        {
+        let heard = self.transcript.split_whitespace().count() >= 2;
+        let limit = if heard {
+            self.config.machine_run_ms
+        } else {
+            self.config.machine_run_unheard_ms
+        };
+        if self.machine_at.is_none() && !human_words && self.voiced_ms(now) >= limit {
             self.machine_at = Some(now);
         }
     }
@@ -362,7 +371,6 @@ const VOICEMAIL_CUES: &[&str] = &[
     "sorry i missed",
     "i missed your",
     "i'm away",
-    "please leave",
     "record your message",
     "get back to",
     "can't take",
@@ -377,6 +385,10 @@ const HUMAN_CUES: &[&str] = &[
     "yeah",
     "what do you want",
     "can i help",
+    "who is calling",
+    "good morning",
+    "good afternoon",
+    "good evening",
 ];
 
 /// The machine class and cue a transcript shows, if any.

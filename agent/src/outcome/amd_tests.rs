@@ -134,13 +134,14 @@ fn a_persons_words_keep_a_long_greeting_from_counting_as_a_machine() {
 
 #[test]
 fn a_run_on_greeting_that_stops_without_cues_is_voicemail() {
-    // 2.5 s unbroken, then silence: too short for "long greeting", but it ran on.
+    // 2.5 s unbroken, no words decoded yet, then silence: too short for "long greeting", but
+    // it ran on.
     let v = run(&[(300, "start"), (2_800, "stop")], 8_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
     assert_eq!(v.reason, "greeting ended");
     assert_eq!(
         v.machine_at_ms,
-        Some(300 + AmdConfig::default().machine_run_ms)
+        Some(300 + AmdConfig::default().machine_run_unheard_ms)
     );
     // Pauses shorter than a person's wait do not reset the count: 1.2 s, a 200 ms breath,
     // then voice on.
@@ -154,7 +155,7 @@ fn a_run_on_greeting_that_stops_without_cues_is_voicemail() {
         8_000,
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
-    let run_on = AmdConfig::default().machine_run_ms;
+    let run_on = AmdConfig::default().machine_run_unheard_ms;
     assert_eq!(v.machine_at_ms, Some(1_700 + run_on - 1_200), "{v:?}");
 }
 
@@ -163,4 +164,24 @@ fn a_person_verdict_carries_no_machine_time() {
     let v = run(&[(400, "start"), (900, "stop")], 5_000);
     assert_eq!((v.class, v.machine_at_ms), (AnswerClass::Human, None));
     assert_eq!(v.person_or_machine_ms(), v.at_ms);
+}
+
+#[test]
+fn words_heard_without_a_persons_words_call_the_machine_sooner() {
+    let config = AmdConfig::default();
+    assert!(config.machine_run_ms < config.machine_run_unheard_ms);
+    let greeting = [(300, "start"), (1_600, "hey it's chris"), (5_000, "stop")];
+    let v = run(&greeting, 8_000);
+    assert_eq!(v.machine_at_ms, Some(300 + config.machine_run_ms), "{v:?}");
+    // "hey it's chris" is no cue: the class comes from the length of the greeting.
+    assert_eq!(
+        (v.class, v.reason.as_str()),
+        (AnswerClass::Voicemail, "long greeting")
+    );
+    let unheard = run(&[(300, "start"), (5_000, "stop")], 8_000);
+    assert_eq!(
+        unheard.machine_at_ms,
+        Some(300 + config.machine_run_unheard_ms),
+        "{unheard:?}"
+    );
 }
