@@ -176,6 +176,46 @@ pub(crate) async fn serve(
     }
 }
 
+/// The server sends the session of `identity` a `LeaveRequest` asking for `action` and closes
+/// its socket; RECONNECT and DISCONNECT also end the session (see `Simulator::send_leave`).
+/// Returns false when `identity` has no session in `room`.
+pub(crate) async fn server_leave(
+    shared: &Shared,
+    room: &str,
+    identity: &str,
+    action: proto::leave_request::Action,
+    reason: proto::DisconnectReason,
+) -> bool {
+    use proto::leave_request::Action;
+    let Some(session) = shared.sessions.get(room, identity) else {
+        return false;
+    };
+    let leave = match action {
+        Action::Reconnect => Some(full_reconnect(Some(session.protocol), reason)),
+        _ if session.protocol <= 12 => {
+            (action == Action::Disconnect).then(|| proto::LeaveRequest {
+                reason: reason as i32,
+                ..Default::default()
+            })
+        }
+        _ => Some(proto::LeaveRequest {
+            reason: reason as i32,
+            action: action as i32,
+            ..Default::default()
+        }),
+    };
+    match leave {
+        Some(leave) => session
+            .remote
+            .send(proto::signal_response::Message::Leave(leave)),
+        None => session.remote.drop_ws.notify_one(),
+    }
+    if action != Action::Resume {
+        end(shared, &session, reason).await;
+    }
+    true
+}
+
 /// The `LeaveRequest` that asks a client for a full reconnect, in the form its protocol
 /// version understands (`action` from 13 on, `can_reconnect` before).
 pub(crate) fn full_reconnect(

@@ -274,34 +274,7 @@ impl Simulator {
         action: proto::leave_request::Action,
         reason: proto::DisconnectReason,
     ) -> bool {
-        use proto::leave_request::Action;
-        let Some(session) = self.shared.sessions.get(room, identity) else {
-            return false;
-        };
-        let leave = match action {
-            Action::Reconnect => Some(crate::join::full_reconnect(Some(session.protocol), reason)),
-            _ if session.protocol <= 12 => {
-                (action == Action::Disconnect).then(|| proto::LeaveRequest {
-                    reason: reason as i32,
-                    ..Default::default()
-                })
-            }
-            _ => Some(proto::LeaveRequest {
-                reason: reason as i32,
-                action: action as i32,
-                ..Default::default()
-            }),
-        };
-        match leave {
-            Some(leave) => session
-                .remote
-                .send(proto::signal_response::Message::Leave(leave)),
-            None => session.remote.drop_ws.notify_one(),
-        }
-        if action != Action::Resume {
-            crate::join::end(&self.shared, &session, reason).await;
-        }
-        true
+        crate::join::server_leave(&self.shared, room, identity, action, reason).await
     }
 
     /// Cuts a remote participant's WebSocket and forgets its session at once, as a server

@@ -1,5 +1,6 @@
-//! Twirp services (`POST /twirp/<package.Service>/<Method>`): RoomService.ListParticipants,
-//! SIP.CreateSIPParticipant / TransferSIPParticipant, AgentDispatchService.CreateDispatch.
+//! Twirp services (`POST /twirp/<package.Service>/<Method>`): RoomService.ListParticipants /
+//! RemoveParticipant, SIP.CreateSIPParticipant / TransferSIPParticipant,
+//! AgentDispatchService.CreateDispatch.
 //!
 //! Bodies are protobuf (`application/protobuf`, what livekit-api's clients send) or JSON
 //! (`application/json`, protobuf JSON names); the reply uses the request's encoding. Every call
@@ -94,6 +95,20 @@ pub(crate) async fn handle(shared: &Arc<Shared>, head: &Head, path: &str, body: 
             let participants = shared.rooms.participants(&request.room);
             encode(json, &proto::ListParticipantsResponse { participants })
         }
+        "livekit.RoomService/RemoveParticipant" => {
+            if !room_admin {
+                return error("permission_denied", "needs roomAdmin", None);
+            }
+            let request: proto::RoomParticipantIdentity = match decode(json, body) {
+                Ok(r) => r,
+                Err(reply) => return reply,
+            };
+            if remove_participant(shared, &request.room, &request.identity).await {
+                encode(json, &proto::RemoveParticipantResponse {})
+            } else {
+                error("not_found", "participant not found", None)
+            }
+        }
         "livekit.AgentDispatchService/CreateDispatch" => {
             if !room_admin {
                 return error("permission_denied", "needs roomAdmin", None);
@@ -156,4 +171,22 @@ pub(crate) async fn handle(shared: &Arc<Shared>, head: &Head, path: &str, body: 
         }
         _ => error("bad_route", &format!("no method {method}"), None),
     }
+}
+
+/// `RemoveParticipant`: a connected client is told `LeaveRequest{DISCONNECT,
+/// PARTICIPANT_REMOVED}` and its session ends; a participant living in the simulator just
+/// leaves. False when there is no such participant.
+async fn remove_participant(shared: &Shared, room: &str, identity: &str) -> bool {
+    use proto::DisconnectReason::ParticipantRemoved;
+    let disconnect = proto::leave_request::Action::Disconnect;
+    if crate::join::server_leave(shared, room, identity, disconnect, ParticipantRemoved).await {
+        return true;
+    }
+    let Some(sid) = shared.rooms.member_sid(room, identity) else {
+        return false;
+    };
+    shared
+        .rooms
+        .leave(room, identity, &sid, ParticipantRemoved)
+        .is_some()
 }

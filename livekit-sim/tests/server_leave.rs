@@ -3,9 +3,11 @@
 //! RECONNECT and DISCONNECT end the session (the others see the participant leave), RESUME
 //! keeps it for a resume; a resume of an ended session is refused with
 //! `LeaveRequest{RECONNECT, STATE_MISMATCH}`; a second join of an identity replaces the first,
-//! which is told `DUPLICATE_IDENTITY`.
+//! which is told `DUPLICATE_IDENTITY`; twirp `RemoveParticipant` is a DISCONNECT with
+//! `PARTICIPANT_REMOVED`.
 
 use futures::{SinkExt, StreamExt};
+use livekit_api::services::room::RoomClient;
 use livekit_protocol as proto;
 use livekit_sim::{SimConfig, Simulator};
 use prost::Message as _;
@@ -206,5 +208,25 @@ async fn full_reconnect_resume_disconnect_and_refused_resume() {
         leave_then_close(&mut resume).await.action,
         Action::Reconnect as i32
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remove_participant_disconnects_the_client() {
+    let sim = Simulator::start(SimConfig::default()).await.expect("start");
+    let (mut bob, _) = join(&sim, "bob").await;
+    let rooms = RoomClient::with_api_key(&sim.http_url(), "devkey", &sim.config().api_secret);
+    rooms
+        .remove_participant(ROOM, "bob")
+        .await
+        .expect("bob is removed");
+    let leave = leave_then_close(&mut bob).await;
+    assert_eq!(leave.action, Action::Disconnect as i32);
+    assert_eq!(leave.reason, DisconnectReason::ParticipantRemoved as i32);
+    assert!(sids(&sim, "bob").await.is_empty());
+    rooms
+        .remove_participant(ROOM, "bob")
+        .await
+        .expect_err("nobody to remove");
     sim.shutdown().await;
 }
