@@ -17,6 +17,10 @@
 
 use serde::Serialize;
 
+#[path = "amd_cues.rs"]
+mod cues;
+use cues::{HUMAN_CUES, IVR_CUES, SCREENING_CUES, VOICEMAIL_CUES};
+
 /// What answered the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
@@ -279,117 +283,6 @@ impl AnswerClassifier {
         });
     }
 }
-
-/// Machine phrases by class; screening and IVR are checked before voicemail because their
-/// prompts may also mention messages.
-const SCREENING_CUES: &[&str] = &[
-    "screening",
-    "being screened",
-    "person you",
-    "state your name",
-    "say your name",
-    "record your name",
-    "your name and",
-    "reason for",
-    "why you're calling",
-    "what you're calling about",
-    "what it's about",
-    "before i try to connect",
-    "try to connect you",
-    "see if this person",
-    "call assist",
-    "google assistant",
-    "state your",
-];
-const IVR_CUES: &[&str] = &[
-    "press",
-    "for sales",
-    "for billing",
-    "for customer service",
-    "main menu",
-    "menu",
-    "options have changed",
-    "listen carefully",
-    "your call is important",
-    "next available",
-    "representative",
-    "extension",
-    "party's",
-    "dial it now",
-    "para español",
-    "para espanol",
-    "thank you for calling",
-    "for calling",
-    "important to us",
-    "stay in the line",
-    "welcome to",
-    "office hours",
-    "business hours",
-    "stay on the line",
-    "please hold",
-    "please stay",
-    "please listen",
-    "menu options",
-    "if you know",
-    "dial it",
-    "is important",
-];
-const VOICEMAIL_CUES: &[&str] = &[
-    "leave a message",
-    "leave your",
-    "leave me",
-    "a message",
-    "your message",
-    "after the tone",
-    "after the beep",
-    "at the tone",
-    "at the beep",
-    "not available",
-    "unavailable",
-    "can't come",
-    "come to the phone",
-    "take your call",
-    "can't answer",
-    "get to the phone",
-    "voicemail",
-    "voice mail",
-    "mailbox",
-    "you have reached",
-    "you've reached",
-    "you reached",
-    "you reach",
-    "get back to you",
-    "return your call",
-    "call you back",
-    "missed your call",
-    "away from",
-    "not here right now",
-    "i'm not in",
-    "number you have dialed",
-    "number you dialed",
-    "the number you",
-    "sorry i missed",
-    "i missed your",
-    "i'm away",
-    "record your message",
-    "get back to",
-    "can't take",
-];
-/// Words of a person answering; they extend the patience before "long greeting".
-const HUMAN_CUES: &[&str] = &[
-    "hello",
-    "who's this",
-    "who is this",
-    "who's calling",
-    "speaking",
-    "yeah",
-    "what do you want",
-    "can i help",
-    "who is calling",
-    "good morning",
-    "good afternoon",
-    "good evening",
-];
 
 /// The machine class and cue a transcript shows, if any.
 pub fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {

@@ -32,6 +32,9 @@ pub struct DecodeRequest<'a> {
     pub language: &'a str,
     /// Upper bound on decoded tokens (≈ 64 for a spoken reply).
     pub max_tokens: u32,
+    /// Whisper's temperature fallback: a decode that looks failed is retried at higher
+    /// temperatures (slow). Off for speculative partials, whose successor comes soon.
+    pub fallback: bool,
 }
 
 impl<'a> DecodeRequest<'a> {
@@ -42,7 +45,14 @@ impl<'a> DecodeRequest<'a> {
             initial_prompt: None,
             language: "en",
             max_tokens: 64,
+            fallback: true,
         }
+    }
+
+    /// One greedy pass, no temperature fallback (for speculative partials).
+    pub fn without_fallback(mut self) -> Self {
+        self.fallback = false;
+        self
     }
 
     /// Sets the vocabulary hint.

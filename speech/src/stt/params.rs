@@ -31,6 +31,7 @@ pub(crate) fn full_params<'a, 'b>(
     prompt_tokens: &'b [WhisperTokenId],
     audio_ctx: i32,
     max_tokens: u32,
+    fallback: bool,
 ) -> FullParams<'a, 'b> {
     let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
     p.set_n_threads(1);
@@ -44,9 +45,10 @@ pub(crate) fn full_params<'a, 'b>(
     p.set_single_segment(true);
     p.set_audio_ctx(audio_ctx as c_int);
     p.set_max_tokens(max_tokens.min(c_int::MAX as u32) as c_int);
-    // Temperature fallback on (whisper.cpp default 0.2 steps): it breaks repetition loops.
+    // Temperature fallback (whisper.cpp default 0.2 steps) breaks repetition loops; a
+    // speculative partial skips it (`max_tokens` bounds a loop instead).
     p.set_temperature(0.0);
-    p.set_temperature_inc(0.2);
+    p.set_temperature_inc(if fallback { 0.2 } else { 0.0 });
     p.set_suppress_blank(true);
     p.set_suppress_nst(true);
     p.set_print_special(false);

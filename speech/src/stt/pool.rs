@@ -125,7 +125,13 @@ impl WhisperPool {
             .map(|p| self.model.prompt_tokens(p, MAX_PROMPT_TOKENS))
             .unwrap_or_default();
         let audio_ctx = audio_ctx_for(audio.len(), self.model.max_audio_ctx());
-        let params = full_params(req.language, &prompt, audio_ctx, req.max_tokens.max(1));
+        let params = full_params(
+            req.language,
+            &prompt,
+            audio_ctx,
+            req.max_tokens.max(1),
+            req.fallback,
+        );
 
         let mut lease = self.lease();
         let state = lease.state.as_mut().expect("a lease always holds a state");
