@@ -463,6 +463,12 @@ pub struct EscalateDoc {
     pub wait: Option<S>,
     /// Said while waiting.
     pub say_waiting: S,
+    /// Remind the waiting caller this often (e.g. `45s`); never if unset.
+    #[serde(default)]
+    pub remind_every: Option<S>,
+    /// Said at each reminder (default: `say_waiting` again).
+    #[serde(default)]
+    pub still_waiting_say: Option<S>,
     /// Said when a human joins.
     pub on_join_say: S,
     /// Briefing for the human who joined.

@@ -411,6 +411,8 @@ pub struct Escalate {
     pub priority: Priority,
     pub wait: Duration,
     pub say_waiting: Template,
+    pub remind_every: Option<Duration>,
+    pub still_waiting_say: Template,
     pub on_join_say: Template,
     pub briefing: Template,
     pub after_join: AfterJoin,

@@ -389,6 +389,10 @@ fn escalate(cx: &mut Cx, d: &EscalateDoc) -> script::Escalate {
         priority: d.priority,
         wait: cx.duration_or(d.wait.as_ref(), Duration::from_secs(300)),
         say_waiting: cx.template(&d.say_waiting).unwrap_or_default(),
+        remind_every: d.remind_every.as_ref().and_then(|s| cx.duration(s)),
+        still_waiting_say: cx
+            .template(d.still_waiting_say.as_ref().unwrap_or(&d.say_waiting))
+            .unwrap_or_default(),
         on_join_say: cx.template(&d.on_join_say).unwrap_or_default(),
         briefing: cx.template(&d.briefing).unwrap_or_default(),
         after_join: d.after_join,

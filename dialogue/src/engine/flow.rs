@@ -79,8 +79,9 @@ impl Engine {
                 );
             }
             TimerKind::MaxDuration => self.max_duration(out),
+            TimerKind::EscalationReminder => self.remind_waiting_caller(id, out),
             TimerKind::EscalationWait => {
-                if matches!(self.state.wait, Wait::Human { timer } if timer == id) {
+                if matches!(self.state.wait, Wait::Human { timer, .. } if timer == id) {
                     self.escalation_timed_out(out);
                 }
             }
@@ -245,9 +246,11 @@ impl Engine {
 
     /// Drops whatever the current node was waiting for (its results become stale).
     pub(super) fn leave_node(&mut self, out: &mut Vec<Effect>) {
-        if let Wait::Human { timer } = self.state.wait {
-            if self.state.timers.remove(&timer).is_some() {
-                out.push(Effect::CancelTimer { id: timer });
+        if let Wait::Human { timer, reminder } = self.state.wait {
+            for id in std::iter::once(timer).chain(reminder) {
+                if self.state.timers.remove(&id).is_some() {
+                    out.push(Effect::CancelTimer { id });
+                }
             }
         }
         self.state.wait = Wait::Nothing;
@@ -640,7 +643,10 @@ impl Engine {
             });
             self.say(&e.say_waiting, false, out);
             let timer = self.start_timer(TimerKind::EscalationWait, e.wait, out);
-            self.state.wait = Wait::Human { timer };
+            let reminder = e
+                .remind_every
+                .map(|every| self.start_timer(TimerKind::EscalationReminder, every, out));
+            self.state.wait = Wait::Human { timer, reminder };
             None
         } else {
             out.push(Effect::Escalate {
@@ -659,6 +665,23 @@ impl Engine {
             self.schedule(&[s], out);
             Some(e.outside_hours)
         }
+    }
+
+    /// A caller still waiting for a human hears the waiting line again.
+    fn remind_waiting_caller(&mut self, id: Id, out: &mut Vec<Effect>) {
+        let Wait::Human { timer, reminder } = self.state.wait else {
+            return;
+        };
+        let Some(NodeKind::Escalate(e)) = self.current().map(|n| &n.kind) else {
+            return;
+        };
+        let (Some(every), true) = (e.remind_every, reminder == Some(id)) else {
+            return;
+        };
+        let say = e.still_waiting_say.clone();
+        self.say(&say, false, out);
+        let reminder = Some(self.start_timer(TimerKind::EscalationReminder, every, out));
+        self.state.wait = Wait::Human { timer, reminder };
     }
 
     fn escalation_timed_out(&mut self, out: &mut Vec<Effect>) {

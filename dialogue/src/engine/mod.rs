@@ -55,6 +55,9 @@ pub enum Wait {
     /// A human agent joining (escalation within hours).
     Human {
         timer: Id,
+        /// The `remind_every` timer, if the node has one.
+        #[serde(default)]
+        reminder: Option<Id>,
     },
     /// The callback time after a callback request without one.
     CallbackTime {
@@ -70,6 +73,8 @@ pub enum TimerKind {
     Answer,
     MaxDuration,
     EscalationWait,
+    /// Time to tell a caller waiting for a human that they are still waiting.
+    EscalationReminder,
 }
 
 /// How the call ended.

@@ -285,3 +285,52 @@ fn a_human_joining_hands_the_call_over_before_it_ends() {
         assert!(hand_over < hangup, "{out:?}");
     }
 }
+
+/// The timer ids started among `effects`.
+fn timers(effects: &[Effect]) -> Vec<Id> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StartTimer { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_waiting_caller_is_reminded_until_a_human_joins() {
+    let s = Arc::new(compile("t.yaml", &escalation("remind_every: 20s")).expect("compiles"));
+    let (mut e, _) = Engine::new(s, &BTreeMap::new(), t0());
+    let started = timers(&e.step(Event::Answered { now: t0() }));
+    let mut said = Vec::new();
+    let mut reminder = *started.last().expect("timers");
+    for _ in 0..2 {
+        let out = e.step(Event::TimerFired {
+            id: reminder,
+            now: t0(),
+        });
+        said.extend(out.iter().filter_map(|e| match e {
+            Effect::Say { text, .. } => Some(text.clone()),
+            _ => None,
+        }));
+        reminder = *timers(&out).first().expect("the reminder restarts");
+    }
+    assert_eq!(said, ["Please hold.", "Please hold."]);
+    let joined = e.step(Event::HumanJoined {
+        identity: "agent-7".into(),
+        now: t0(),
+    });
+    assert!(
+        joined.contains(&Effect::CancelTimer { id: reminder }),
+        "{joined:?}"
+    );
+    // A stale reminder says nothing.
+    let late = e.step(Event::TimerFired {
+        id: reminder,
+        now: t0(),
+    });
+    assert!(
+        !late.iter().any(|e| matches!(e, Effect::Say { .. })),
+        "{late:?}"
+    );
+}
