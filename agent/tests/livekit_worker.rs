@@ -3,14 +3,15 @@
 //! then SUCCESS), declines when its load says it is full, and reports its load. When its
 //! `/agent` link drops it registers again, keeps the rooms it had joined (counted in its
 //! load report) and takes new jobs; an agent that leaves its room before its job ended gets
-//! the job terminated, as LiveKit does.
+//! the job terminated, as LiveKit does, also when the server sends it away for a full
+//! reconnect (the room itself comes back).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use livekit_protocol as proto;
 use livekit_sim::{SimConfig, Simulator};
-use switchboard::transport::livekit::{WorkerConfig, WorkerEvent};
+use switchboard::transport::livekit::{RoomEvent, WorkerConfig, WorkerEvent};
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout, Duration};
 use tokio_util::sync::CancellationToken;
@@ -186,6 +187,59 @@ async fn a_dropped_agent_link_re_registers_keeps_its_rooms_and_takes_new_jobs() 
     job_status(&sim, &new_job, proto::JobStatus::JsFailed).await;
     worker.job_finished(&new_job, None).await;
     kept.handle.leave().await;
+    cancel.cancel();
+    task.await.unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_reconnect_of_a_dispatched_agent_ends_its_job_but_not_its_room() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let cancel = CancellationToken::new();
+    let (worker, mut events, task) = switchboard::transport::livekit::worker::start(
+        config(&sim, "switchboard"),
+        Arc::new(|| 0.1),
+        cancel.clone(),
+    )
+    .unwrap();
+    assert!(matches!(
+        next_event(&mut events).await,
+        WorkerEvent::Registered { .. }
+    ));
+    let job = sim.dispatch("rc-1", "switchboard", "");
+    let WorkerEvent::JobStarted { mut room, .. } = next_event(&mut events).await else {
+        panic!("expected the job to start");
+    };
+    job_status(&sim, &job, proto::JobStatus::JsRunning).await;
+
+    assert!(
+        sim.send_leave(
+            "rc-1",
+            &room.identity,
+            proto::leave_request::Action::Reconnect,
+            proto::DisconnectReason::StateMismatch,
+        )
+        .await
+    );
+    // The agent's participant left the room: LiveKit ends the job (AGENT_LEFT_ROOM)...
+    let WorkerEvent::JobTerminated { job_id } = next_event(&mut events).await else {
+        panic!("expected the job's termination");
+    };
+    assert_eq!(job_id, job);
+    job_status(&sim, &job, proto::JobStatus::JsFailed).await;
+    // ... while the room itself rejoins: what to do with the call is the host's decision.
+    timeout(PATIENCE, async {
+        while room.events.recv().await != Some(RoomEvent::Reconnected { resume: false }) {}
+    })
+    .await
+    .expect("the room rejoins");
+    assert!(sim
+        .participants("rc-1")
+        .await
+        .iter()
+        .any(|p| p.identity == room.identity));
+    room.handle.leave().await;
+    worker.job_finished(&job, None).await;
     cancel.cancel();
     task.await.unwrap();
     sim.shutdown().await;
