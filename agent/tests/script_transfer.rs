@@ -1,7 +1,8 @@
 //! A script's `transfer` node through the turn engine: the line before it plays out, then
 //! the transport is asked to transfer; success ends the call as transferred, a refusal (or a
 //! transport that cannot transfer) is told to the caller and ends the call as
-//! `transfer_failed`, never a silent drop.
+//! `transfer_failed`, never a silent drop. A transfer the control API asks for happens at
+//! once and is answered; when it fails the conversation goes on.
 
 mod common;
 
@@ -31,7 +32,19 @@ enum Far {
 /// Runs the transfer fixture; returns the report and the targets (with the call ms at
 /// which each was asked) the transport got.
 async fn transfer_call(far: Far) -> (CallReport, Vec<(String, u64)>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/transfer.yaml");
+    let (report, asked, _) = call("transfer.yaml", far, None).await;
+    (report, asked)
+}
+
+/// Runs `fixture` against a silent caller on a transport that answers transfers as `far`;
+/// with `api_at_ms`, the control API asks for a transfer to +15550999 then. Returns the
+/// report, the transfers the transport got, and the API's answer.
+async fn call(
+    fixture: &str,
+    far: Far,
+    api_at_ms: Option<u64>,
+) -> (CallReport, Vec<(String, u64)>, Option<Result<(), String>>) {
+    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
     let script = Arc::new(dialogue::load_file(path.as_ref()).expect("fixture compiles"));
     let conversation = Box::new(ScriptConversation::new(
         script,
@@ -77,15 +90,30 @@ async fn transfer_call(far: Far) -> (CallReport, Vec<(String, u64)>) {
             Some(tx)
         }
     };
+    let (api, transfer_requests) = mpsc::channel(1);
+    let api_answer = api_at_ms.map(|at| {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(at)).await;
+            let (done, answer) = tokio::sync::oneshot::channel();
+            let target = "+15550999".to_string();
+            let _ = api.send(TransferRequest { target, done }).await;
+            answer.await.expect("the call answers the API")
+        })
+    });
     let signals = CallSignals {
         transfers,
+        transfer_requests: Some(transfer_requests),
         ..CallSignals::default()
     };
     let spec = spec(fakes, conversation, TurnConfig::default());
     let report = run_call_with_signals(spec, media, signals, &session.cancel).await;
     let report = session.finish(report).await.report;
     let asked = asked.lock().unwrap().clone();
-    (report, asked)
+    let api_answer = match api_answer {
+        Some(task) => Some(task.await.expect("API task")),
+        None => None,
+    };
+    (report, asked, api_answer)
 }
 
 fn agent_lines(report: &CallReport) -> Vec<(String, u64)> {
@@ -146,4 +174,32 @@ async fn a_refused_transfer_is_told_to_the_caller() {
         assert_eq!(outcome.reason, "transfer_failed");
         assert!(report.duration_ms < 30_000, "{}", report.duration_ms);
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_api_transfer_ends_the_call_as_transferred_and_a_refused_one_lets_it_go_on() {
+    // The escalation fixture asks its question and waits for the caller.
+    let (report, asked, answer) = call("escalate_always.yaml", Far::Accepts, Some(4_000)).await;
+    assert_eq!(answer, Some(Ok(())));
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].0, "+15550999");
+    assert_eq!(record(&report, "transfer")["target"], "+15550999");
+    let outcome = report.outcome.expect("an outcome");
+    assert_eq!(outcome.reason, "transferred");
+    assert!(report.duration_ms < 10_000, "{}", report.duration_ms);
+
+    let (report, _, answer) = call("escalate_always.yaml", Far::Refuses, Some(4_000)).await;
+    assert_eq!(answer, Some(Err("603 Decline".into())));
+    record(&report, "transfer_failed");
+    let said: Vec<String> = agent_lines(&report).into_iter().map(|l| l.0).collect();
+    assert!(
+        !said.iter().any(|l| l.contains("couldn't put you through")),
+        "{said:?}"
+    );
+    // The conversation went on: the question is asked again when the caller stays silent.
+    assert!(said.len() >= 2, "{said:?}");
+    assert_ne!(
+        report.outcome.expect("an outcome").reason,
+        "transfer_failed"
+    );
 }

@@ -18,6 +18,7 @@ use crate::runtime::compliance;
 use crate::store::keys::ApiKey;
 use crate::store::model::{now_ms, status, Direction, NewCall};
 use crate::store::reads::CallFilter;
+use crate::turn::controller::TransferRequest as CallTransfer;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -300,16 +301,24 @@ pub async fn transfer(
             ))),
         };
     };
-    let Some(control) = live.control else {
+    let Some(transfers) = live.transfers else {
         return Err(ApiError::conflict("this call's transport cannot transfer"));
     };
-    control
-        .transfer(target)
+    // The call carries it out, so its record and outcome say it was transferred.
+    let (done, result) = tokio::sync::oneshot::channel();
+    let request = CallTransfer {
+        target: target.to_string(),
+        done,
+    };
+    let gone = || ApiError::conflict("the call ended");
+    transfers.send(request).await.map_err(|_| gone())?;
+    result
         .await
+        .map_err(|_| gone())?
         .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "transfer_failed", e))?;
     Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "id": id, "status": "transferring" })),
+        StatusCode::OK,
+        Json(json!({ "id": id, "status": "transferred" })),
     ))
 }
 

@@ -55,7 +55,7 @@ pub fn document() -> Value {
             },
             "/v1/calls/{id}": { "parameters": id_param(), "get": op("A call: status, disposition, answers, transcript so far, metrics", "200", None) },
             "/v1/calls/{id}/hangup": { "parameters": id_param(), "post": op("Hang up a live call or cancel a queued one", "202", None) },
-            "/v1/calls/{id}/transfer": { "parameters": id_param(), "post": op("Blind-transfer a live call", "202", Some("TransferRequest")) },
+            "/v1/calls/{id}/transfer": { "parameters": id_param(), "post": op("Blind-transfer a live call (answers once the transport has)", "200", Some("TransferRequest")) },
             "/v1/calls/{id}/events": { "parameters": id_param(), "get": op("Live server-sent events: speaking, line, node, answer, record, ended", "200", None) },
             "/v1/scripts": { "get": op("Live scripts", "200", None) },
             "/v1/scripts/validate": { "post": op("Compile a script sent as YAML; every error with line and column", "200", Some("ValidateRequest")) },

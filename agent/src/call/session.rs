@@ -82,6 +82,8 @@ pub struct CallSignals {
     pub humans: Option<mpsc::Receiver<HumanSignal>>,
     /// Transfers the conversation asks for (SIP REFER, LiveKit SIP transfer).
     pub transfers: Option<mpsc::Sender<TransferRequest>>,
+    /// Transfers the control API asks of the call.
+    pub transfer_requests: Option<mpsc::Receiver<TransferRequest>>,
 }
 
 /// A human agent (by identity) coming into or leaving the call.
@@ -211,6 +213,7 @@ pub async fn run_call_with_signals(
         keys_out: signals.dtmf_out,
         humans: signals.humans,
         transfers: signals.transfers,
+        transfer_requests: signals.transfer_requests,
     };
     let mut report = controller.run().await;
     report.call_id = spec.call_id;

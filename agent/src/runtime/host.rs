@@ -67,6 +67,13 @@ pub async fn host_with(
     let script = call.script_id.as_deref().and_then(|id| rt.scripts.get(id));
     let (events, _) = broadcast::channel(256);
     let hangup_requested = Arc::new(AtomicBool::new(false));
+    let (api_transfers, transfer_requests) = match control {
+        Some(_) => {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            (Some(tx), Some(rx))
+        }
+        None => (None, None),
+    };
     rt.live.insert(
         &call.id,
         LiveCall {
@@ -75,6 +82,7 @@ pub async fn host_with(
             cancel: cancel.clone(),
             hangup_requested: hangup_requested.clone(),
             control: control.clone(),
+            transfers: api_transfers,
         },
     );
     let recorder = tokio::spawn(record(
@@ -131,6 +139,7 @@ pub async fn host_with(
                 dtmf_out: control.clone().map(|c| key_sender(c, cancel.clone())),
                 humans,
                 transfers: control.clone().map(|c| transferer(c, cancel.clone())),
+                transfer_requests,
             };
             run_call_with_signals(spec, media, signals, &cancel)
                 .instrument(span)

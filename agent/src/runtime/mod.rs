@@ -82,6 +82,8 @@ pub struct LiveCall {
     /// Set when the API asked for the hang-up (not a shutdown).
     pub hangup_requested: Arc<std::sync::atomic::AtomicBool>,
     pub control: Option<Arc<dyn CallControl>>,
+    /// Transfers asked by the API, carried out by the call (so its outcome records them).
+    pub transfers: Option<tokio::sync::mpsc::Sender<crate::turn::controller::TransferRequest>>,
 }
 
 impl LiveCall {

@@ -93,6 +93,8 @@ pub struct Controller {
     pub humans: Option<mpsc::Receiver<crate::call::session::HumanSignal>>,
     /// Where transfers go (to the transport), if it can transfer.
     pub transfers: Option<mpsc::Sender<TransferRequest>>,
+    /// Transfers the control API asks of this call.
+    pub transfer_requests: Option<mpsc::Receiver<TransferRequest>>,
 }
 
 struct State {
@@ -214,6 +216,7 @@ impl Controller {
                 }
                 Some(signal) = recv_or_wait(&mut self.humans) => self.on_human(&mut st, signal, &jobs).await,
                 Some(result) = transfer_rx.recv() => self.on_transfer_done(&mut st, result).await,
+                Some(request) = recv_or_wait(&mut self.transfer_requests) => self.on_transfer_request(&mut st, request, &jobs),
                 Some((id, result)) = tool_rx.recv() => {
                     let event = ConversationEvent::ToolFinished { id, result };
                     self.deliver(&mut st, event, &jobs).await;
