@@ -91,8 +91,8 @@ pub struct AmdConfig {
     pub machine_speech_ms: u64,
     /// Voice this long before a person-length pause, with at least two words heard and none
     /// of them a person's, is a machine (its class still to come from cues, a beep or
-    /// [`Self::machine_speech_ms`]). Asterisk's AMD calls a first utterance over 1.5 s a
-    /// machine; this is a little more patient.
+    /// [`Self::machine_speech_ms`]). Counted while the VAD still holds the segment open
+    /// (~300 ms hangover), so it is a person's longest greeting plus that, with margin.
     pub machine_run_ms: u64,
     /// The same before any words are heard (the decoder lags): longer, so that a person's
     /// long "Hello, this is …" is not taken for a machine before its words arrive.
@@ -109,8 +109,8 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             machine_speech_ms: 4_000,
-            machine_run_ms: 2_000,
-            machine_run_unheard_ms: 2_400,
+            machine_run_ms: 2_300,
+            machine_run_unheard_ms: 2_700,
             no_speech_ms: 4_000,
             max_wait_ms: 8_000,
         }
@@ -131,6 +131,8 @@ pub struct AnswerClassifier {
     transcript: String,
     /// When the greeting's cadence showed a machine (class not yet known).
     machine_at: Option<u64>,
+    /// A person's words were in some transcript so far.
+    person_heard: bool,
     verdict: Option<Verdict>,
 }
 
@@ -144,6 +146,7 @@ impl AnswerClassifier {
             segments: 0,
             transcript: String::new(),
             machine_at: None,
+            person_heard: false,
             verdict: None,
         }
     }
@@ -212,7 +215,9 @@ impl AnswerClassifier {
             }
             return;
         }
-        let human_words = human_cue(&self.transcript);
+        // Sticky: a later partial that mishears the person's "Hello" does not unsay it.
+        self.person_heard |= human_cue(&self.transcript);
+        let human_words = self.person_heard;
         self.note_run_on(now, human_words);
         let extra = if human_words { 1_500 } else { 0 };
         if self.voiced_ms(now) >= self.config.machine_speech_ms + extra {

@@ -134,9 +134,9 @@ fn a_persons_words_keep_a_long_greeting_from_counting_as_a_machine() {
 
 #[test]
 fn a_run_on_greeting_that_stops_without_cues_is_voicemail() {
-    // 2.5 s unbroken, no words decoded yet, then silence: too short for "long greeting", but
-    // it ran on.
-    let v = run(&[(300, "start"), (2_800, "stop")], 8_000);
+    // 2.8 s unbroken, no words decoded yet, then silence: too short for "long greeting" (and
+    // for the old "greeting ended" length test), but it ran on.
+    let v = run(&[(300, "start"), (3_100, "stop")], 8_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
     assert_eq!(v.reason, "greeting ended");
     assert_eq!(
@@ -184,4 +184,32 @@ fn words_heard_without_a_persons_words_call_the_machine_sooner() {
         Some(300 + config.machine_run_unheard_ms),
         "{unheard:?}"
     );
+}
+
+#[test]
+fn a_persons_word_once_heard_is_not_unsaid_by_a_later_mishearing() {
+    // "Hello, Mike speaking" running 2.5 s: the first partial hears "hello", a later one
+    // garbles it; the run-on rule must still hold off.
+    let events = [
+        (300, "start"),
+        (1_200, "hello"),
+        (2_000, "the love might be"),
+        (2_800, "stop"),
+    ];
+    let v = run(&events, 8_000);
+    assert_eq!(
+        (v.class, v.machine_at_ms),
+        (AnswerClass::Human, None),
+        "{v:?}"
+    );
+    // Without the "hello" the same stretch is a machine.
+    let v = run(
+        &[
+            (300, "start"),
+            (2_000, "the love might be"),
+            (2_800, "stop"),
+        ],
+        8_000,
+    );
+    assert!(v.class.is_machine(), "{v:?}");
 }
