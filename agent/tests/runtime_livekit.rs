@@ -1,7 +1,8 @@
 //! LiveKit hosted by the runtime, against the room simulator: a LiveKit SIP caller's room is
 //! dispatched to Switchboard's worker, routed by the dialled number to a tenant and script,
 //! answered and recorded; jobs with transport `livekit` dial through LiveKit SIP
-//! (`CreateSIPParticipant`), and a busy callee becomes the disposition. Real local models;
+//! (`CreateSIPParticipant`), and a busy callee becomes the disposition; a script's transfer
+//! moves the SIP caller (`TransferSIPParticipant`). Real local models;
 //! needs `cargo run -p switchboard -- models fetch` and espeak-ng (`apt-get install espeak-ng`).
 
 mod support;
@@ -123,6 +124,13 @@ async fn harness_on(server: Server) -> Harness {
                         script: "test.escalate_always".into(),
                     },
                 ),
+                (
+                    "+15550104".to_string(),
+                    Route {
+                        tenant: "acme".into(),
+                        script: "test.transfer".into(),
+                    },
+                ),
             ]),
             default_route: None,
             outbound_trunk: Some("ST_test".into()),
@@ -134,7 +142,7 @@ async fn harness_on(server: Server) -> Harness {
     };
     let data =
         std::env::temp_dir().join(format!("switchboard-lk-{}", uuid::Uuid::new_v4().simple()));
-    // The shipped survey and a script that escalates at any hour.
+    // The shipped survey, a script that escalates at any hour and one that transfers.
     let scripts = data.join("scripts");
     std::fs::create_dir_all(&scripts).unwrap();
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -143,11 +151,13 @@ async fn harness_on(server: Server) -> Harness {
         scripts.join("survey.yaml"),
     )
     .unwrap();
-    std::fs::copy(
-        manifest.join("tests/fixtures/escalate_always.yaml"),
-        scripts.join("escalate_always.yaml"),
-    )
-    .unwrap();
+    for fixture in ["escalate_always.yaml", "transfer.yaml"] {
+        std::fs::copy(
+            manifest.join("tests/fixtures").join(fixture),
+            scripts.join(fixture),
+        )
+        .unwrap();
+    }
     let dialer = LiveKitDialer {
         setup: setup.clone(),
     };
@@ -571,6 +581,45 @@ async fn an_escalated_caller_is_handed_to_a_human_agent_who_joins_the_room() {
         .collect();
     assert_eq!(left.len(), 2, "{left:?}");
     drop(caller);
+    h.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_transfer_moves_the_livekit_sip_caller() {
+    let h = harness().await;
+    let room = "transfer-room";
+    h.sim().dispatch(room, "switchboard", "");
+    let caller = h
+        .sim()
+        .add_participant(
+            room,
+            ParticipantSpec {
+                identity: "sip_+14155550166".into(),
+                kind: Kind::Sip,
+                attributes: HashMap::from([
+                    ("sip.trunkPhoneNumber".to_string(), "+15550104".to_string()),
+                    ("sip.callStatus".to_string(), "active".to_string()),
+                ]),
+                audio: Vec::new(),
+            },
+        )
+        .await
+        .expect("caller joins");
+    let id = h.first_call_after_its_question().await;
+    let done = h.wait_for(&id, "the transfer", ended).await;
+    assert_eq!(done["call"]["end_reason"], "transferred", "{done:#}");
+    let transfers = h.sim().sip_transfers();
+    assert_eq!(transfers.len(), 1, "{transfers:?}");
+    assert_eq!(transfers[0].room, room);
+    assert_eq!(transfers[0].identity, "sip_+14155550166");
+    assert_eq!(transfers[0].transfer_to, "tel:+15550777");
+    assert!(
+        caller
+            .received_audio()
+            .iter()
+            .any(|s| s.unsigned_abs() > 3_000),
+        "the caller never heard the line before the transfer"
+    );
     h.running.shutdown().await;
 }
 

@@ -140,7 +140,7 @@ pub(super) struct RoomControl {
 
 impl CallControl for RoomControl {
     fn transfer(&self, target: &str) -> BoxFuture<'_, Result<(), String>> {
-        let target = target.to_string();
+        let target = transfer_uri(target);
         Box::pin(async move {
             let c = &self.setup;
             let sip = SIPClient::with_api_key(&http_base(&c.config.url), &c.api_key, &c.api_secret);
@@ -169,6 +169,19 @@ impl CallControl for RoomControl {
                 .replace("{token}", &token)
         });
         Some(json!({ "room": self.room_name, "identity": identity, "token": token, "url": url }))
+    }
+}
+
+/// LiveKit SIP transfers to a `sip:` or `tel:` URI: a bare number becomes `tel:`.
+fn transfer_uri(target: &str) -> String {
+    let target = target.trim();
+    let uri = ["sip:", "sips:", "tel:"]
+        .iter()
+        .any(|s| target.starts_with(s));
+    if uri {
+        target.to_string()
+    } else {
+        format!("tel:{target}")
     }
 }
 
