@@ -190,19 +190,35 @@ pub(crate) async fn transfer(
         request.room_name.clone(),
         request.participant_identity.clone(),
     );
-    let Some(participant) = lock(&shared.sip.calls).remove(&key) else {
+    let dialled = lock(&shared.sip.calls).remove(&key);
+    // An inbound caller (in the room through a dispatch rule) is a SIP participant too.
+    let inbound = shared
+        .rooms
+        .participants(&key.0)
+        .into_iter()
+        .find(|p| p.identity == key.1 && p.kind == proto::participant_info::Kind::Sip as i32);
+    if dialled.is_none() && inbound.is_none() {
         return Err(("not_found", "no such SIP participant".to_owned(), None));
-    };
+    }
     lock(&shared.sip.transfers).push(SipTransfer {
         room: request.room_name,
         identity: request.participant_identity,
         transfer_to: request.transfer_to,
         play_dialtone: request.play_dialtone,
     });
-    participant.set_attributes(&HashMap::from([(
-        "sip.callStatus".to_owned(),
-        "hangup".to_owned(),
-    )]));
-    participant.depart(proto::DisconnectReason::ClientInitiated);
+    let done = proto::DisconnectReason::ClientInitiated;
+    match (dialled, inbound) {
+        (Some(participant), _) => {
+            participant.set_attributes(&HashMap::from([(
+                "sip.callStatus".to_owned(),
+                "hangup".to_owned(),
+            )]));
+            participant.depart(done);
+        }
+        (None, Some(p)) => {
+            shared.rooms.leave(&key.0, &key.1, &p.sid, done);
+        }
+        (None, None) => {}
+    }
     Ok(())
 }

@@ -25,7 +25,7 @@ use crate::transport::sip::Route;
 
 pub use dial::LiveKitDialer;
 pub use room::BRIEFING_TOPIC;
-use room::{forward_humans, leave_when_done, publish_live, RoomControl};
+use room::{forward_humans, publish_live, RoomControl};
 
 /// How long a dispatched room may stay without a caller before the job is given up.
 const CALLER_WAIT: Duration = Duration::from_secs(20);
@@ -93,9 +93,12 @@ pub fn spawn_worker(rt: Arc<Runtime>, setup: LiveKitSetup) -> anyhow::Result<()>
                 WorkerEvent::JobStarted { request, room } => {
                     let (rt, setup, handle) = (rt.clone(), setup.clone(), handle.clone());
                     tokio::spawn(async move {
-                        let job_id = request.job.id.clone();
-                        let error = run_job(&rt, &setup, &request.job, *room).await.err();
-                        handle.job_finished(&job_id, error).await;
+                        let room_handle = room.handle.clone();
+                        let job = &request.job;
+                        if let Err(e) = run_job(&rt, &setup, job, *room, &handle).await {
+                            handle.job_finished(&job.id, Some(e)).await;
+                            room_handle.leave().await;
+                        }
                     });
                 }
                 WorkerEvent::JobFailed { job_id, error } => {
@@ -110,15 +113,17 @@ pub fn spawn_worker(rt: Arc<Runtime>, setup: LiveKitSetup) -> anyhow::Result<()>
     Ok(())
 }
 
-/// One dispatched room as an inbound call.
+/// One dispatched room as an inbound call. When the call ends the job is reported done and
+/// the room left (in that order: a server that sees the agent leave a room whose job still
+/// runs marks the job failed). An error means the call never started; the caller reports it.
 async fn run_job(
     rt: &Arc<Runtime>,
     setup: &LiveKitSetup,
     job: &livekit_protocol::Job,
     room: JoinedRoom,
+    worker: &worker::WorkerHandle,
 ) -> Result<(), String> {
     let Ok(_slot) = rt.slots.clone().try_acquire_owned() else {
-        room.handle.leave().await;
         return Err("over capacity".into());
     };
     let room_name = room.room_name.clone();
@@ -140,7 +145,6 @@ async fn run_job(
     .ok()
     .flatten();
     let Some(caller) = caller else {
-        handle.leave().await;
         return Err(format!("no caller joined room {room_name}"));
     };
     let dialled = caller.attributes.get("sip.trunkPhoneNumber").cloned();
@@ -157,7 +161,6 @@ async fn run_job(
     };
     let Some(route) = route else {
         tracing::warn!(room = %room_name, "LiveKit room with no route to a script; left");
-        handle.leave().await;
         return Err("no route".into());
     };
     let new = NewCall {
@@ -192,13 +195,19 @@ async fn run_job(
     }));
     let humans = forward_humans(events, handle.clone(), rt.store.clone(), new.clone());
     let identities = (agent_identity, caller.identity.clone());
+    let (done, job_id, room_handle) = (cancel.clone(), job.id.clone(), handle.clone());
+    let worker = worker.clone();
+    tokio::spawn(async move {
+        done.cancelled().await;
+        worker.job_finished(&job_id, None).await;
+        room_handle.leave().await;
+    });
     tokio::spawn(publish_live(
         rt.clone(),
         new.clone(),
         handle.clone(),
         identities,
     ));
-    tokio::spawn(leave_when_done(handle, cancel.clone()));
     host_with(
         rt,
         &CallRow::from_new(&new),

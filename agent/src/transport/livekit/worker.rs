@@ -19,7 +19,7 @@ use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_protocol as proto;
 use proto::server_message::Message as Server;
 use proto::worker_message::Message as Worker;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{interval, timeout, Duration, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -112,8 +112,14 @@ enum WorkerCommand {
     Finished {
         job_id: String,
         error: Option<String>,
+        /// Told once the status is on the wire.
+        sent: oneshot::Sender<()>,
     },
 }
+
+/// How long [`WorkerHandle::job_finished`] waits for its report to be sent (the link may be
+/// down, reconnecting).
+const REPORT_WAIT: Duration = Duration::from_secs(2);
 
 /// Reports to a running worker.
 #[derive(Clone)]
@@ -122,15 +128,19 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-    /// The job's call ended: reported SUCCESS (or FAILED with `error`).
+    /// The job's call ended: reported SUCCESS (or FAILED with `error`). Returns once the
+    /// report is sent (or after a short wait when the link is down), so that the room is
+    /// left after it: LiveKit fails a job whose agent leaves the room while it still runs.
     pub async fn job_finished(&self, job_id: &str, error: Option<String>) {
-        let _ = self
-            .commands
-            .send(WorkerCommand::Finished {
-                job_id: job_id.to_string(),
-                error,
-            })
-            .await;
+        let (sent, on_wire) = oneshot::channel();
+        let command = WorkerCommand::Finished {
+            job_id: job_id.to_string(),
+            error,
+            sent,
+        };
+        if self.commands.send(command).await.is_ok() {
+            let _ = timeout(REPORT_WAIT, on_wire).await;
+        }
     }
 }
 
@@ -271,9 +281,13 @@ impl WorkerActor {
                     return "cancelled".into();
                 }
                 Some(cmd) = self.commands.recv() => match cmd {
-                    WorkerCommand::Finished { job_id, error } => {
+                    WorkerCommand::Finished { job_id, error, sent } => {
                         self.jobs.remove(&job_id);
-                        Some(job_status(&job_id, error.as_deref()))
+                        if let Err(e) = link.send(&msg(job_status(&job_id, error.as_deref()))).await {
+                            return e.to_string();
+                        }
+                        let _ = sent.send(());
+                        None
                     }
                 },
                 Some((job_id, result)) = self.joined_rx.recv() => match result {
