@@ -121,8 +121,77 @@ async fn the_voicemail_message_starts_right_after_the_beep() {
     assert_eq!(assessed(report).disposition, Disposition::Voicemail);
 }
 
+/// Whisper on a voicemail greeting: a running partial holds the words of the audio so far
+/// (one per 300 ms); a finished turn, all of them. Counts the partials asked for.
+struct GreetingStt {
+    partials: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const GREETING: &str = "Hi you've reached Sam at Summit Gym I can't take your call right now so \
+                        please leave your name and number after the tone";
+
+impl SttProvider for GreetingStt {
+    fn name(&self) -> &'static str {
+        "greeting"
+    }
+    fn transcribe(
+        &self,
+        request: SttRequest,
+    ) -> BoxFuture<'static, Result<SttResult, ProviderError>> {
+        let words = if request.quick {
+            self.partials
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            request.audio_16k.len() / 4_800
+        } else {
+            usize::MAX
+        };
+        let text: Vec<&str> = GREETING.split_whitespace().take(words).collect();
+        let text = text.join(" ");
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(SttResult {
+                text,
+                confidence: 0.9,
+            })
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn running_partials_of_a_greeting_find_the_machine_before_the_greeting_ends() {
+    let partials = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut spec = sales_call(&[]);
+    spec.providers.stt = Arc::new(GreetingStt {
+        partials: partials.clone(),
+    });
+    // Six seconds of greeting from 0.3 s.
+    let result = run(spec, caller_audio(&[(300, 6_000)], 14_000), 40_000).await;
+    let report = &result.report;
+    let verdict = report
+        .records
+        .iter()
+        .find(|r| r.kind == switchboard::outcome::ANSWER_RECORD)
+        .map(|r| r.detail.clone())
+        .expect("an answer verdict");
+    assert_eq!(verdict["class"], "voicemail", "{verdict}");
+    assert!(
+        verdict["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("transcript cue")),
+        "{verdict}"
+    );
+    // "you've reached" is the third word: heard from a partial long before the greeting's
+    // 4 s of voice would call it a machine by length.
+    let at = verdict["at_ms"].as_u64().expect("verdict time");
+    assert!(at < 3_000, "verdict at {at} ms: {verdict}");
+    assert!(
+        partials.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "the greeting was not transcribed as it went"
+    );
+}
+
 /// Transcribes by length: a long utterance is the gym's phone menu, a short one the person
-/// at the front desk.
+/// at the front desk. Running partials of a greeting hear no words yet (the turns decide).
 struct MenuThenPerson;
 
 impl SttProvider for MenuThenPerson {
@@ -133,7 +202,9 @@ impl SttProvider for MenuThenPerson {
         &self,
         request: SttRequest,
     ) -> BoxFuture<'static, Result<SttResult, ProviderError>> {
-        let text = if request.audio_16k.len() > 24_000 {
+        let text = if request.quick {
+            ""
+        } else if request.audio_16k.len() > 24_000 {
             "Thank you for calling Summit Gym. For class times press 1. For the front desk press 0."
         } else {
             "Hello, front desk."

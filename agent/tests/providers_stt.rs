@@ -21,6 +21,7 @@ fn utterance(samples: usize) -> Arc<[i16]> {
 
 fn request(audio: Arc<[i16]>, hints: Option<&str>) -> SttRequest {
     SttRequest {
+        quick: false,
         audio_16k: audio,
         hints: hints.map(Into::into),
         language: "en".into(),

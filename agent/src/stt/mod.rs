@@ -19,6 +19,9 @@ pub struct SttRequest {
     /// Words the caller is likely to say now (from the dialogue's current question).
     pub hints: Option<String>,
     pub language: String,
+    /// A running partial (answer detection's transcript of a greeting): one quick pass,
+    /// a few seconds' worth of tokens, no slow retries; the next partial comes soon.
+    pub quick: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -164,7 +164,9 @@ impl AnswerGate {
                 self.beep_heard = true;
                 self.classifier.tone(onset_ms.saturating_sub(base));
             }
-            IngestEvent::SpeechSustained { .. } | IngestEvent::InputEnded => {}
+            IngestEvent::SpeechSustained { .. }
+            | IngestEvent::Greeting { .. }
+            | IngestEvent::InputEnded => {}
         }
     }
 

@@ -131,6 +131,8 @@ struct State {
     timers: BTreeMap<u64, Instant>,
     ended: Option<Outcome>,
     gate: Option<super::answer_gate::AnswerGate>, // Outbound answer detection (opt-in).
+    /// Running transcripts of the greeting being decoded for the gate.
+    greeting_decodes: usize,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -192,6 +194,7 @@ impl Controller {
             timers: BTreeMap::new(),
             ended: None,
             gate: gate::new(&self.config),
+            greeting_decodes: 0,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,
@@ -334,6 +337,7 @@ impl Controller {
             }
             IngestEvent::Resumed => st.paused = None,
             IngestEvent::ToneDetected { .. } => {}
+            IngestEvent::Greeting { audio } => self.gate_greeting(st, audio, jobs),
             IngestEvent::TurnEnded {
                 segment,
                 onset_ms,
@@ -383,7 +387,13 @@ impl Controller {
             audio_16k: audio,
             hints: stt_prompt(st),
             language: self.config.language.clone(),
+            quick: false,
         };
+        self.spawn_stt(segment, request, jobs);
+    }
+
+    /// Transcribes `request` as `segment`; the result comes back as an [`SttDone`].
+    fn spawn_stt(&self, segment: u64, request: SttRequest, jobs: &Jobs) {
         let stt = self.stt.clone();
         let tx = jobs.stt.clone();
         let clock = self.clock;
@@ -409,6 +419,9 @@ impl Controller {
 
 impl Controller {
     async fn on_stt(&mut self, st: &mut State, done: SttDone, jobs: &Jobs) {
+        if done.segment == gate::GREETING_SEGMENT {
+            return self.gate_partial(st, &done);
+        }
         match st.awaiting.as_ref() {
             Some(turn) if turn.segment == done.segment => self.on_transcript(st, done, jobs).await,
             Some(turn) if done.segment < turn.segment => {}

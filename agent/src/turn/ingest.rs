@@ -50,9 +50,19 @@ pub enum IngestEvent {
         offset_ms: u64,
         frequency_hz: f32,
     },
+    /// While tones are looked for (answer detection): everything the callee said from their
+    /// first word, every [`GREETING_EVERY_MS`] of speech, for a running transcript.
+    Greeting {
+        audio: Arc<[i16]>,
+    },
     /// The transport closed its audio: the caller is gone.
     InputEnded,
 }
+
+/// How often [`IngestEvent::Greeting`] offers the greeting so far, in ms of speech.
+pub const GREETING_EVERY_MS: f64 = 250.0;
+/// The longest greeting offered (a machine's greeting is decided well before).
+const GREETING_MAX_MS: u32 = 20_000;
 
 /// Commands from the controller, handled before audio.
 #[derive(Debug, Clone)]
@@ -142,6 +152,40 @@ impl Collector {
     }
 }
 
+/// The callee's audio from their first word, while answer detection runs.
+#[derive(Default)]
+struct GreetingTap {
+    audio: Option<Vec<i16>>,
+    /// Speech since the greeting was last offered.
+    speech_ms: f64,
+}
+
+impl GreetingTap {
+    fn start(&mut self, pre_roll: &std::collections::VecDeque<i16>) {
+        if self.audio.is_none() {
+            self.audio = Some(pre_roll.iter().copied().collect());
+        }
+    }
+
+    /// Adds a frame; returns the greeting so far when it is due.
+    fn push(&mut self, samples: &[i16], speaking: bool) -> Option<Arc<[i16]>> {
+        let audio = self.audio.as_mut()?;
+        if audio.len() >= STT_RATE.samples_for_ms(GREETING_MAX_MS) {
+            return None;
+        }
+        audio.extend_from_slice(samples);
+        if !speaking {
+            return None;
+        }
+        self.speech_ms += STT_RATE.ms_for_samples(samples.len());
+        if self.speech_ms < GREETING_EVERY_MS {
+            return None;
+        }
+        self.speech_ms = 0.0;
+        Some(audio.as_slice().into())
+    }
+}
+
 impl IngestStage {
     /// Runs until the transport closes, the controller goes away, or cancellation.
     pub async fn run(mut self) {
@@ -151,6 +195,7 @@ impl IngestStage {
             utterance: None,
         };
         let mut segment = 0u64;
+        let mut greeting = GreetingTap::default();
         // Call ms at which the VAD's stream time 0 falls (audio arrives in real time).
         let mut media_origin_ms: Option<i64> = None;
         let mut media_ms = 0f64;
@@ -167,7 +212,10 @@ impl IngestStage {
                                 collector.take();
                             }
                         }
-                        IngestControl::StopToneDetection => self.tones = None,
+                        IngestControl::StopToneDetection => {
+                            self.tones = None;
+                            greeting = GreetingTap::default();
+                        }
                     }
                     continue;
                 }
@@ -222,6 +270,9 @@ impl IngestStage {
             for ev in vad_events {
                 let ep = match ev {
                     VadEvent::SpeechStarted { at_ms } => {
+                        if self.tones.is_some() {
+                            greeting.start(&collector.pre_roll);
+                        }
                         collector.start();
                         self.endpointer.speech_started(to_call_ms(at_ms))
                     }
@@ -233,6 +284,16 @@ impl IngestStage {
             }
             let voiced = self.vad.last_probability() >= self.vad_threshold;
             out.extend(self.endpointer.tick(to_call_ms(media_ms), voiced));
+            if let Some(audio) = greeting.push(&samples, collector.utterance.is_some()) {
+                if self
+                    .events
+                    .send(IngestEvent::Greeting { audio })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
             for ep in out {
                 let event = match ep {
                     EndpointEvent::SpeechStarted { onset_ms } => {

@@ -3,12 +3,15 @@
 //! instead of the conversation, and the gate's decision starts the conversation, leaves the
 //! voicemail message, answers a screening assistant or ends the call.
 
+use std::sync::Arc;
+
 use serde_json::json;
 use tokio::time::{Duration, Instant};
 
 use super::{Controller, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
 use crate::outcome::{Verdict, ANSWER_RECORD};
+use crate::stt::SttRequest;
 use crate::turn::answer_gate::AnswerGate;
 use crate::turn::answer_gate::GateAction;
 use crate::turn::ingest::{IngestControl, IngestEvent};
@@ -16,6 +19,11 @@ use crate::turn::TurnConfig;
 
 /// How often a pending gate is polled.
 const POLL: Duration = Duration::from_millis(20);
+/// The segment id of a running transcript of the greeting (never a caller turn's).
+pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
+/// Greeting transcripts decoding at once (the local recogniser's pool holds two); a greeting
+/// offered while they run is skipped: the next one, 250 ms on, has more words anyway.
+const GREETING_DECODES: usize = 2;
 
 /// The gate of a call whose settings ask for one.
 pub(super) fn new(config: &TurnConfig) -> Option<AnswerGate> {
@@ -46,8 +54,26 @@ impl Controller {
         }
     }
 
+    /// The greeting so far: transcribed quickly for the gate, unless enough are under way.
+    pub(super) fn gate_greeting(&self, st: &mut State, audio: Arc<[i16]>, jobs: &Jobs) {
+        if st.gate.is_none() || st.greeting_decodes >= GREETING_DECODES {
+            return;
+        }
+        st.greeting_decodes += 1;
+        let request = SttRequest {
+            audio_16k: audio,
+            hints: None,
+            language: self.config.language.clone(),
+            quick: true,
+        };
+        self.spawn_stt(GREETING_SEGMENT, request, jobs);
+    }
+
     /// A speculative transcript of the greeting so far.
     pub(super) fn gate_partial(&self, st: &mut State, done: &SttDone) {
+        if done.segment == GREETING_SEGMENT {
+            st.greeting_decodes = st.greeting_decodes.saturating_sub(1);
+        }
         if let (Some(gate), Ok(r)) = (st.gate.as_mut(), &done.result) {
             gate.on_transcript(&r.text, self.clock.now_ms());
         }
@@ -122,6 +148,6 @@ fn record(st: &mut State, v: &Verdict, heard: String) {
     st.report.records.push(CallRecord {
         kind: ANSWER_RECORD.into(),
         detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
-                        "heard": heard }),
+                        "machine_at_ms": v.machine_at_ms, "heard": heard }),
     });
 }
