@@ -300,7 +300,8 @@ fn describe(clip: &Clip, v: &Verdict) -> String {
     )
 }
 
-/// The bench: classifies the test half of the corpus and reports accuracy and timing.
+/// The bench: classifies the test half of the corpus (or, with `holdout`, every clip of the
+/// held-out corpus) and reports accuracy and timing.
 ///
 /// # Errors
 /// Corpus generation or a model failure.
@@ -308,9 +309,15 @@ pub fn run(
     silero: &Arc<SileroModel>,
     whisper: &WhisperPool,
     limit_per_class: Option<usize>,
+    holdout: bool,
     details: bool,
 ) -> anyhow::Result<Section> {
-    let clips = corpus(limit_per_class)?;
+    let clips = if holdout {
+        corpus::holdout()?
+    } else {
+        corpus(limit_per_class)?
+    };
+    let is_tune = |i: usize| !holdout && is_tune(i);
     let config = AmdConfig::default();
     let mut tally = Tally::default();
     let (mut tune_ok, mut tune_n) = (0, 0);
@@ -332,6 +339,12 @@ pub fn run(
     let test_n = clips.len() - tune_n;
     let correct = tally.correct();
     let mut section = Section::new("Answer classification (`switchboard bench amd`)");
+    if holdout {
+        section.para(
+            "Held-out corpus (`--holdout`): texts, espeak voices and speeds never used in \
+             tuning; every clip is scored (the voices and speeds below are the tuning corpus's).",
+        );
+    }
     section.para(format!(
         "{} recordings generated at bench time ({} tune, {} test): espeak-ng voices {}, {} wpm, \
          three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, whisper tiny.en partials \

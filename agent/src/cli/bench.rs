@@ -45,6 +45,9 @@ pub enum Which {
         /// Only the first N recordings of each class (quick runs).
         #[arg(long)]
         limit: Option<usize>,
+        /// Score the held-out corpus (texts and voices never used in tuning) instead.
+        #[arg(long)]
+        holdout: bool,
         /// Print every partial transcript and verdict.
         #[arg(long)]
         details: bool,
@@ -252,10 +255,14 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             };
             capacity::run(&cfg, silero, &speech).await
         }
-        Which::Amd { limit, details } => {
+        Which::Amd {
+            limit,
+            holdout,
+            details,
+        } => {
             eprintln!("Classifying the answer-detection corpus…");
             let local = models.local()?;
-            crate::bench::amd::run(&local.silero, &local.whisper, limit, details)
+            crate::bench::amd::run(&local.silero, &local.whisper, limit, holdout, details)
         }
         Which::Api {
             database_url,
