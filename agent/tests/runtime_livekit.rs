@@ -98,6 +98,11 @@ impl Harness {
 }
 
 async fn harness_on(server: Server) -> Harness {
+    // RUST_LOG=switchboard=info shows the worker, the rooms and the calls of a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     assert!(
         speech::tts::EspeakVoice::is_installed(),
         "espeak-ng is needed to speak the test callers: apt-get install espeak-ng"
@@ -247,7 +252,9 @@ impl Harness {
     /// caller answers; a fixed delay breaks when a loaded machine slows the greeting).
     async fn first_call_after_its_question(&self) -> String {
         let mut id = None;
-        for _ in 0..300 {
+        // A hang guard like `wait_for`'s (30 s was exceeded once in CI, cause not found:
+        // RUST_LOG=switchboard=info,livekit_sim=info shows the job, the join and the caller).
+        for _ in 0..1800 {
             let list = self.get("/v1/calls").await;
             if let Some(call) = list["calls"].as_array().and_then(|c| c.first()) {
                 id = call["id"].as_str().map(str::to_owned);
