@@ -161,9 +161,11 @@ struct GreetingTap {
 }
 
 impl GreetingTap {
-    fn start(&mut self, pre_roll: &std::collections::VecDeque<i16>) {
+    /// Starts with the pre-roll, but for the `current` frame's samples (which `push` adds).
+    fn start(&mut self, pre_roll: &std::collections::VecDeque<i16>, current: usize) {
         if self.audio.is_none() {
-            self.audio = Some(pre_roll.iter().copied().collect());
+            let before = pre_roll.len().saturating_sub(current);
+            self.audio = Some(pre_roll.iter().take(before).copied().collect());
         }
     }
 
@@ -271,7 +273,7 @@ impl IngestStage {
                 let ep = match ev {
                     VadEvent::SpeechStarted { at_ms } => {
                         if self.tones.is_some() {
-                            greeting.start(&collector.pre_roll);
+                            greeting.start(&collector.pre_roll, samples.len());
                         }
                         collector.start();
                         self.endpointer.speech_started(to_call_ms(at_ms))
