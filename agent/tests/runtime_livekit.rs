@@ -19,7 +19,7 @@ use chrono::NaiveTime;
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use livekit_protocol::participant_info::Kind;
-use livekit_sim::{ParticipantSpec, SimConfig, Simulator, SipBehaviour};
+use livekit_sim::{ParticipantSpec, SimConfig, SimParticipant, Simulator, SipBehaviour};
 use serde_json::{json, Value};
 use switchboard::local_models::espeak;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
@@ -248,6 +248,24 @@ impl Harness {
         res.json().await.unwrap()
     }
 
+    /// A LiveKit SIP caller from `number` who dialled `dialled`, in `room`.
+    async fn sip_caller(&self, room: &str, number: &str, dialled: &str) -> SimParticipant {
+        let spec = ParticipantSpec {
+            identity: format!("sip_{number}"),
+            kind: Kind::Sip,
+            attributes: HashMap::from([
+                ("sip.trunkPhoneNumber".to_string(), dialled.to_string()),
+                ("sip.phoneNumber".to_string(), number.to_string()),
+                ("sip.callStatus".to_string(), "active".to_string()),
+            ]),
+            audio: Vec::new(),
+        };
+        self.sim()
+            .add_participant(room, spec)
+            .await
+            .expect("caller joins")
+    }
+
     /// The id of the first call, once the agent has asked its first question (the moment a
     /// caller answers; a fixed delay breaks when a loaded machine slows the greeting).
     async fn first_call_after_its_question(&self) -> String {
@@ -308,22 +326,8 @@ async fn a_livekit_sip_caller_is_dispatched_routed_and_answered() {
     let h = harness().await;
     h.sim().dispatch("support-room-1", "switchboard", "");
     let caller = h
-        .sim()
-        .add_participant(
-            "support-room-1",
-            ParticipantSpec {
-                identity: "sip_+14155550123".into(),
-                kind: Kind::Sip,
-                attributes: HashMap::from([
-                    ("sip.trunkPhoneNumber".to_string(), "+15550100".to_string()),
-                    ("sip.phoneNumber".to_string(), "+14155550123".to_string()),
-                    ("sip.callStatus".to_string(), "active".to_string()),
-                ]),
-                audio: Vec::new(),
-            },
-        )
-        .await
-        .expect("caller joins");
+        .sip_caller("support-room-1", "+14155550123", "+15550100")
+        .await;
 
     // The dispatched job becomes a call of the routed tenant; the caller answers its question.
     let id = h.first_call_after_its_question().await;
@@ -483,22 +487,7 @@ async fn an_escalated_caller_is_handed_to_a_human_agent_who_joins_the_room() {
         .unwrap();
     let room = "escalation-room";
     h.sim().dispatch(room, "switchboard", "");
-    let caller = h
-        .sim()
-        .add_participant(
-            room,
-            ParticipantSpec {
-                identity: "sip_+14155550177".into(),
-                kind: Kind::Sip,
-                attributes: HashMap::from([
-                    ("sip.trunkPhoneNumber".to_string(), "+15550102".to_string()),
-                    ("sip.callStatus".to_string(), "active".to_string()),
-                ]),
-                audio: Vec::new(),
-            },
-        )
-        .await
-        .expect("caller joins");
+    let caller = h.sip_caller(room, "+14155550177", "+15550102").await;
     h.first_call_after_its_question().await;
     caller.play(&spoken("My internet connection is down.", 300, 60_000).await);
 
@@ -596,22 +585,7 @@ async fn a_script_transfer_moves_the_livekit_sip_caller() {
     let h = harness().await;
     let room = "transfer-room";
     h.sim().dispatch(room, "switchboard", "");
-    let caller = h
-        .sim()
-        .add_participant(
-            room,
-            ParticipantSpec {
-                identity: "sip_+14155550166".into(),
-                kind: Kind::Sip,
-                attributes: HashMap::from([
-                    ("sip.trunkPhoneNumber".to_string(), "+15550104".to_string()),
-                    ("sip.callStatus".to_string(), "active".to_string()),
-                ]),
-                audio: Vec::new(),
-            },
-        )
-        .await
-        .expect("caller joins");
+    let caller = h.sip_caller(room, "+14155550166", "+15550104").await;
     let id = h.first_call_after_its_question().await;
     let done = h.wait_for(&id, "the transfer", ended).await;
     assert_eq!(done["call"]["end_reason"], "transferred", "{done:#}");
