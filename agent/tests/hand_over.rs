@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::*;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call_with_signals, CallSignals, HumanSignal};
-use switchboard::conversation::script::ScriptConversation;
 use switchboard::transport::local_call::{connect_local, Caller};
 use switchboard::turn::TurnConfig;
 use tokio::sync::mpsc;
@@ -20,13 +18,7 @@ use tokio_util::sync::CancellationToken;
 /// The caller asks for help at 3 s and speaks again at 16 s; the caller hangs up at 30 s.
 /// A human agent joins at 9 s and, if `leaves_at_ms` is set, leaves then.
 async fn escalated_call(fixture: &str, leaves_at_ms: Option<u64>) -> CallReport {
-    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let script = Arc::new(dialogue::load_file(path.as_ref()).expect("fixture compiles"));
-    let conversation = Box::new(ScriptConversation::new(
-        script,
-        &BTreeMap::new(),
-        chrono::Utc::now(),
-    ));
+    let conversation = fixture_conversation(fixture);
     let fakes = Fakes {
         stt: ScriptedStt::new(&["my internet is down", "thanks, the router light is red"]),
         llm: FakeLlm::new(LlmMode::Replies(Vec::new())),

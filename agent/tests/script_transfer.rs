@@ -6,13 +6,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use common::*;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call_with_signals, CallSignals};
-use switchboard::conversation::script::ScriptConversation;
 use switchboard::transport::local_call::{connect_local, Caller};
 use switchboard::turn::controller::TransferRequest;
 use switchboard::turn::TurnConfig;
@@ -44,13 +42,7 @@ async fn call(
     far: Far,
     api_at_ms: Option<u64>,
 ) -> (CallReport, Vec<(String, u64)>, Option<Result<(), String>>) {
-    let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let script = Arc::new(dialogue::load_file(path.as_ref()).expect("fixture compiles"));
-    let conversation = Box::new(ScriptConversation::new(
-        script,
-        &BTreeMap::new(),
-        chrono::Utc::now(),
-    ));
+    let conversation = fixture_conversation(fixture);
     let fakes = Fakes {
         stt: ScriptedStt::new(&[]),
         llm: FakeLlm::new(LlmMode::Replies(Vec::new())),

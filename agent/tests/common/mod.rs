@@ -233,6 +233,17 @@ pub fn chat(greeting: &str) -> Box<dyn Conversation> {
     }))
 }
 
+/// A conversation running `agent/tests/fixtures/<name>` with no variables.
+pub fn fixture_conversation(name: &str) -> Box<dyn Conversation> {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let script = dialogue::load_file(path.as_ref()).expect("fixture compiles");
+    Box::new(switchboard::conversation::script::ScriptConversation::new(
+        Arc::new(script),
+        &std::collections::BTreeMap::new(),
+        chrono::Utc::now(),
+    ))
+}
+
 pub struct Fakes {
     pub stt: Arc<dyn SttProvider>,
     pub llm: Arc<dyn LlmProvider>,
