@@ -10,8 +10,9 @@
 //! Signals, strongest first:
 //! - a steady tone (400–2000 Hz, ≥ 150 ms, `audio::BeepDetector`) after speech is a voicemail
 //!   beep; a tone before any speech is a fax or modem;
-//! - transcript cues: "leave a message", "the person you're calling is using a screening
-//!   service", "press 1 for…";
+//! - the greeting's words, weighed per class (`amd_cues.rs`): "leave a message", "say your name
+//!   and why you're calling", "press 1 for…"; strong, unopposed evidence decides at once, the
+//!   rest when the greeting ends;
 //! - cadence: a person says a short "Hello?" and waits; a machine's greeting runs on;
 //! - nothing voiced for seconds: silence (or a dead line).
 
@@ -19,7 +20,7 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
-use cues::{HUMAN_CUES, IVR_CUES, SCREENING_CUES, VOICEMAIL_CUES};
+use cues::{human_words, Evidence, MACHINE};
 
 /// What answered the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -86,8 +87,8 @@ pub struct AmdConfig {
     pub human_max_speech_ms: u64,
     /// Silence after a short greeting that confirms a person waiting for an answer.
     pub human_silence_ms: u64,
-    /// Speech beyond this (without a person's cues) is a machine's greeting: voicemail,
-    /// unless a cue told its class first.
+    /// Speech beyond this (without a person's words) is a machine's greeting, whose class the
+    /// words tell when it ends (voicemail when they do not).
     pub machine_speech_ms: u64,
     /// Voice this long before a person-length pause, with at least two words heard and none
     /// of them a person's, is a machine (its class still to come from cues, a beep or
@@ -129,6 +130,8 @@ pub struct AnswerClassifier {
     last_voice_ms: Option<u64>,
     segments: u32,
     transcript: String,
+    /// What the transcript says about the machine classes.
+    evidence: Evidence,
     /// When the greeting's cadence showed a machine (class not yet known).
     machine_at: Option<u64>,
     /// A person's words were in some transcript so far.
@@ -145,6 +148,7 @@ impl AnswerClassifier {
             last_voice_ms: None,
             segments: 0,
             transcript: String::new(),
+            evidence: Evidence::default(),
             machine_at: None,
             person_heard: false,
             verdict: None,
@@ -178,20 +182,31 @@ impl AnswerClassifier {
         }
         if self.segments == 0 {
             self.decide(AnswerClass::SilenceOrFax, "tone before any speech", at_ms);
-        } else {
-            self.decide(AnswerClass::Voicemail, "beep after the greeting", at_ms);
+            return;
+        }
+        // A screener or a menu may beep too ("say your name after the tone").
+        match self.evidence.leading() {
+            Some((class, score, cue)) if class != AnswerClass::Voicemail && score >= MACHINE => {
+                let reason = format!("tone after the greeting, cue \"{cue}\"");
+                self.decide(class, &reason, at_ms);
+            }
+            _ => self.decide(AnswerClass::Voicemail, "beep after the greeting", at_ms),
         }
     }
 
     /// A (partial or final) transcript of everything said so far, available at `at_ms`.
     pub fn transcript(&mut self, text: &str, at_ms: u64) {
         self.transcript = normalise(text);
+        self.evidence = Evidence::of(&self.transcript);
         if self.verdict.is_some() {
             return;
         }
-        if let Some((class, cue)) = machine_cue(&self.transcript) {
+        if let Some((class, cue)) = self.evidence.decisive() {
             let reason = format!("transcript cue \"{cue}\"");
             self.decide(class, &reason, at_ms);
+        } else if self.evidence.strongest() >= MACHINE {
+            // Not a person's greeting, whatever its class turns out to be.
+            self.machine_at.get_or_insert(at_ms);
         }
     }
 
@@ -216,18 +231,20 @@ impl AnswerClassifier {
             return;
         }
         // Sticky: a later partial that mishears the person's "Hello" does not unsay it.
-        self.person_heard |= human_cue(&self.transcript);
-        let human_words = self.person_heard;
-        self.note_run_on(now, human_words);
-        let extra = if human_words { 1_500 } else { 0 };
-        if self.voiced_ms(now) >= self.config.machine_speech_ms + extra {
-            self.decide(AnswerClass::Voicemail, "long greeting", now);
-        } else if self.speaking_since.is_none() {
-            self.decide_on_pause(now, human_words);
+        self.person_heard |= human_words(&self.transcript);
+        let person = self.person_heard;
+        self.note_run_on(now, person);
+        let extra = if person { 1_500 } else { 0 };
+        if self.machine_at.is_none() && self.voiced_ms(now) >= self.config.machine_speech_ms + extra
+        {
+            self.machine_at = Some(now);
+        }
+        if self.speaking_since.is_none() {
+            self.decide_on_pause(now, person);
         }
         if self.verdict.is_none() && now >= self.config.max_wait_ms {
             match self.machine_at {
-                Some(_) => self.decide(AnswerClass::Voicemail, "machine without cues", now),
+                Some(_) => self.decide_machine("greeting still playing", now),
                 None => self.decide(AnswerClass::Human, "no decision in time", now),
             }
         }
@@ -236,40 +253,50 @@ impl AnswerClassifier {
     /// "The greeting runs on": more voice than a person says before waiting for an answer
     /// (every pause so far too short for that), with none of a person's words heard, is a
     /// machine, whose class the cues still tell. Sooner once words have been heard.
-    fn note_run_on(&mut self, now: u64, human_words: bool) {
+    fn note_run_on(&mut self, now: u64, person: bool) {
         let heard = self.transcript.split_whitespace().count() >= 2;
         let limit = if heard {
             self.config.machine_run_ms
         } else {
             self.config.machine_run_unheard_ms
         };
-        if self.machine_at.is_none() && !human_words && self.voiced_ms(now) >= limit {
+        if self.machine_at.is_none() && !person && self.voiced_ms(now) >= limit {
             self.machine_at = Some(now);
         }
     }
 
     /// The voice has paused: a person waiting for an answer, or the end of a machine's
     /// greeting that had no beep.
-    fn decide_on_pause(&mut self, now: u64, human_words: bool) {
+    fn decide_on_pause(&mut self, now: u64, person: bool) {
         let Some(last) = self.last_voice_ms else {
             return;
         };
         let c = &self.config;
         let silent = now.saturating_sub(last);
         let voiced = self.speech_ms;
-        let short = voiced <= c.human_max_speech_ms || human_words;
+        let short = voiced <= c.human_max_speech_ms || person;
         if self.machine_at.is_none() && short && silent >= c.human_silence_ms {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
         } else if silent >= c.human_silence_ms * 3 {
             // A longer greeting that stopped: a person who said more than "hello", or a
             // machine whose greeting ended without a beep.
-            let machine = self.machine_at.is_some() || voiced >= c.human_max_speech_ms * 3 / 2;
-            let class = if machine {
-                AnswerClass::Voicemail
+            if self.machine_at.is_some() || voiced >= c.human_max_speech_ms * 3 / 2 {
+                self.decide_machine("greeting ended", now);
             } else {
-                AnswerClass::Human
-            };
-            self.decide(class, "greeting ended", now);
+                self.decide(AnswerClass::Human, "greeting ended", now);
+            }
+        }
+    }
+
+    /// A machine's greeting is over (or has gone on too long): its class is the one its words
+    /// favour, voicemail when they favour none.
+    fn decide_machine(&mut self, why: &str, now: u64) {
+        match self.evidence.leading() {
+            Some((class, _, cue)) => {
+                let reason = format!("{why}, cue \"{cue}\"");
+                self.decide(class, &reason, now);
+            }
+            None => self.decide(AnswerClass::Voicemail, why, now),
         }
     }
 
@@ -289,24 +316,16 @@ impl AnswerClassifier {
     }
 }
 
-/// The machine class and cue a transcript shows, if any.
-pub fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
-    let text = normalise(text);
-    [
-        (AnswerClass::Screening, SCREENING_CUES),
-        (AnswerClass::Ivr, IVR_CUES),
-        (AnswerClass::Voicemail, VOICEMAIL_CUES),
-    ]
-    .into_iter()
-    .find_map(|(class, cues)| {
-        cues.iter()
-            .find(|cue| text.contains(*cue))
-            .map(|cue| (class, *cue))
-    })
+/// The machine class a transcript's words favour, when they show a machine at all.
+pub fn words_class(text: &str) -> Option<AnswerClass> {
+    let evidence = Evidence::of(&normalise(text));
+    let (class, _, _) = evidence.leading()?;
+    (evidence.strongest() >= MACHINE).then_some(class)
 }
 
-fn human_cue(text: &str) -> bool {
-    !text.is_empty() && HUMAN_CUES.iter().any(|c| text.contains(c)) && machine_cue(text).is_none()
+/// The machine class and phrase a transcript shows clearly enough to decide on, if any.
+pub fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
+    Evidence::of(&normalise(text)).decisive()
 }
 
 /// Lower case, curly apostrophes straightened, punctuation other than apostrophes spaced out.

@@ -1,116 +1,290 @@
-//! Words that tell who answered, matched in the normalised transcript of the greeting (lower
-//! case, punctuation spaced out): machine phrases by class, and a person's words. General
-//! phrases of real greetings and prompts, with the forms whisper tiny.en hears on 8 kHz lines
-//! ("you reach" for "you've reached"). A machine cue in a person's greeting classifies a
-//! person as a machine: phrases here must not be things people say on picking up.
+//! The phrase model of answer detection: what the words of a greeting say about who answered.
+//!
+//! Each machine class has weighted phrases, matched word by word in the normalised transcript
+//! (lower case, punctuation spaced out); `*` in a phrase stands for up to three words. A phrase
+//! counts once; a class's evidence is the sum of its phrases' weights. Weights:
+//! - 3: the class's own business ("leave a message", "say your name", "press", "main menu");
+//! - 2: typical of the class but said by others too ("not available", "after the tone");
+//! - 1: shared openings ("you've reached", "thank you for calling"), which only break ties.
+//!
+//! No single phrase decides against another class's evidence: "the person you're calling is
+//! not available" (voicemail) and "the person you're calling uses call screening" share their
+//! start, "you have reached the main line" is a menu, and a receptionist's "thank you for
+//! calling Acme, this is Lee" is a person. The forms whisper tiny.en hears on 8 kHz lines are
+//! included ("you reach" for "you've reached"). A person's words are listed too: they extend
+//! the patience before a greeting counts as a machine's.
 
-/// Machine phrases by class; screening and IVR are checked before voicemail because their
-/// prompts may also mention messages.
-pub(super) const SCREENING_CUES: &[&str] = &[
-    "screening",
-    "being screened",
-    "person you",
-    "state your name",
-    "say your name",
-    "record your name",
-    "your name and",
-    "reason for",
-    "why you're calling",
-    "what you're calling about",
-    "what it's about",
-    "before i try to connect",
-    "try to connect you",
-    "see if this person",
-    "call assist",
-    "google assistant",
-    "state your",
+use super::AnswerClass;
+
+/// Evidence a class needs to be decided while the greeting still plays, and its lead over
+/// every other class.
+const DECISIVE: u32 = 3;
+const LEAD: u32 = 2;
+/// Evidence that shows a machine (its class may still be open).
+pub(super) const MACHINE: u32 = 2;
+
+const VOICEMAIL: &[(u32, &str)] = &[
+    (3, "leave me a message"),
+    (3, "leave us a message"),
+    (3, "leave your message"),
+    (3, "leave a * message"),
+    (3, "leave your name"),
+    (3, "leave your number"),
+    (3, "leave a voice"),
+    (3, "record your message"),
+    (3, "voicemail"),
+    (3, "voice mail"),
+    (3, "mailbox"),
+    (3, "voice messaging"),
+    (3, "can't come to the phone"),
+    (3, "cannot come to the phone"),
+    (3, "get to the phone"),
+    (3, "take your call"),
+    (3, "get back to you"),
+    (3, "return your call"),
+    (3, "missed your call"),
+    (3, "sorry i missed"),
+    (3, "not been set up"),
+    (3, "wireless customer"),
+    (2, "call you back"),
+    (2, "not available"),
+    (2, "unavailable"),
+    (2, "can't answer"),
+    (2, "can't take"),
+    (2, "cannot take"),
+    (2, "away from"),
+    (2, "not here"),
+    (2, "not around"),
+    (2, "i'm not in"),
+    (2, "after the tone"),
+    (2, "after the beep"),
+    (2, "at the tone"),
+    (2, "at the beep"),
+    (2, "has been forwarded"),
+    (2, "the number you"),
+    (2, "is full"),
+    (2, "send me a text"),
+    (2, "text me"),
+    (2, "try again later"),
+    (2, "get back to"),
+    (1, "you've reached"),
+    (1, "you have reached"),
+    (1, "you reached"),
+    (1, "you reach"),
+    (1, "you've got"),
+    (1, "you got"),
+    (1, "right now"),
+    (1, "at the moment"),
+    (1, "message"),
 ];
-pub(super) const IVR_CUES: &[&str] = &[
-    "press",
-    "for sales",
-    "for billing",
-    "for customer service",
-    "main menu",
-    "menu",
-    "options have changed",
-    "listen carefully",
-    "your call is important",
-    "next available",
-    "representative",
-    "extension",
-    "party's",
-    "dial it now",
-    "para español",
-    "para espanol",
-    "thank you for calling",
-    "for calling",
-    "important to us",
-    "stay in the line",
-    "welcome to",
-    "office hours",
-    "business hours",
-    "stay on the line",
-    "please hold",
-    "please stay",
-    "please listen",
-    "menu options",
-    "if you know",
-    "dial it",
-    "is important",
+
+const SCREENING: &[(u32, &str)] = &[
+    (3, "screening"),
+    (3, "screened"),
+    (3, "screens"),
+    (3, "assistant"),
+    (3, "state your * name"),
+    (3, "say your * name"),
+    (3, "record your name"),
+    (3, "tell me your name"),
+    (3, "name and * reason"),
+    (3, "name and why"),
+    (3, "reason for * call"),
+    (3, "reason for calling"),
+    (3, "reason you're calling"),
+    (3, "purpose of * call"),
+    (3, "why you're calling"),
+    (3, "why you are calling"),
+    (3, "what you're calling about"),
+    (3, "what you are calling about"),
+    (3, "what this is about"),
+    (3, "what this call is about"),
+    (3, "what it's regarding"),
+    (3, "what this is regarding"),
+    (3, "put you through"),
+    (3, "try to connect"),
+    (3, "see if * available"),
+    (3, "call assist"),
+    (3, "unidentified"),
+    (3, "unknown callers"),
+    (3, "does not accept"),
+    (3, "doesn't accept"),
+    (3, "unmask"),
+    (3, "answering for"),
+    (2, "who you are"),
+    (2, "who is calling and"),
+    (2, "who's calling and"),
+    (2, "connect you"),
+    (2, "to be connected"),
+    (2, "get a copy"),
+    (2, "this conversation"),
+    (2, "go ahead and"),
+    (1, "is using"),
+    (1, "uses"),
+    (1, "before i"),
 ];
-pub(super) const VOICEMAIL_CUES: &[&str] = &[
-    "leave a message",
-    "leave your",
-    "leave me",
-    "a message",
-    "your message",
-    "after the tone",
-    "after the beep",
-    "at the tone",
-    "at the beep",
-    "not available",
-    "unavailable",
-    "can't come",
-    "come to the phone",
-    "take your call",
-    "can't answer",
-    "get to the phone",
-    "voicemail",
-    "voice mail",
-    "mailbox",
-    "you have reached",
-    "you've reached",
-    "you reached",
-    "you reach",
-    "get back to you",
-    "return your call",
-    "call you back",
-    "missed your call",
-    "away from",
-    "not here right now",
-    "i'm not in",
-    "number you have dialed",
-    "number you dialed",
-    "the number you",
-    "sorry i missed",
-    "i missed your",
-    "i'm away",
-    "record your message",
-    "get back to",
-    "can't take",
+
+const IVR: &[(u32, &str)] = &[
+    (3, "press"),
+    (3, "menu"),
+    (3, "options"),
+    (3, "para espanol"),
+    (3, "para español"),
+    (3, "listen carefully"),
+    (3, "representative"),
+    (3, "representatives"),
+    (3, "next available"),
+    (3, "in the order"),
+    (3, "extension"),
+    (3, "directory"),
+    (3, "important to us"),
+    (3, "please hold"),
+    (3, "recorded for"),
+    (3, "monitored"),
+    (3, "training purposes"),
+    (3, "quality assurance"),
+    (3, "you can say"),
+    (3, "in a few words"),
+    (3, "party's"),
+    (3, "dial it now"),
+    (3, "pound"),
+    (2, "select"),
+    (2, "option"),
+    (2, "is important"),
+    (2, "may be recorded"),
+    (2, "stay on the line"),
+    (2, "remain on the line"),
+    (2, "stay in the line"),
+    (2, "to speak with"),
+    (2, "to speak to"),
+    (2, "to hear"),
+    (2, "if you know"),
+    (1, "customer service"),
+    (1, "operator"),
+    (2, "emergency"),
+    (2, "business hours"),
+    (2, "office hours"),
+    (2, "our hours"),
+    (2, "main line"),
+    (1, "agent"),
+    (1, "welcome to"),
+    (1, "thank you for calling"),
+    (1, "thanks for calling"),
+    (1, "dial"),
+    (1, "sales"),
+    (1, "billing"),
+    (1, "support"),
+    (1, "account"),
+    (1, "you've reached"),
+    (1, "you have reached"),
+    (1, "please listen"),
 ];
-/// Words of a person answering; they extend the patience before "long greeting".
-pub(super) const HUMAN_CUES: &[&str] = &[
+
+/// Words of a person answering.
+const HUMAN: &[&str] = &[
     "hello",
     "who's this",
     "who is this",
     "who's calling",
+    "who is calling",
     "speaking",
     "yeah",
     "what do you want",
     "can i help",
-    "who is calling",
+    "may i help",
     "good morning",
     "good afternoon",
     "good evening",
 ];
+
+/// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
+/// message it will not pass on; the reverse only costs a spoken reply.
+const CLASSES: [(AnswerClass, &[(u32, &str)]); 3] = [
+    (AnswerClass::Screening, SCREENING),
+    (AnswerClass::Ivr, IVR),
+    (AnswerClass::Voicemail, VOICEMAIL),
+];
+
+/// What one transcript says about the machine classes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct Evidence {
+    /// Score and strongest phrase per class, in [`CLASSES`] order.
+    classes: Vec<(AnswerClass, u32, &'static str)>,
+}
+
+impl Evidence {
+    /// Weighs a normalised transcript.
+    pub fn of(text: &str) -> Self {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let classes = CLASSES
+            .iter()
+            .map(|(class, phrases)| {
+                let mut score = 0;
+                let mut best: (u32, &'static str) = (0, "");
+                for (weight, phrase) in phrases.iter() {
+                    if contains(&words, phrase) {
+                        score += weight;
+                        if *weight > best.0 {
+                            best = (*weight, phrase);
+                        }
+                    }
+                }
+                (*class, score, best.1)
+            })
+            .collect();
+        Self { classes }
+    }
+
+    /// The class with the most evidence (ties: [`CLASSES`] order), with its strongest phrase.
+    pub fn leading(&self) -> Option<(AnswerClass, u32, &'static str)> {
+        self.classes
+            .iter()
+            .copied()
+            .filter(|c| c.1 > 0)
+            .fold(None, |best, c| match best {
+                Some(b) if b.1 >= c.1 => Some(b),
+                _ => Some(c),
+            })
+    }
+
+    /// The leading class if its evidence is strong and well ahead of every other's: it can be
+    /// decided before the greeting ends.
+    pub fn decisive(&self) -> Option<(AnswerClass, &'static str)> {
+        let (class, score, cue) = self.leading()?;
+        let runner_up = self
+            .classes
+            .iter()
+            .filter(|c| c.0 != class)
+            .map(|c| c.1)
+            .max()
+            .unwrap_or(0);
+        (score >= DECISIVE && score >= runner_up + LEAD).then_some((class, cue))
+    }
+
+    /// The most evidence any machine class has.
+    pub fn strongest(&self) -> u32 {
+        self.classes.iter().map(|c| c.1).max().unwrap_or(0)
+    }
+}
+
+/// A person's words in a normalised transcript that shows no machine.
+pub(super) fn human_words(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    HUMAN.iter().any(|p| contains(&words, p)) && Evidence::of(text).strongest() < MACHINE
+}
+
+/// Whether `phrase` occurs in `words`, `*` standing for up to three words.
+fn contains(words: &[&str], phrase: &str) -> bool {
+    let pattern: Vec<&str> = phrase.split_whitespace().collect();
+    (0..words.len()).any(|start| matches_at(&words[start..], &pattern))
+}
+
+fn matches_at(words: &[&str], pattern: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => true,
+        Some((&"*", rest)) => (0..=3.min(words.len())).any(|skip| matches_at(&words[skip..], rest)),
+        Some((want, rest)) => words
+            .split_first()
+            .is_some_and(|(w, tail)| w == want && matches_at(tail, rest)),
+    }
+}

@@ -173,10 +173,10 @@ fn words_heard_without_a_persons_words_call_the_machine_sooner() {
     let greeting = [(300, "start"), (1_600, "hey it's chris"), (5_000, "stop")];
     let v = run(&greeting, 8_000);
     assert_eq!(v.machine_at_ms, Some(300 + config.machine_run_ms), "{v:?}");
-    // "hey it's chris" is no cue: the class comes from the length of the greeting.
+    // "hey it's chris" is no cue: a machine whose words name no class is a voicemail.
     assert_eq!(
         (v.class, v.reason.as_str()),
-        (AnswerClass::Voicemail, "long greeting")
+        (AnswerClass::Voicemail, "greeting ended")
     );
     let unheard = run(&[(300, "start"), (5_000, "stop")], 8_000);
     assert_eq!(
@@ -212,4 +212,83 @@ fn a_persons_word_once_heard_is_not_unsaid_by_a_later_mishearing() {
         8_000,
     );
     assert!(v.class.is_machine(), "{v:?}");
+}
+
+#[test]
+fn openings_that_machines_share_do_not_decide_the_class() {
+    // Each starts like another class; the rest of the greeting decides.
+    let cases = [
+        (
+            "the person you're calling",
+            "the person you're calling is not available, please record your message",
+            AnswerClass::Voicemail,
+        ),
+        (
+            "the person you're calling",
+            "the person you're calling uses a service that screens calls, please say your name",
+            AnswerClass::Screening,
+        ),
+        (
+            "you have reached",
+            "you have reached the main line, please select from the following options",
+            AnswerClass::Ivr,
+        ),
+        (
+            "you've reached Kim",
+            "you've reached Kim, sorry I missed your call",
+            AnswerClass::Voicemail,
+        ),
+    ];
+    for (opening, text, class) in cases {
+        assert_eq!(machine_cue(opening), None, "{opening}");
+        let v = run(&[(200, "start"), (1_500, opening), (3_000, text)], 4_000);
+        assert_eq!((v.class, v.at_ms), (class, 3_000), "{text}: {v:?}");
+    }
+}
+
+#[test]
+fn weak_words_wait_for_the_end_of_the_greeting() {
+    // "Welcome to Summit Fitness…" favours a menu without deciding: the greeting runs on (a
+    // machine), and its class comes when it stops.
+    let events = [
+        (200, "start"),
+        (1_500, "welcome to summit fitness we're glad you"),
+        (3_600, "stop"),
+    ];
+    let v = run(&events, 8_000);
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    assert!(v.at_ms > 3_600, "{v:?}");
+    let run_on = AmdConfig::default().machine_run_ms;
+    assert_eq!(v.machine_at_ms, Some(200 + run_on), "{v:?}");
+}
+
+#[test]
+fn a_receptionist_is_a_person() {
+    let events = [
+        (300, "start"),
+        (1_600, "thank you for calling summit fitness"),
+        (
+            2_400,
+            "thank you for calling summit fitness this is lee speaking",
+        ),
+        (2_600, "stop"),
+    ];
+    let v = run(&events, 8_000);
+    assert_eq!(
+        (v.class, v.machine_at_ms),
+        (AnswerClass::Human, None),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn a_screener_that_beeps_is_still_a_screener() {
+    let events = [
+        (200, "start"),
+        (2_000, "please say your name after the tone"),
+        (2_500, "stop"),
+        (2_700, "tone"),
+    ];
+    let v = run(&events, 4_000);
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
 }
