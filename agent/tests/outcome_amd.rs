@@ -4,7 +4,7 @@
 //! (`apt-get install espeak-ng`).
 
 use speech::models::ModelStore;
-use switchboard::bench::amd::{classify, corpus};
+use switchboard::bench::amd::{classify, corpus, Corpus};
 use switchboard::local_models::LocalModels;
 use switchboard::outcome::{AmdConfig, AnswerClass};
 
@@ -12,7 +12,8 @@ use switchboard::outcome::{AmdConfig, AnswerClass};
 fn each_answer_class_of_the_corpus_is_recognised() {
     let models = LocalModels::load(&ModelStore::from_env())
         .expect("local models (run `cargo run -p switchboard -- models fetch`)");
-    let clips = corpus(Some(2)).expect("corpus (needs espeak-ng: `apt-get install espeak-ng`)");
+    let clips = corpus(Corpus::Tune, Some(2))
+        .expect("corpus (needs espeak-ng: `apt-get install espeak-ng`)");
     let config = AmdConfig::default();
     let mut recognised = std::collections::BTreeMap::new();
     let mut results = Vec::new();

@@ -18,12 +18,12 @@ use audio::{BeepConfig, BeepDetector, BeepEvent, SampleRate};
 use speech::stt::{DecodeRequest, WhisperPool};
 
 use super::stats::{Section, Summary, Table};
-use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+use crate::outcome::{words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
 #[path = "amd_corpus.rs"]
 mod corpus;
-pub use corpus::{corpus, Clip};
-use corpus::{LINE, SPEEDS, VOICES};
+use corpus::LINE;
+pub use corpus::{corpus, Clip, Corpus};
 
 const FRAME_MS: u64 = 20;
 /// A partial transcript of the greeting so far every this much speech.
@@ -219,6 +219,10 @@ struct Tally {
     wrong: Vec<String>,
     humans: usize,
     human_as_machine: usize,
+    machine_as_human: usize,
+    /// Spoken clips, and those whose text (read in full, no recognition) shows their class.
+    spoken: usize,
+    read_right: usize,
 }
 
 impl Tally {
@@ -230,8 +234,16 @@ impl Tally {
             self.humans += 1;
             self.human_as_machine += usize::from(v.class.is_machine());
         }
+        if clip.class.is_machine() && v.class == AnswerClass::Human {
+            self.machine_as_human += 1;
+        }
         if v.class != clip.class {
             self.wrong.push(describe(clip, v));
+        }
+        if !clip.text.is_empty() {
+            self.spoken += 1;
+            let read = words_class(clip.text).unwrap_or(AnswerClass::Human);
+            self.read_right += usize::from(read == clip.class);
         }
     }
 
@@ -300,24 +312,20 @@ fn describe(clip: &Clip, v: &Verdict) -> String {
     )
 }
 
-/// The bench: classifies the test half of the corpus (or, with `holdout`, every clip of the
-/// held-out corpus) and reports accuracy and timing.
+/// The bench: classifies the test half of the tuning corpus (or every clip of another corpus)
+/// and reports accuracy and timing.
 ///
 /// # Errors
 /// Corpus generation or a model failure.
 pub fn run(
     silero: &Arc<SileroModel>,
     whisper: &WhisperPool,
+    which: Corpus,
     limit_per_class: Option<usize>,
-    holdout: bool,
     details: bool,
 ) -> anyhow::Result<Section> {
-    let clips = if holdout {
-        corpus::holdout()?
-    } else {
-        corpus(limit_per_class)?
-    };
-    let is_tune = |i: usize| !holdout && is_tune(i);
+    let clips = corpus(which, limit_per_class)?;
+    let is_tune = |i: usize| which == Corpus::Tune && is_tune(i);
     let config = AmdConfig::default();
     let mut tally = Tally::default();
     let (mut tune_ok, mut tune_n) = (0, 0);
@@ -339,19 +347,22 @@ pub fn run(
     let test_n = clips.len() - tune_n;
     let correct = tally.correct();
     let mut section = Section::new("Answer classification (`switchboard bench amd`)");
-    if holdout {
-        section.para(
-            "Held-out corpus (`--holdout`): texts, espeak voices and speeds never used in \
-             tuning; every clip is scored (the voices and speeds below are the tuning corpus's).",
-        );
-    }
+    let scored = match which {
+        Corpus::Tune => "tuned on one half, scored on the other",
+        Corpus::Holdout => "held out: written after tuning, every clip scored",
+        Corpus::Fresh => {
+            "fresh: written by someone who never saw the phrase model, every clip scored"
+        }
+    };
     section.para(format!(
-        "{} recordings generated at bench time ({} tune, {} test): espeak-ng voices {}, {} wpm, \
-         three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, whisper tiny.en partials \
-         every {PARTIAL_EVERY_MS} ms of greeting on {} decoders (each delivered after its measured \
-         decode time). Tune half: {tune_ok}/{tune_n} correct.",
-        clips.len(), tune_n, test_n, VOICES.join(", "),
-        SPEEDS.iter().map(u32::to_string).collect::<Vec<_>>().join("/"),
+        "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
+         espeak-ng voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
+         whisper tiny.en partials every {PARTIAL_EVERY_MS} ms of greeting on {} decoders (each \
+         delivered after its measured decode time). Tune half: {tune_ok}/{tune_n} correct.",
+        clips.len(),
+        tune_n,
+        test_n,
+        which.voices(),
         whisper.size(),
     ));
     section.table(&tally.confusion_table());
@@ -359,7 +370,13 @@ pub fn run(
     let accuracy = 100.0 * correct as f64 / test_n.max(1) as f64;
     let (humans, h2m) = (tally.humans, tally.human_as_machine);
     section.para(format!(
-        "Accuracy {accuracy:.1} % ({correct}/{test_n}); people classified as machines {h2m}/{humans}."
+        "Accuracy {accuracy:.1} % ({correct}/{test_n}); people classified as machines \
+         {h2m}/{humans}; machines classified as people {}/{}. The texts read in full (the \
+         phrase model without recognition errors): {}/{} spoken clips show their class.",
+        tally.machine_as_human,
+        test_n - humans,
+        tally.read_right,
+        tally.spoken,
     ));
     section.target("errors (100 − accuracy)", 100.0 - accuracy, 3.0, "%");
     let median = |f: fn(&(AnswerClass, u64, u64)) -> u64| {

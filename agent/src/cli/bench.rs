@@ -45,9 +45,10 @@ pub enum Which {
         /// Only the first N recordings of each class (quick runs).
         #[arg(long)]
         limit: Option<usize>,
-        /// Score the held-out corpus (texts and voices never used in tuning) instead.
-        #[arg(long)]
-        holdout: bool,
+        /// Which corpus: the tuning one (scored on its test half), the held-out one, or the
+        /// fresh one written by someone who never saw the phrase model (every clip scored).
+        #[arg(long, value_enum, default_value = "tune")]
+        corpus: crate::bench::amd::Corpus,
         /// Print every partial transcript and verdict.
         #[arg(long)]
         details: bool,
@@ -257,12 +258,12 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
         }
         Which::Amd {
             limit,
-            holdout,
+            corpus,
             details,
         } => {
             eprintln!("Classifying the answer-detection corpus…");
             let local = models.local()?;
-            crate::bench::amd::run(&local.silero, &local.whisper, limit, holdout, details)
+            crate::bench::amd::run(&local.silero, &local.whisper, corpus, limit, details)
         }
         Which::Api {
             database_url,
