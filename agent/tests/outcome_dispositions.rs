@@ -25,6 +25,15 @@ use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
+    sales_call_with(stt, FakeLlm::new(LlmMode::Fails), None)
+}
+
+/// The sales call with this LLM, answering screening assistants with `screening_reply`.
+fn sales_call_with(
+    stt: &[&str],
+    llm: Arc<FakeLlm>,
+    screening_reply: Option<&str>,
+) -> switchboard::call::session::CallSpec {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../scripts/sales_gym_cold.yaml"
@@ -40,7 +49,7 @@ fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
     let conversation = Box::new(ScriptConversation::new(script, &vars, chrono::Utc::now()));
     let fakes = Fakes {
         stt: ScriptedStt::new(stt),
-        llm: FakeLlm::new(LlmMode::Fails),
+        llm,
         tts: Arc::new(ToneTts {
             mode: VoiceMode::Good,
             chunk_delay: Duration::from_millis(5),
@@ -49,6 +58,7 @@ fn sales_call(stt: &[&str]) -> switchboard::call::session::CallSpec {
     let turn = TurnConfig {
         answer_gate: Some(GateConfig {
             ivr,
+            screening_reply: screening_reply.map(String::from),
             ..GateConfig::default()
         }),
         ..TurnConfig::default()
@@ -121,6 +131,43 @@ async fn the_voicemail_message_starts_right_after_the_beep() {
     assert_eq!(assessed(report).disposition, Disposition::Voicemail);
 }
 
+#[tokio::test(start_paused = true)]
+async fn the_llm_settles_a_greeting_whose_words_name_no_class() {
+    // A 3 s greeting whose words the phrase model cannot place; the LLM calls it a screener,
+    // so the agent gives the screening reply instead of leaving a voicemail.
+    let greeting = "Hi, it's Jordan's phone helper, tell me what you need";
+    let reply = "This is Alex from Daily Event Insurance, calling about event cover.";
+    let llm = FakeLlm::new(LlmMode::Reply("screening".into()));
+    let spec = sales_call_with(&[greeting; 6], llm.clone(), Some(reply));
+    let result = run(spec, caller_audio(&[(300, 3_000)], 20_000), 20_000).await;
+    let report = &result.report;
+    let first_agent = report
+        .transcript
+        .iter()
+        .find(|l| l.speaker == Speaker::Agent)
+        .expect("the agent spoke");
+    assert_eq!(first_agent.text, reply, "{report:#?}");
+    let asked = llm.requests.lock().unwrap();
+    let heard = asked.iter().any(|r| {
+        r.messages.iter().any(|m| {
+            matches!(m, switchboard::llm::ChatMessage::User { content } if content.contains("phone helper"))
+        })
+    });
+    assert!(heard, "the LLM was asked about the greeting: {asked:#?}");
+    let answer = report
+        .records
+        .iter()
+        .find(|r| r.kind == switchboard::outcome::ANSWER_RECORD)
+        .expect("answer record");
+    assert_eq!(answer.detail["class"], "screening", "{answer:?}");
+    assert!(
+        answer.detail["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("llm verdict")),
+        "{answer:?}"
+    );
+}
+
 /// Whisper on a voicemail greeting: a running partial holds the words of the audio so far
 /// (one per 300 ms); a finished turn, all of them. Counts the partials asked for.
 struct GreetingStt {
@@ -180,10 +227,11 @@ async fn running_partials_of_a_greeting_find_the_machine_before_the_greeting_end
             .is_some_and(|r| r.contains("transcript cue")),
         "{verdict}"
     );
-    // "you've reached" is the third word: heard from a partial long before the greeting's
-    // 4 s of voice would call it a machine by length.
+    // "…I can't take your call" settles it from a partial while the greeting plays, before
+    // its 4 s of voice (at 4.3 s) would call it a machine by length ("you've reached" alone
+    // does not: phone menus say it too).
     let at = verdict["at_ms"].as_u64().expect("verdict time");
-    assert!(at < 3_000, "verdict at {at} ms: {verdict}");
+    assert!(at < 4_300, "verdict at {at} ms: {verdict}");
     assert!(
         partials.load(std::sync::atomic::Ordering::SeqCst) >= 3,
         "the greeting was not transcribed as it went"

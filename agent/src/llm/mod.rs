@@ -1,10 +1,13 @@
 //! LLM providers: the conversation stage sends a chat request and consumes a stream of
 //! tokens and tool calls, which it forwards sentence by sentence to TTS.
 
+use std::time::Duration;
+
 use futures::stream::BoxStream;
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use crate::provider::ProviderError;
+use crate::provider::{ErrorClass, ProviderError};
 
 pub mod layers;
 pub mod openai;
@@ -74,4 +77,37 @@ pub trait LlmProvider: Send + Sync {
     fn name(&self) -> &'static str;
     /// Starts one completion. The stream ends after `Finished` or the first error.
     fn stream(&self, request: ChatRequest) -> BoxStream<'static, Result<LlmEvent, ProviderError>>;
+}
+
+/// Runs one request to the end and returns its text (tool calls ignored): for short answers
+/// the call needs whole, such as a summary or a one-word classification.
+///
+/// # Errors
+/// The provider's error, or no complete reply within `deadline` (classed as connectivity).
+pub async fn complete(
+    llm: &dyn LlmProvider,
+    request: ChatRequest,
+    deadline: Duration,
+) -> Result<String, ProviderError> {
+    let collect = async {
+        let mut text = String::new();
+        let mut stream = llm.stream(request);
+        while let Some(event) = stream.next().await {
+            match event? {
+                LlmEvent::TokenReceived(t) => text.push_str(&t),
+                LlmEvent::ToolCallReceived(_) => {}
+                LlmEvent::Finished { .. } => break,
+            }
+        }
+        Ok(text.trim().to_string())
+    };
+    tokio::time::timeout(deadline, collect)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ProviderError::new(
+                llm.name(),
+                ErrorClass::Connectivity,
+                format!("no complete reply within {deadline:?}"),
+            ))
+        })
 }

@@ -136,6 +136,8 @@ pub struct AnswerClassifier {
     machine_at: Option<u64>,
     /// A person's words were in some transcript so far.
     person_heard: bool,
+    /// A machine whose class the words did not settle (see [`Self::doubtful`]).
+    doubtful: bool,
     verdict: Option<Verdict>,
 }
 
@@ -151,12 +153,19 @@ impl AnswerClassifier {
             evidence: Evidence::default(),
             machine_at: None,
             person_heard: false,
+            doubtful: false,
             verdict: None,
         }
     }
 
     pub fn verdict(&self) -> Option<&Verdict> {
         self.verdict.as_ref()
+    }
+
+    /// The verdict is a machine whose class came from weak words or none (a greeting that ran
+    /// on and stopped): what an LLM, when one is configured, is asked to settle.
+    pub fn doubtful(&self) -> bool {
+        self.doubtful
     }
 
     /// The VAD confirmed voice starting at `at_ms`.
@@ -291,6 +300,7 @@ impl AnswerClassifier {
     /// A machine's greeting is over (or has gone on too long): its class is the one its words
     /// favour, voicemail when they favour none.
     fn decide_machine(&mut self, why: &str, now: u64) {
+        self.doubtful = self.verdict.is_none() && self.evidence.decisive().is_none();
         match self.evidence.leading() {
             Some((class, _, cue)) => {
                 let reason = format!("{why}, cue \"{cue}\"");

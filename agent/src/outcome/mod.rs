@@ -10,6 +10,7 @@
 //! - [`interest`]: lead interest score 0–100.
 
 pub mod amd;
+pub mod amd_llm;
 pub mod disposition;
 pub mod interest;
 mod lexicon;

@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
-
 use super::disposition::Disposition;
 use crate::call::report::{CallReport, Speaker};
-use crate::llm::{ChatMessage, ChatRequest, LlmEvent, LlmProvider};
-use crate::provider::{ErrorClass, ProviderError};
+use crate::llm::{ChatMessage, ChatRequest, LlmProvider};
+use crate::provider::ProviderError;
 
 /// At most this many caller lines are quoted.
 const KEY_LINES: usize = 3;
@@ -118,25 +116,5 @@ pub async fn with_llm(
         max_tokens: Some(120),
         ..ChatRequest::default()
     };
-    let collect = async {
-        let mut text = String::new();
-        let mut stream = llm.stream(request);
-        while let Some(event) = stream.next().await {
-            match event? {
-                LlmEvent::TokenReceived(t) => text.push_str(&t),
-                LlmEvent::ToolCallReceived(_) => {}
-                LlmEvent::Finished { .. } => break,
-            }
-        }
-        Ok(text.trim().to_string())
-    };
-    tokio::time::timeout(deadline, collect)
-        .await
-        .unwrap_or_else(|_| {
-            Err(ProviderError::new(
-                llm.name(),
-                ErrorClass::Connectivity,
-                "no summary before the deadline",
-            ))
-        })
+    crate::llm::complete(llm, request, deadline).await
 }

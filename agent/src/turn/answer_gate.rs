@@ -33,6 +33,8 @@ pub struct GateConfig {
     pub ivr_listen_ms: u64,
     /// Menus navigated at most (a menu leading to another menu).
     pub ivr_max_steps: u32,
+    /// With an LLM configured: how long its verdict on a doubtful machine is waited for.
+    pub llm_deadline_ms: u64,
 }
 
 impl Default for GateConfig {
@@ -46,6 +48,7 @@ impl Default for GateConfig {
             ivr: Vec::new(),
             ivr_listen_ms: 15_000,
             ivr_max_steps: 3,
+            llm_deadline_ms: 1_500,
         }
     }
 }
@@ -63,6 +66,9 @@ pub enum GateAction {
     Say(String),
     /// Press these keys (a phone menu's way to a person), then keep listening.
     SendDtmf(String),
+    /// Ask the LLM who said this ([`crate::outcome::amd_llm`]) and report back with
+    /// [`AnswerGate::on_llm_verdict`].
+    AskLlm(String),
     /// Nobody to talk to: end the call with this disposition and reason.
     HangUp {
         verdict: Verdict,
@@ -74,6 +80,10 @@ pub enum GateAction {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     Classifying,
+    /// A machine whose class the words left in doubt, `since`: the LLM was asked.
+    AwaitingLlm {
+        since: u64,
+    },
     /// A voicemail: waiting for the beep or the end of the greeting, since `since`.
     AwaitingGreetingEnd {
         since: u64,
@@ -108,6 +118,10 @@ pub struct AnswerGate {
     heard: String,
     /// The menu prompt last acted on: the menu finishing it is not a new menu.
     menu_acted_on: Option<String>,
+    /// An LLM can be asked about doubtful machines.
+    llm: bool,
+    /// Its answer, once in (`None` inside: it named no class or failed).
+    llm_verdict: Option<Option<AnswerClass>>,
 }
 
 impl AnswerGate {
@@ -123,7 +137,20 @@ impl AnswerGate {
             verdict: None,
             heard: String::new(),
             menu_acted_on: None,
+            llm: false,
+            llm_verdict: None,
         }
+    }
+
+    /// Lets the gate ask an LLM about machines whose words leave their class in doubt.
+    pub fn with_llm(mut self) -> Self {
+        self.llm = true;
+        self
+    }
+
+    /// The LLM's answer to [`GateAction::AskLlm`] (`None`: it failed or named no class).
+    pub fn on_llm_verdict(&mut self, class: Option<AnswerClass>) {
+        self.llm_verdict = Some(class);
     }
 
     /// The first verdict (what answered the call).
@@ -186,21 +213,26 @@ impl AnswerGate {
                     return GateAction::Wait;
                 };
                 self.verdict = Some(v.clone());
-                match v.class {
-                    AnswerClass::Human => self.finish(GateAction::Answered(v)),
-                    AnswerClass::Voicemail => {
-                        self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
-                        self.poll(now_ms)
+                if self.llm && self.classifier.doubtful() && !self.heard.is_empty() {
+                    self.phase = Phase::AwaitingLlm { since: now_ms };
+                    return GateAction::AskLlm(self.heard.clone());
+                }
+                self.act_on(v, now_ms)
+            }
+            Phase::AwaitingLlm { since } => {
+                let Some(v) = self.verdict.clone() else {
+                    return GateAction::Wait;
+                };
+                match self.llm_verdict.take() {
+                    Some(answer) => {
+                        let v = settled_by_llm(v, answer, now_ms);
+                        self.verdict = Some(v.clone());
+                        self.act_on(v, now_ms)
                     }
-                    AnswerClass::Screening => match self.config.screening_reply.clone() {
-                        Some(text) => {
-                            self.restart(now_ms, 0);
-                            GateAction::Say(text)
-                        }
-                        None => self.hang_up(v, "screened", "screening"),
-                    },
-                    AnswerClass::Ivr => self.navigate(v, now_ms, 0),
-                    AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
+                    None if now_ms.saturating_sub(since) >= self.config.llm_deadline_ms => {
+                        self.act_on(v, now_ms)
+                    }
+                    None => GateAction::Wait,
                 }
             }
             Phase::AwaitingGreetingEnd { since } => {
@@ -277,6 +309,26 @@ impl AnswerGate {
         }
     }
 
+    /// Carries out the first verdict.
+    fn act_on(&mut self, v: Verdict, now_ms: u64) -> GateAction {
+        match v.class {
+            AnswerClass::Human => self.finish(GateAction::Answered(v)),
+            AnswerClass::Voicemail => {
+                self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
+                self.poll(now_ms)
+            }
+            AnswerClass::Screening => match self.config.screening_reply.clone() {
+                Some(text) => {
+                    self.restart(now_ms, 0);
+                    GateAction::Say(text)
+                }
+                None => self.hang_up(v, "screened", "screening"),
+            },
+            AnswerClass::Ivr => self.navigate(v, now_ms, 0),
+            AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
+        }
+    }
+
     /// The classifier's verdict, in call time.
     fn classified(&mut self, now_ms: u64) -> Option<Verdict> {
         let base = self.base_ms;
@@ -339,142 +391,24 @@ impl AnswerGate {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    fn gate(reply: Option<&str>) -> AnswerGate {
-        AnswerGate::new(GateConfig {
-            screening_reply: reply.map(String::from),
-            ..GateConfig::default()
-        })
-    }
-
-    fn utterance(gate: &mut AnswerGate, from: u64, to: u64, audio: Vec<i16>) {
-        gate.on_ingest(&IngestEvent::SpeechStarted { onset_ms: from }, from);
-        let audio: Arc<[i16]> = audio.into();
-        let ev = IngestEvent::TurnEnded {
-            segment: 1,
-            onset_ms: from,
-            last_voice_ms: to,
-            audio,
-        };
-        gate.on_ingest(&ev, to + 100);
-    }
-
-    fn run_until(gate: &mut AnswerGate, from: u64, to: u64) -> (u64, GateAction) {
-        (from..=to)
-            .step_by(20)
-            .map(|t| (t, gate.poll(t)))
-            .find(|(_, a)| *a != GateAction::Wait)
-            .unwrap_or((to, GateAction::Wait))
-    }
-
-    #[test]
-    fn the_message_waits_for_the_end_of_a_voicemail_greeting() {
-        let mut g = gate(None);
-        utterance(&mut g, 300, 2_000, vec![0; 100]);
-        g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
-        g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_300 }, 2_300);
-        // Classified at once, but the greeting goes on: nothing yet.
-        assert_eq!(run_until(&mut g, 2_200, 4_000).1, GateAction::Wait);
-        let beep = IngestEvent::ToneDetected {
-            onset_ms: 4_000,
-            offset_ms: 4_500,
-            frequency_hz: 1_000.0,
-        };
-        g.on_ingest(&beep, 4_600);
-        let (at, action) = run_until(&mut g, 4_600, 8_000);
-        assert_eq!(at, 4_600, "{action:?}");
-        assert!(
-            matches!(action, GateAction::LeaveVoicemail(ref v) if v.class == AnswerClass::Voicemail)
-        );
-    }
-
-    #[test]
-    fn screening_is_answered_and_a_person_then_starts_the_conversation() {
-        let mut g = gate(Some(
-            "This is Alex from Daily Event Insurance, calling about your quote.",
-        ));
-        utterance(&mut g, 300, 2_500, vec![0; 100]);
-        g.on_transcript(
-            "The person you're calling is using a screening service",
-            2_600,
-        );
-        let (_, action) = run_until(&mut g, 2_600, 3_000);
-        assert!(matches!(action, GateAction::Say(_)), "{action:?}");
-        utterance(&mut g, 6_000, 6_600, vec![0; 100]);
-        g.on_transcript("Hello?", 6_800);
-        let (_, action) = run_until(&mut g, 6_800, 9_000);
-        assert!(
-            matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
-            "{action:?}"
-        );
-    }
-
-    fn menu_gate() -> AnswerGate {
-        let front_desk = IvrRule {
-            phrases: vec!["front desk".into()],
-            action: IvrAction::Dtmf("0".into()),
-        };
-        AnswerGate::new(GateConfig {
-            ivr: vec![front_desk],
-            ..GateConfig::default()
-        })
-    }
-
-    const MENU: &str =
-        "Thank you for calling. For class times press 1. For the front desk press 0.";
-
-    #[test]
-    fn a_phone_menu_is_navigated_and_the_person_behind_it_answered() {
-        let mut g = menu_gate();
-        utterance(&mut g, 300, 4_800, vec![0; 100]);
-        g.on_transcript(MENU, 5_000);
-        let (_, action) = run_until(&mut g, 5_000, 6_000);
-        assert_eq!(action, GateAction::SendDtmf("0".into()));
-        utterance(&mut g, 9_000, 9_600, vec![0; 100]);
-        g.on_transcript("Front desk, this is Dana.", 9_800);
-        let (_, action) = run_until(&mut g, 9_800, 12_000);
-        assert!(
-            matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
-            "{action:?}"
-        );
-    }
-
-    #[test]
-    fn a_menu_without_a_known_way_is_hung_up_on() {
-        let mut g = menu_gate();
-        utterance(&mut g, 300, 4_800, vec![0; 100]);
-        g.on_transcript("For billing press 1. For sales press 2.", 5_000);
-        let (at, action) = run_until(&mut g, 5_000, 30_000);
-        assert!(
-            matches!(action, GateAction::HangUp { reason: "ivr", .. }),
-            "{action:?}"
-        );
-        assert!(at >= 5_000 + GateConfig::default().ivr_listen_ms, "{at}");
-        // Without any ways, at once.
-        let mut g = gate(None);
-        utterance(&mut g, 300, 4_800, vec![0; 100]);
-        g.on_transcript(MENU, 5_000);
-        let (at, action) = run_until(&mut g, 5_000, 30_000);
-        assert!(matches!(action, GateAction::HangUp { reason: "ivr", .. }));
-        assert!(at < 6_000, "{at}");
-    }
-
-    #[test]
-    fn silence_hangs_up_as_no_answer() {
-        let mut g = gate(None);
-        let (at, action) = run_until(&mut g, 0, 10_000);
-        assert_eq!(at, 4_000);
-        assert!(matches!(
-            action,
-            GateAction::HangUp {
-                disposition: "no_answer",
-                ..
-            }
-        ));
+/// The phrase model's doubtful verdict, replaced by the class the LLM named (a person or a
+/// machine; never silence, which it cannot hear).
+fn settled_by_llm(v: Verdict, answer: Option<AnswerClass>, now_ms: u64) -> Verdict {
+    match answer {
+        Some(class) if class != AnswerClass::SilenceOrFax && class != v.class => Verdict {
+            class,
+            reason: format!(
+                "llm verdict (words alone: {}, {})",
+                v.class.name(),
+                v.reason
+            ),
+            at_ms: now_ms,
+            machine_at_ms: class.is_machine().then_some(v.machine_at_ms).flatten(),
+        },
+        _ => v,
     }
 }
+
+#[cfg(test)]
+#[path = "answer_gate_tests.rs"]
+mod tests;

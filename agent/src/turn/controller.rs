@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{sleep_until, Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -133,6 +133,8 @@ struct State {
     gate: Option<super::answer_gate::AnswerGate>, // Outbound answer detection (opt-in).
     /// Running transcripts of the greeting being decoded for the gate.
     greeting_decodes: usize,
+    /// The LLM's answer on who answered, when the gate asked for it.
+    gate_llm: Option<oneshot::Receiver<Option<crate::outcome::AnswerClass>>>,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -193,8 +195,9 @@ impl Controller {
             node: None,
             timers: BTreeMap::new(),
             ended: None,
-            gate: gate::new(&self.config),
+            gate: gate::new(&self.config, self.llm.is_some()),
             greeting_decodes: 0,
+            gate_llm: None,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,

@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use serde_json::json;
+use tokio::sync::oneshot::{self, error::TryRecvError};
 use tokio::time::{Duration, Instant};
 
 use super::{Controller, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
-use crate::outcome::{Verdict, ANSWER_RECORD};
+use crate::outcome::{amd_llm, AnswerClass, Verdict, ANSWER_RECORD};
 use crate::stt::SttRequest;
 use crate::turn::answer_gate::AnswerGate;
 use crate::turn::answer_gate::GateAction;
@@ -25,9 +26,11 @@ pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
 /// offered while they run is skipped: the next one, 250 ms on, has more words anyway.
 const GREETING_DECODES: usize = 2;
 
-/// The gate of a call whose settings ask for one.
-pub(super) fn new(config: &TurnConfig) -> Option<AnswerGate> {
-    config.answer_gate.clone().map(AnswerGate::new)
+/// The gate of a call whose settings ask for one (asking the LLM about doubtful machines
+/// when the call has one).
+pub(super) fn new(config: &TurnConfig, llm: bool) -> Option<AnswerGate> {
+    let gate = AnswerGate::new(config.answer_gate.clone()?);
+    Some(if llm { gate.with_llm() } else { gate })
 }
 
 /// When the pending gate wants polling (`far` when there is none).
@@ -97,6 +100,17 @@ impl Controller {
         };
         // The conversation has not started: no-input does not apply yet.
         st.no_input_at = None;
+        if let Some(rx) = st.gate_llm.as_mut() {
+            let answer = match rx.try_recv() {
+                Ok(class) => Some(class),
+                Err(TryRecvError::Closed) => Some(None),
+                Err(TryRecvError::Empty) => None,
+            };
+            if let Some(class) = answer {
+                gate.on_llm_verdict(class);
+                st.gate_llm = None;
+            }
+        }
         let action = gate.poll(self.clock.now_ms());
         let heard = gate.heard().to_string();
         if gate.is_done() {
@@ -109,6 +123,7 @@ impl Controller {
         match action {
             GateAction::Wait => {}
             GateAction::Say(text) => self.say(st, 0, text, false).await,
+            GateAction::AskLlm(heard) => st.gate_llm = self.ask_who_answered(heard),
             GateAction::SendDtmf(keys) => {
                 tracing::info!(%keys, "Phone menu: pressing keys to reach a person");
                 let sent = match &self.keys_out {
@@ -139,6 +154,34 @@ impl Controller {
                 st.hangup = Some((Outcome::new(disposition, reason), drain));
             }
         }
+    }
+}
+
+impl Controller {
+    /// Asks the LLM who answered, in the background; the answer arrives on the receiver
+    /// (`None` when it fails or names no class).
+    fn ask_who_answered(&self, heard: String) -> Option<oneshot::Receiver<Option<AnswerClass>>> {
+        let llm = self.llm.clone()?;
+        let deadline = Duration::from_millis(
+            self.config
+                .answer_gate
+                .as_ref()
+                .map_or(1_500, |g| g.llm_deadline_ms),
+        );
+        let (tx, rx) = oneshot::channel();
+        let cancel = self.cancel.child_token();
+        self.tasks.spawn(async move {
+            let answer = tokio::select! {
+                _ = cancel.cancelled() => return,
+                r = amd_llm::ask(llm.as_ref(), &heard, deadline) => r,
+            };
+            let class = answer.unwrap_or_else(|error| {
+                tracing::warn!(%error, "No LLM verdict on the answer; the words decide");
+                None
+            });
+            let _ = tx.send(class);
+        });
+        Some(rx)
     }
 }
 

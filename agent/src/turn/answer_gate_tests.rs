@@ -1,0 +1,199 @@
+use std::sync::Arc;
+
+use super::*;
+
+fn gate(reply: Option<&str>) -> AnswerGate {
+    AnswerGate::new(GateConfig {
+        screening_reply: reply.map(String::from),
+        ..GateConfig::default()
+    })
+}
+
+fn utterance(gate: &mut AnswerGate, from: u64, to: u64, audio: Vec<i16>) {
+    gate.on_ingest(&IngestEvent::SpeechStarted { onset_ms: from }, from);
+    let audio: Arc<[i16]> = audio.into();
+    let ev = IngestEvent::TurnEnded {
+        segment: 1,
+        onset_ms: from,
+        last_voice_ms: to,
+        audio,
+    };
+    gate.on_ingest(&ev, to + 100);
+}
+
+fn run_until(gate: &mut AnswerGate, from: u64, to: u64) -> (u64, GateAction) {
+    (from..=to)
+        .step_by(20)
+        .map(|t| (t, gate.poll(t)))
+        .find(|(_, a)| *a != GateAction::Wait)
+        .unwrap_or((to, GateAction::Wait))
+}
+
+#[test]
+fn the_message_waits_for_the_end_of_a_voicemail_greeting() {
+    let mut g = gate(None);
+    utterance(&mut g, 300, 2_000, vec![0; 100]);
+    g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
+    g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_300 }, 2_300);
+    // Classified at once, but the greeting goes on: nothing yet.
+    assert_eq!(run_until(&mut g, 2_200, 4_000).1, GateAction::Wait);
+    let beep = IngestEvent::ToneDetected {
+        onset_ms: 4_000,
+        offset_ms: 4_500,
+        frequency_hz: 1_000.0,
+    };
+    g.on_ingest(&beep, 4_600);
+    let (at, action) = run_until(&mut g, 4_600, 8_000);
+    assert_eq!(at, 4_600, "{action:?}");
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(ref v) if v.class == AnswerClass::Voicemail)
+    );
+}
+
+#[test]
+fn screening_is_answered_and_a_person_then_starts_the_conversation() {
+    let mut g = gate(Some(
+        "This is Alex from Daily Event Insurance, calling about your quote.",
+    ));
+    utterance(&mut g, 300, 2_500, vec![0; 100]);
+    g.on_transcript(
+        "The person you're calling is using a screening service",
+        2_600,
+    );
+    let (_, action) = run_until(&mut g, 2_600, 3_000);
+    assert!(matches!(action, GateAction::Say(_)), "{action:?}");
+    utterance(&mut g, 6_000, 6_600, vec![0; 100]);
+    g.on_transcript("Hello?", 6_800);
+    let (_, action) = run_until(&mut g, 6_800, 9_000);
+    assert!(
+        matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+        "{action:?}"
+    );
+}
+
+fn menu_gate() -> AnswerGate {
+    let front_desk = IvrRule {
+        phrases: vec!["front desk".into()],
+        action: IvrAction::Dtmf("0".into()),
+    };
+    AnswerGate::new(GateConfig {
+        ivr: vec![front_desk],
+        ..GateConfig::default()
+    })
+}
+
+const MENU: &str = "Thank you for calling. For class times press 1. For the front desk press 0.";
+
+#[test]
+fn a_phone_menu_is_navigated_and_the_person_behind_it_answered() {
+    let mut g = menu_gate();
+    utterance(&mut g, 300, 4_800, vec![0; 100]);
+    g.on_transcript(MENU, 5_000);
+    let (_, action) = run_until(&mut g, 5_000, 6_000);
+    assert_eq!(action, GateAction::SendDtmf("0".into()));
+    utterance(&mut g, 9_000, 9_600, vec![0; 100]);
+    g.on_transcript("Front desk, this is Dana.", 9_800);
+    let (_, action) = run_until(&mut g, 9_800, 12_000);
+    assert!(
+        matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+        "{action:?}"
+    );
+}
+
+#[test]
+fn a_menu_without_a_known_way_is_hung_up_on() {
+    let mut g = menu_gate();
+    utterance(&mut g, 300, 4_800, vec![0; 100]);
+    g.on_transcript("For billing press 1. For sales press 2.", 5_000);
+    let (at, action) = run_until(&mut g, 5_000, 30_000);
+    assert!(
+        matches!(action, GateAction::HangUp { reason: "ivr", .. }),
+        "{action:?}"
+    );
+    assert!(at >= 5_000 + GateConfig::default().ivr_listen_ms, "{at}");
+    // Without any ways, at once.
+    let mut g = gate(None);
+    utterance(&mut g, 300, 4_800, vec![0; 100]);
+    g.on_transcript(MENU, 5_000);
+    let (at, action) = run_until(&mut g, 5_000, 30_000);
+    assert!(matches!(action, GateAction::HangUp { reason: "ivr", .. }));
+    assert!(at < 6_000, "{at}");
+}
+
+#[test]
+fn silence_hangs_up_as_no_answer() {
+    let mut g = gate(None);
+    let (at, action) = run_until(&mut g, 0, 10_000);
+    assert_eq!(at, 4_000);
+    assert!(matches!(
+        action,
+        GateAction::HangUp {
+            disposition: "no_answer",
+            ..
+        }
+    ));
+}
+
+/// A greeting that runs on for 3 s with words that name no class, then stops.
+fn doubtful_machine(g: &mut AnswerGate) -> (u64, GateAction) {
+    g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
+    g.on_transcript("hi it's jordan's phone helper tell me what you need", 2_000);
+    utterance(g, 300, 3_300, vec![0; 100]);
+    run_until(g, 3_400, 8_000)
+}
+
+#[test]
+fn a_machine_the_words_leave_in_doubt_is_put_to_the_llm() {
+    let reply = "This is Alex from Daily Event Insurance.";
+    let mut g = gate(Some(reply)).with_llm();
+    let (at, action) = doubtful_machine(&mut g);
+    assert_eq!(
+        action,
+        GateAction::AskLlm("hi it's jordan's phone helper tell me what you need".into())
+    );
+    // Nothing happens until it answers (or its deadline passes).
+    assert_eq!(run_until(&mut g, at + 20, at + 500).1, GateAction::Wait);
+    g.on_llm_verdict(Some(AnswerClass::Screening));
+    assert_eq!(g.poll(at + 520), GateAction::Say(reply.into()));
+    let v = g.verdict().expect("verdict");
+    assert_eq!(v.class, AnswerClass::Screening);
+    assert!(v.reason.starts_with("llm verdict"), "{v:?}");
+}
+
+#[test]
+fn without_an_llm_answer_the_words_decide_at_the_deadline() {
+    let mut g = gate(None).with_llm();
+    let (at, action) = doubtful_machine(&mut g);
+    assert!(matches!(action, GateAction::AskLlm(_)), "{action:?}");
+    let deadline = GateConfig::default().llm_deadline_ms;
+    let (when, action) = run_until(&mut g, at + 20, at + deadline + 5_000);
+    assert!(when >= at + deadline, "{when} {action:?}");
+    // The words alone: a voicemail, whose greeting has ended.
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(ref v) if v.class == AnswerClass::Voicemail),
+        "{action:?}"
+    );
+    // An LLM that names no class changes nothing either.
+    let mut g = gate(None).with_llm();
+    let (at, _) = doubtful_machine(&mut g);
+    g.on_llm_verdict(None);
+    assert!(matches!(g.poll(at + 20), GateAction::LeaveVoicemail(_)));
+}
+
+#[test]
+fn clear_words_or_no_llm_never_wait_for_one() {
+    let mut g = gate(None).with_llm();
+    utterance(&mut g, 300, 2_000, vec![0; 100]);
+    g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
+    let (_, action) = run_until(&mut g, 2_200, 8_000);
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(_)),
+        "{action:?}"
+    );
+    let mut g = gate(None);
+    let (_, action) = doubtful_machine(&mut g);
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(_)),
+        "{action:?}"
+    );
+}
