@@ -15,6 +15,9 @@ use axum::http::HeaderMap;
 use chrono::NaiveTime;
 use futures::StreamExt;
 use serde_json::{json, Value};
+use support::fake_openai::{ChatScript, FakeOpenAi, Reply};
+use switchboard::llm::openai::OpenAiLlmConfig;
+use switchboard::llm::LlmProvider;
 use switchboard::local_models::LocalModels;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -38,10 +41,14 @@ struct Harness {
 }
 
 async fn harness(database_url: Option<String>) -> Harness {
-    harness_with(database_url, workspace().join("scripts")).await
+    harness_with(database_url, workspace().join("scripts"), None).await
 }
 
-async fn harness_with(database_url: Option<String>, scripts_dir: PathBuf) -> Harness {
+async fn harness_with(
+    database_url: Option<String>,
+    scripts_dir: PathBuf,
+    llm: Option<Arc<dyn LlmProvider>>,
+) -> Harness {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -65,7 +72,7 @@ async fn harness_with(database_url: Option<String>, scripts_dir: PathBuf) -> Har
                 },
                 ..RuntimeConfig::default()
             },
-            llm: None,
+            llm,
             livekit: Some(("APIkey".into(), "lk-secret".into())),
             dialers: HashMap::new(),
             sip: None,
@@ -305,7 +312,7 @@ async fn the_runtime_reloads_edited_scripts() {
     std::fs::create_dir_all(&dir).unwrap();
     let survey = std::fs::read_to_string(workspace().join("scripts/survey.yaml")).unwrap();
     std::fs::write(dir.join("survey.yaml"), &survey).unwrap();
-    let h = harness_with(None, dir.clone()).await;
+    let h = harness_with(None, dir.clone(), None).await;
     let version = |body: &Value| body["scripts"][0]["version"].as_str().unwrap().to_owned();
     let (_, before) = h.send("GET", "/v1/scripts", Some(&h.acme), None).await;
     let first = version(&before);
@@ -507,4 +514,47 @@ async fn a_dispatched_call_runs_is_followed_live_and_persisted_in_postgres() {
         call["call"]["outcome"]
     );
     h.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_llm_the_call_is_reviewed_summary_and_sentiment_stored() {
+    let fake = FakeOpenAi::start().await;
+    let review = r#"{"summary": "Dana rated the service 4 and wants shorter waits.", "sentiment": 0.4, "confidence": 0.8}"#;
+    fake.push_chat(Reply::Chat(ChatScript::tokens(&[review])));
+    let llm: Arc<dyn LlmProvider> = Arc::new(
+        OpenAiLlmConfig::new("openai", fake.base_url(), "gpt-test")
+            .build()
+            .unwrap(),
+    );
+    let h = harness_with(None, workspace().join("scripts"), Some(llm)).await;
+    let lines = json!({ "caller_lines": [
+        "Yes, it was, thanks.", "I'd give it a four.", "The wait was long.", "Absolutely."
+    ], "hang_up_after_ms": 90000 });
+    let (status, body) = h
+        .send(
+            "POST",
+            "/v1/calls",
+            Some(&h.acme),
+            Some(dispatch_body("+14155550124", lines)),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let call = h.wait_ended(body["id"].as_str().unwrap()).await;
+    let row = &call["call"];
+    assert_eq!(
+        row["summary"], "Dana rated the service 4 and wants shorter waits.",
+        "{call:#}"
+    );
+    assert_eq!(row["sentiment_score"], json!(0.4f32 as f64), "{call:#}");
+    assert_eq!(
+        row["sentiment_confidence"],
+        json!(0.8f32 as f64),
+        "{call:#}"
+    );
+    // One request: the review, with the call's transcript in it.
+    let asked: Vec<Value> = fake.requests().into_iter().filter_map(|r| r.json).collect();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    let text = asked[0].to_string();
+    assert!(text.contains("The wait was long"), "{text}");
+    assert!(text.contains("sentiment"), "{text}");
 }

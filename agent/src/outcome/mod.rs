@@ -37,8 +37,11 @@ pub struct AssessContext {
     pub dial: Option<DialResult>,
     /// Answer detection's verdict; when `None`, read from the report's records.
     pub answer: Option<AnswerClass>,
-    /// A summary the LLM wrote ([`summary::with_llm`]); the extractive one otherwise.
+    /// A summary the LLM wrote ([`summary::review_with_llm`]); the extractive one otherwise.
     pub llm_summary: Option<String>,
+    /// The call's sentiment as the LLM judged it; the offline scorer's otherwise (lines are
+    /// always scored offline, as they are during the call).
+    pub llm_sentiment: Option<Sentiment>,
     /// Competitor names that count as a competitor mention.
     pub competitors: Vec<String>,
 }
@@ -85,7 +88,7 @@ pub fn assess(report: &CallReport, ctx: &AssessContext) -> CallAssessment {
             (s.confidence > 0.0).then_some(s.score)
         })
         .collect();
-    let sentiment = call.current();
+    let sentiment = ctx.llm_sentiment.unwrap_or_else(|| call.current());
 
     let reached = !matches!(
         disposition,

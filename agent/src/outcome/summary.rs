@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::disposition::Disposition;
+use super::sentiment::Sentiment;
 use crate::call::report::{CallReport, Speaker};
 use crate::llm::{ChatMessage, ChatRequest, LlmProvider};
 use crate::provider::ProviderError;
@@ -81,15 +82,29 @@ fn disposition_phrase(d: Disposition) -> &'static str {
     }
 }
 
-/// Asks `llm` for a two-sentence summary of the call's transcript.
+/// What the LLM makes of a finished call: its summary and the caller's overall sentiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LlmReview {
+    pub summary: String,
+    /// `None` when the reply carried no usable score.
+    pub sentiment: Option<Sentiment>,
+}
+
+const REVIEW_INSTRUCTION: &str = "You review phone calls for a CRM. Reply with one JSON \
+    object and nothing else: {\"summary\": at most two sentences on what the caller wants, \
+    their objections and the agreed next step; \"sentiment\": the caller's overall sentiment \
+    from -1 (very negative) to 1 (very positive), 0 neutral; \"confidence\": 0 to 1, how \
+    clearly the call shows it}.";
+
+/// Asks `llm` to review the call's transcript.
 ///
 /// # Errors
 /// The provider's error, or a timeout after `deadline` (classed as connectivity).
-pub async fn with_llm(
+pub async fn review_with_llm(
     llm: &dyn LlmProvider,
     report: &CallReport,
     deadline: Duration,
-) -> Result<String, ProviderError> {
+) -> Result<LlmReview, ProviderError> {
     let transcript: Vec<String> = report
         .transcript
         .iter()
@@ -104,17 +119,51 @@ pub async fn with_llm(
     let request = ChatRequest {
         messages: vec![
             ChatMessage::System {
-                content: "Summarise this phone call for a CRM in at most two sentences: what \
-                          the caller wants, their objections, and the agreed next step. Plain \
-                          text, no preamble."
-                    .into(),
+                content: REVIEW_INSTRUCTION.into(),
             },
             ChatMessage::User {
                 content: transcript.join("\n"),
             },
         ],
-        max_tokens: Some(120),
+        max_tokens: Some(200),
         ..ChatRequest::default()
     };
-    crate::llm::complete(llm, request, deadline).await
+    let reply = crate::llm::complete(llm, request, deadline).await?;
+    Ok(parse_review(&reply))
+}
+
+/// Reads the review from a reply: the JSON object in it (code fences and chatter around it
+/// tolerated; scores clamped to their ranges), or the whole reply as the summary when it holds
+/// none.
+pub fn parse_review(reply: &str) -> LlmReview {
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        summary: String,
+        sentiment: Option<f32>,
+        confidence: Option<f32>,
+    }
+    let object = reply
+        .find('{')
+        .zip(reply.rfind('}'))
+        .and_then(|(a, b)| reply.get(a..=b))
+        .and_then(|json| serde_json::from_str::<Reply>(json).ok());
+    match object {
+        Some(r) => LlmReview {
+            summary: r.summary.trim().to_string(),
+            sentiment: r
+                .sentiment
+                .filter(|s| s.is_finite())
+                .map(|score| Sentiment {
+                    score: score.clamp(-1.0, 1.0),
+                    confidence: r
+                        .confidence
+                        .filter(|c| c.is_finite())
+                        .map_or(0.5, |c| c.clamp(0.0, 1.0)),
+                }),
+        },
+        None => LlmReview {
+            summary: reply.trim().to_string(),
+            sentiment: None,
+        },
+    }
 }

@@ -140,3 +140,36 @@ fn the_llm_summary_wins_when_given() {
     assert_eq!(a.summary, "Caller said hello and left.");
     assert_eq!(a.end_reason, EndReason::CallerHungUp);
 }
+
+#[test]
+fn the_llm_review_gives_summary_and_call_sentiment_lines_stay_offline() {
+    let reply = "```json\n{\"summary\": \"Wants a demo on Friday.\", \"sentiment\": 0.7, \
+                 \"confidence\": 0.9}\n```";
+    let review = summary::parse_review(reply);
+    assert_eq!(review.summary, "Wants a demo on Friday.");
+    let sentiment = review.sentiment.expect("sentiment");
+    assert_eq!((sentiment.score, sentiment.confidence), (0.7, 0.9));
+    let r = report(
+        &[(Speaker::Caller, "this is terrible, I hate it")],
+        Outcome::new("reached", "caller_hung_up"),
+    );
+    let ctx = AssessContext {
+        llm_summary: Some(review.summary),
+        llm_sentiment: review.sentiment,
+        ..AssessContext::default()
+    };
+    let a = assess(&r, &ctx);
+    assert_eq!(a.sentiment, sentiment);
+    assert!(a.line_sentiments[0].is_some_and(|s| s < 0.0), "{a:?}");
+    // Out of range is clamped; no object means the reply is the summary and no sentiment.
+    let wild = summary::parse_review("{\"summary\": \"x\", \"sentiment\": 7}");
+    assert_eq!(
+        wild.sentiment.map(|s| (s.score, s.confidence)),
+        Some((1.0, 0.5))
+    );
+    let plain = summary::parse_review("Caller hung up early.");
+    assert_eq!(
+        (plain.summary.as_str(), plain.sentiment),
+        ("Caller hung up early.", None)
+    );
+}

@@ -166,8 +166,8 @@ pub async fn host_with(
         (_, true) => Some("shutdown"),
         _ => None,
     };
-    let llm_summary = summarise(rt, &report).await;
-    let mut end = call_end(call, &report, answered_at, ended_by, llm_summary);
+    let review = review(rt, &report).await;
+    let mut end = call_end(call, &report, answered_at, ended_by, review);
     if let (Some(tape), Some(dir)) = (tape, &rt.config.recordings_dir) {
         end.recording_path = save_recording(tape, dir, call, &report, notice).await;
     }
@@ -340,10 +340,9 @@ async fn record(
     }
 }
 
-/// The end-of-call write for `report`.
-/// The LLM's summary of a conversation, when an LLM is configured (else the outcome engine
-/// writes an extractive one).
-async fn summarise(rt: &Runtime, report: &CallReport) -> Option<String> {
+/// The LLM's review of a conversation (summary and sentiment), when an LLM is configured
+/// (else the outcome engine's extractive summary and offline sentiment stand).
+async fn review(rt: &Runtime, report: &CallReport) -> Option<outcome::summary::LlmReview> {
     let llm = rt.providers.llm.as_ref()?;
     if !report
         .transcript
@@ -353,24 +352,25 @@ async fn summarise(rt: &Runtime, report: &CallReport) -> Option<String> {
         return None;
     }
     let deadline = std::time::Duration::from_secs(10);
-    match outcome::summary::with_llm(llm.as_ref(), report, deadline).await {
-        Ok(summary) => Some(summary).filter(|s| !s.trim().is_empty()),
+    match outcome::summary::review_with_llm(llm.as_ref(), report, deadline).await {
+        Ok(review) => Some(review),
         Err(e) => {
-            tracing::warn!(call_id = %report.call_id, error = %e, "LLM summary failed; extractive summary kept");
+            tracing::warn!(call_id = %report.call_id, error = %e, "LLM review failed; extractive summary and offline sentiment kept");
             None
         }
     }
 }
 
-/// The end-of-call write for `report`; `llm_summary` replaces the extractive summary.
+/// The end-of-call write for `report`; the LLM's `review` replaces the extractive summary and
+/// the offline call sentiment.
 pub fn call_end(
     call: &CallRow,
     report: &CallReport,
     answered_at: i64,
     ended_by: Option<&str>,
-    llm_summary: Option<String>,
+    review: Option<outcome::summary::LlmReview>,
 ) -> CallEnd {
-    let assessment = assess(report, ended_by, llm_summary);
+    let assessment = assess(report, ended_by, review);
     let ended_at = now_ms();
     let status = if assessment.disposition == "failed" {
         status::FAILED
@@ -421,9 +421,14 @@ pub fn call_end(
 
 /// The outcome engine's judgement of the call, in the store's terms. `ended_by` names who
 /// cut the call short (`api_hangup`, `shutdown`) before the conversation ended it.
-fn assess(report: &CallReport, ended_by: Option<&str>, llm_summary: Option<String>) -> Assessment {
+fn assess(
+    report: &CallReport,
+    ended_by: Option<&str>,
+    review: Option<outcome::summary::LlmReview>,
+) -> Assessment {
     let ctx = outcome::AssessContext {
-        llm_summary,
+        llm_sentiment: review.as_ref().and_then(|r| r.sentiment),
+        llm_summary: review.map(|r| r.summary),
         ..outcome::AssessContext::default()
     };
     // The controller reports a cancelled call as failed/cancelled.
