@@ -349,7 +349,9 @@ pub fn run(
     let mut section = Section::new("Answer classification (`switchboard bench amd`)");
     let scored = match which {
         Corpus::Tune => "tuned on one half, scored on the other",
-        Corpus::Holdout => "held out: written after tuning, every clip scored",
+        Corpus::Holdout => {
+            "held out from the cue lists, then used to shape the phrase model; every clip scored"
+        }
         Corpus::Fresh => {
             "fresh: written by someone who never saw the phrase model, every clip scored"
         }

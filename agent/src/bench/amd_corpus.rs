@@ -45,8 +45,9 @@ const IVR: &[&str] = &[
 const VOICES: &[&str] = &["en-us", "en-us+f3", "en-gb+m3", "en-us+f2"];
 const SPEEDS: &[u32] = &[150, 185];
 
-/// A corpus written after the classifier was tuned, never used to tune it (`--holdout`):
-/// other words, other voices, other speeds.
+/// A corpus written after the cue lists were tuned (`--corpus holdout`): other words, voices and
+/// speeds. Its errors then shaped the weighted phrase model, so it is no longer independent;
+/// the fresh corpus below is.
 const HOLDOUT_HUMAN: &[&str] = &[
     "Hello.",
     "Yep, hello?",
@@ -232,7 +233,7 @@ pub struct Clip {
 pub enum Corpus {
     /// Tuned on half, scored on the other half.
     Tune,
-    /// Written after tuning; every clip scored.
+    /// Written after the first tuning (its errors shaped the phrase model); every clip scored.
     Holdout,
     /// Written by someone who had not seen the phrase model; every clip scored.
     Fresh,

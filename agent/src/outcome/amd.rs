@@ -102,6 +102,9 @@ pub struct AmdConfig {
     pub no_speech_ms: u64,
     /// Give up and call it a person after this long (the agent then speaks).
     pub max_wait_ms: u64,
+    /// A machine's class is decided when its greeting ends (all its words heard); one that
+    /// talks on this long gets the class its words favour so far.
+    pub machine_class_max_ms: u64,
 }
 
 impl Default for AmdConfig {
@@ -114,6 +117,7 @@ impl Default for AmdConfig {
             machine_run_unheard_ms: 2_700,
             no_speech_ms: 4_000,
             max_wait_ms: 8_000,
+            machine_class_max_ms: 20_000,
         }
     }
 }
@@ -251,11 +255,18 @@ impl AnswerClassifier {
         if self.speaking_since.is_none() {
             self.decide_on_pause(now, person);
         }
-        if self.verdict.is_none() && now >= self.config.max_wait_ms {
-            match self.machine_at {
-                Some(_) => self.decide_machine("greeting still playing", now),
-                None => self.decide(AnswerClass::Human, "no decision in time", now),
+        if self.verdict.is_some() {
+            return;
+        }
+        // A known machine holds the agent anyway: its class waits for the rest of its words.
+        match self.machine_at {
+            Some(_) if now >= self.config.machine_class_max_ms => {
+                self.decide_machine("greeting still playing", now);
             }
+            None if now >= self.config.max_wait_ms => {
+                self.decide(AnswerClass::Human, "no decision in time", now);
+            }
+            _ => {}
         }
     }
 

@@ -34,8 +34,13 @@ fn a_short_hello_then_silence_is_a_person() {
 
 #[test]
 fn a_greeting_that_runs_on_is_a_machine() {
-    let v = run(&[(300, "start"), (3_000, "stop"), (3_200, "start")], 8_000);
+    // It never stops: a machine from its length, its class (no words: voicemail) when it has
+    // talked for the longest a class may wait.
+    let v = run(&[(300, "start"), (3_000, "stop"), (3_200, "start")], 30_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(v.at_ms, AmdConfig::default().machine_class_max_ms, "{v:?}");
+    let run_on = AmdConfig::default().machine_run_unheard_ms;
+    assert_eq!(v.machine_at_ms, Some(300 + run_on), "{v:?}");
 }
 
 #[test]
