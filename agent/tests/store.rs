@@ -440,3 +440,59 @@ async fn a_database_outage_loses_and_duplicates_nothing() {
         .unwrap();
     assert_eq!(rows, 12, "no duplicated transcript rows");
 }
+
+#[tokio::test]
+async fn one_spool_serves_one_process_at_a_time() {
+    let dir = temp_dir("lock");
+    let url = format!("sqlite://{}", dir.join("s.db").display());
+    let first = Store::open(&url, &dir.join("spool")).await.unwrap();
+    let Err(err) = Store::open(&url, &dir.join("spool")).await else {
+        panic!("a second store opened the same spool");
+    };
+    let message = err.to_string();
+    assert!(
+        message.contains("in use by another switchboard process") && message.contains("spool"),
+        "{message}"
+    );
+    drop(first);
+    Store::open(&url, &dir.join("spool"))
+        .await
+        .expect("the spool is free once its store is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_waits_for_a_database_that_is_still_starting() {
+    let pg = tokio::task::spawn_blocking(TestPostgres::start)
+        .await
+        .unwrap();
+    let url = pg.database();
+    pg.stop();
+    let spool = temp_dir("waiting");
+    let opening = {
+        let (url, spool) = (url.clone(), spool.clone());
+        tokio::spawn(async move {
+            Store::open_waiting(&url, &spool, std::time::Duration::from_secs(120)).await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert!(
+        !opening.is_finished(),
+        "gave up while the database was down"
+    );
+    let pg = tokio::task::spawn_blocking(move || {
+        pg.resume();
+        pg
+    })
+    .await
+    .unwrap();
+    let store = opening
+        .await
+        .unwrap()
+        .expect("opened once the database came up");
+    assert!(store.ping().await);
+    // A database that stays away is given up on after the wait, with its error.
+    pg.stop();
+    let gone =
+        Store::open_waiting(&url, &temp_dir("gone"), std::time::Duration::from_secs(2)).await;
+    assert!(gone.is_err_and(|e| e.is_transient()));
+}

@@ -63,12 +63,16 @@ impl Running {
     }
 }
 
+/// How long start-up waits for an unreachable database before giving up.
+const STORE_WAIT: Duration = Duration::from_secs(60);
+
 /// Boots the runtime with `models` loaded.
 ///
 /// # Errors
 /// The store cannot be opened or migrated, the port cannot be bound.
 pub async fn boot(models: LocalModels, opts: BootOptions) -> anyhow::Result<Running> {
-    let store = Store::open(&opts.database_url, &opts.data_dir.join("spool"))
+    let spool = opts.data_dir.join("spool");
+    let store = Store::open_waiting(&opts.database_url, &spool, STORE_WAIT)
         .await
         .with_context(|| {
             format!(

@@ -44,6 +44,11 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "spool {0} is in use by another switchboard process (each process needs its own data \
+         directory)"
+    )]
+    SpoolInUse(PathBuf),
     #[error("unsupported database URL (want postgres://… or sqlite://…): {0}")]
     Url(String),
     #[error("the database did not answer within {WRITE_TIMEOUT:?}")]
@@ -108,6 +113,7 @@ impl Store {
     /// A bad URL, an unreachable database, a failed migration or an unusable spool directory.
     pub async fn open(url: &str, spool_dir: &Path) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
+        let spool = Spool::open(spool_dir)?;
         let (backend, url) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_owned())
         } else if let Some(path) = url.strip_prefix("sqlite://") {
@@ -148,11 +154,36 @@ impl Store {
             inner: Arc::new(Inner {
                 pool,
                 backend,
-                spool: Mutex::new(Spool::open(spool_dir)?),
+                spool: Mutex::new(spool),
             }),
         };
         store.replay().await?;
         Ok(store)
+    }
+
+    /// [`Self::open`], waiting up to `wait` for a database that is not reachable yet (one
+    /// starting beside this process under systemd or compose): unreachable-database errors are
+    /// retried with backoff, anything else fails at once.
+    ///
+    /// # Errors
+    /// As [`Self::open`]; the last unreachable-database error once `wait` is over.
+    pub async fn open_waiting(
+        url: &str,
+        spool_dir: &Path,
+        wait: Duration,
+    ) -> Result<Self, StoreError> {
+        let give_up = tokio::time::Instant::now() + wait;
+        let mut delay = Duration::from_millis(250);
+        loop {
+            match Self::open(url, spool_dir).await {
+                Err(e) if e.is_transient() && tokio::time::Instant::now() + delay < give_up => {
+                    tracing::warn!(error = %e, retry_in = ?delay, "The database is not reachable yet; waiting for it");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                result => return result,
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {

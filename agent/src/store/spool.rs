@@ -14,13 +14,17 @@ pub struct Spool {
     path: PathBuf,
     file: File,
     pending: usize,
+    /// `spool.lock`, locked while this spool is open (the spool file itself is replaced by
+    /// rewrites, so it cannot carry the lock).
+    _lock: File,
 }
 
 impl Spool {
-    /// Opens (creating) `dir/spool.jsonl`, counting the writes it still holds.
+    /// Opens (creating) `dir/spool.jsonl`, counting the writes it still holds, and locks it
+    /// for this process: two processes replaying one spool would write its lines twice.
     ///
     /// # Errors
-    /// The directory or file cannot be created or read.
+    /// The directory or file cannot be created or read, or another process holds it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join("spool.jsonl");
         let io = |source| StoreError::Spool {
@@ -28,6 +32,18 @@ impl Spool {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("spool.lock"))
+            .map_err(io)?;
+        if let Err(e) = lock.try_lock() {
+            return Err(match e {
+                std::fs::TryLockError::WouldBlock => StoreError::SpoolInUse(path),
+                std::fs::TryLockError::Error(source) => io(source),
+            });
+        }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -38,6 +54,7 @@ impl Spool {
             path,
             file,
             pending: 0,
+            _lock: lock,
         };
         // Rewriting drops a torn last line, so the next append starts on a line of its own.
         let ops = spool.read()?;
