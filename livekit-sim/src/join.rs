@@ -282,6 +282,7 @@ async fn admit(
         room: room.to_owned(),
         identity: claims.sub.clone(),
         sid: sid.clone(),
+        agent: kind_of(&claims.kind) == proto::participant_info::Kind::Agent,
     };
     let subscriber =
         crate::subscriber::spawn(claims.sub.clone(), link.clone(), route.clone()).await?;

@@ -256,6 +256,7 @@ impl SimParticipant {
                 room: room.to_owned(),
                 identity: spec.identity.clone(),
                 sid,
+                agent: spec.kind == proto::participant_info::Kind::Agent,
             },
             rooms,
             room: room.to_owned(),

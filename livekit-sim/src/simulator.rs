@@ -149,6 +149,14 @@ impl Simulator {
             .unwrap_or_default()
     }
 
+    /// A JWT for an agent participant (kind `agent`, as a dispatched job's token), for agents
+    /// that join a room directly: LiveKit lets such a participant send text streams on behalf
+    /// of others (transcriptions).
+    pub fn agent_token(&self, room: &str, identity: &str) -> String {
+        self.shared
+            .agent_token(room, identity, identity, &Default::default())
+    }
+
     /// Adds a participant living inside the simulator: it publishes `spec.audio` as an Opus
     /// track (20 ms frames in real time, then silence) and records what it receives.
     ///

@@ -1,12 +1,16 @@
 //! Data packets: what arrives on the room's data channels and what the agent publishes.
-//! Pure protobuf codecs. Incoming `sip_dtmf` packets become key presses for the call; the
-//! live transcript goes out as a `Transcription` packet (what LiveKit's UI components show
-//! as captions) and the agent's state as the `lk.agent.state` participant attribute
-//! (`listening` / `thinking` / `speaking`, as LiveKit's agent UIs read it).
+//! Pure protobuf codecs. Incoming `sip_dtmf` packets become key presses for the call; each
+//! live transcript segment goes out twice: as a legacy `Transcription` packet (what older
+//! LiveKit clients and UI components show as captions) and as an `lk.transcription` text
+//! stream (what current clients and LiveKit Agents frontends read; [`text_stream`]). The
+//! agent's state is the `lk.agent.state` participant attribute (`listening` / `thinking` /
+//! `speaking`, as LiveKit's agent UIs read it).
 
 use livekit_protocol as proto;
 use prost::Message;
 use proto::data_packet::Value;
+
+pub mod text_stream;
 
 /// The participant attribute LiveKit agent UIs read the agent's state from.
 pub const AGENT_STATE_ATTRIBUTE: &str = "lk.agent.state";
@@ -127,6 +131,22 @@ pub fn transcript_packet(sender: &str, segment: &TranscriptSegment) -> Vec<u8> {
     )
 }
 
+/// Every packet publishing `segment`, in sending order: the legacy `Transcription` packet,
+/// then a new `lk.transcription` text stream (header, chunks, trailer) stamped now.
+pub fn transcript_packets(sender: &str, segment: &TranscriptSegment) -> Vec<Vec<u8>> {
+    let stream_id = uuid::Uuid::new_v4().to_string();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut packets = vec![transcript_packet(sender, segment)];
+    packets.extend(
+        text_stream::transcription_stream(segment, stream_id, now_ms)
+            .iter()
+            .map(Message::encode_to_vec),
+    );
+    packets
+}
+
 /// A `sip_dtmf` packet sending `digit` to `destination` (a SIP participant's identity).
 pub fn dtmf_packet(sender: &str, destination: &str, digit: char) -> Vec<u8> {
     let code = match digit {
@@ -211,5 +231,50 @@ mod tests {
         assert!(
             matches!(user, DataMessage::User { topic: Some(t), .. } if t == "switchboard.transcript")
         );
+    }
+
+    #[test]
+    fn a_segment_goes_out_as_legacy_packet_then_a_text_stream_with_a_fresh_id() {
+        let seg = TranscriptSegment {
+            speaker_identity: "agent".into(),
+            track_sid: "TR_a".into(),
+            id: "u1".into(),
+            text: "How can I help?".into(),
+            is_final: true,
+            start_ms: 0,
+            end_ms: 800,
+        };
+        let kinds = |bytes: &[Vec<u8>]| -> Vec<proto::DataPacket> {
+            bytes
+                .iter()
+                .map(|b| proto::DataPacket::decode(b.as_slice()).unwrap())
+                .collect()
+        };
+        let first = kinds(&transcript_packets("agent", &seg));
+        assert_eq!(first.len(), 4);
+        assert!(matches!(first[0].value, Some(Value::Transcription(_))));
+        let Some(Value::StreamHeader(h1)) = &first[1].value else {
+            panic!("no stream header: {first:?}")
+        };
+        assert!(
+            matches!(&first[2].value, Some(Value::StreamChunk(c)) if c.content == b"How can I help?" && c.stream_id == h1.stream_id)
+        );
+        assert!(
+            matches!(&first[3].value, Some(Value::StreamTrailer(t)) if t.stream_id == h1.stream_id)
+        );
+        assert!(
+            h1.timestamp > 1_600_000_000_000,
+            "Unix ms: {}",
+            h1.timestamp
+        );
+        let again = kinds(&transcript_packets("agent", &seg));
+        let Some(Value::StreamHeader(h2)) = &again[1].value else {
+            panic!("no stream header")
+        };
+        assert_ne!(
+            h1.stream_id, h2.stream_id,
+            "every publication is a new stream"
+        );
+        assert_eq!(h1.attributes, h2.attributes);
     }
 }

@@ -52,7 +52,10 @@ impl RoomHandle {
         self.send(Command::Data { reliable, bytes }).await
     }
 
-    /// Publishes a live transcript segment as a `Transcription` packet.
+    /// Publishes a live transcript segment: a legacy `Transcription` packet and an
+    /// `lk.transcription` text stream (see [`super::data::text_stream`]), both reliable. An
+    /// empty `track_sid` is filled in with the speaker's audio track; a segment whose speaker
+    /// has no audio track yet is not published.
     ///
     /// # Errors
     /// [`LiveKitError::RoomGone`].

@@ -353,8 +353,9 @@ impl RoomActor {
                 if seg.track_sid.is_empty() {
                     tracing::debug!(speaker = %seg.speaker_identity, "Transcript not published: no audio track yet");
                 } else {
-                    let bytes = data::transcript_packet(self.session.own_identity(), &seg);
-                    self.session.publish_data(true, bytes).await;
+                    for bytes in data::transcript_packets(self.session.own_identity(), &seg) {
+                        self.session.publish_data(true, bytes).await;
+                    }
                 }
             }
             Command::Attributes(attrs) => {
