@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use super::room::{http_base, leave_when_done, room_token, RoomControl};
+use super::room::{http_base, leave_when_done, room_token, RoomControl, TokenKind};
 use super::LiveKitSetup;
 use crate::media::CallClock;
 use crate::runtime::dial::{Connected, DialError, Dialer};
@@ -54,8 +54,14 @@ impl Dialer for LiveKitDialer {
                 .unwrap_or_else(|| format!("call-{}", call.id));
             let callee = format!("phone-{}", call.id);
             let agent = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
-            let token = room_token(&self.setup, &room_name, &agent, "Switchboard agent")
-                .map_err(|e| DialError::Failed(format!("token: {e}")))?;
+            let token = room_token(
+                &self.setup,
+                &room_name,
+                &agent,
+                "Switchboard agent",
+                TokenKind::Agent,
+            )
+            .map_err(|e| DialError::Failed(format!("token: {e}")))?;
             let mut room_options = RoomOptions::new(&c.url, &token);
             room_options.caller = CallerRule::Identity(callee.clone());
             // Join first: the callee's "Hello?" must not be lost while we connect.

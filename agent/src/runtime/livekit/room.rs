@@ -162,7 +162,14 @@ impl CallControl for RoomControl {
 
     fn meeting_link(&self) -> Option<Value> {
         let identity = format!("human-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let token = room_token(&self.setup, &self.room_name, &identity, "Human agent").ok()?;
+        let token = room_token(
+            &self.setup,
+            &self.room_name,
+            &identity,
+            "Human agent",
+            TokenKind::Person,
+        )
+        .ok()?;
         let url = self.setup.config.join_url_template.as_ref().map(|t| {
             t.replace("{url}", &self.setup.config.url)
                 .replace("{room}", &self.room_name)
@@ -191,16 +198,33 @@ pub(super) async fn leave_when_done(handle: livekit::RoomHandle, done: Cancellat
     handle.leave().await;
 }
 
+/// Who a room token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    /// Switchboard itself.
+    Agent,
+    /// A person: a human agent joining from a meeting link.
+    Person,
+}
+
 /// A join token for `identity` in `room` (publish, subscribe, data, own metadata).
 pub(super) fn room_token(
     setup: &LiveKitSetup,
     room: &str,
     identity: &str,
     name: &str,
+    kind: TokenKind,
 ) -> Result<String, String> {
-    AccessToken::with_api_key(&setup.api_key, &setup.api_secret)
+    let token = AccessToken::with_api_key(&setup.api_key, &setup.api_secret)
         .with_identity(identity)
-        .with_name(name)
+        .with_name(name);
+    // LiveKit forwards an agent's transcriptions (and the text streams it sends on the
+    // caller's behalf) only from participants whose token says they are agents.
+    let token = match kind {
+        TokenKind::Agent => token.with_kind("agent"),
+        TokenKind::Person => token,
+    };
+    token
         .with_grants(VideoGrants {
             room_join: true,
             room: room.to_string(),
