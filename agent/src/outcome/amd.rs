@@ -345,7 +345,8 @@ pub fn words_class(text: &str) -> Option<AnswerClass> {
 }
 
 /// The machine class and phrase a transcript shows clearly enough to decide on, if any.
-pub fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
+#[cfg(test)]
+fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
     Evidence::of(&normalise(text)).decisive()
 }
 

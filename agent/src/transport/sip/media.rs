@@ -250,11 +250,8 @@ impl RtpReceiver {
                 RtcpPacket::Bye { .. } | RtcpPacket::Other { .. } => continue,
             };
             for b in blocks.iter().filter(|b| b.ssrc == self.our_ssrc) {
-                let rtt_ms = (b.last_sr != 0).then(|| {
-                    let now = ntp_middle(ntp_now());
-                    let rtt = now.wrapping_sub(b.last_sr).wrapping_sub(b.delay_since_sr);
-                    f64::from(rtt) * 1000.0 / 65_536.0
-                });
+                let rtt_ms = (b.last_sr != 0)
+                    .then(|| round_trip_ms(ntp_middle(ntp_now()), b.last_sr, b.delay_since_sr));
                 st.remote = Some(RemoteReport {
                     fraction_lost: f64::from(b.fraction_lost) / 256.0,
                     cumulative_lost: b.cumulative_lost,
@@ -264,5 +261,32 @@ impl RtpReceiver {
             }
         }
         self.stats.send_replace(st.clone());
+    }
+}
+
+/// RFC 3550 §6.4.1 round trip from a report block: arrival − LSR − DLSR, all in 1/65536 s of
+/// the middle NTP bits. On a short path the rounding of DLSR can make it slightly negative,
+/// which unsigned arithmetic turns into 65536 s; it is 0 then.
+fn round_trip_ms(now: u32, last_sr: u32, delay_since_sr: u32) -> f64 {
+    // Reinterpreting the wrapped difference as signed is the point: it may be a little negative.
+    #[allow(clippy::cast_possible_wrap)]
+    let units = now.wrapping_sub(last_sr).wrapping_sub(delay_since_sr) as i32;
+    f64::from(units.max(0)) * 1000.0 / 65_536.0
+}
+
+#[cfg(test)]
+mod rtt_tests {
+    use super::round_trip_ms;
+
+    #[test]
+    fn round_trips_are_never_negative_and_survive_the_ntp_wrap() {
+        // 50 ms out and back, 200 ms held by the far end.
+        let rtt = round_trip_ms(10_000 + 16_384, 10_000, 13_107);
+        assert!((rtt - 50.0).abs() < 0.1, "{rtt}");
+        // DLSR rounded up past the arrival time on loopback: 0, not 65536 s.
+        assert_eq!(round_trip_ms(10_000, 9_990, 11), 0.0);
+        // The 32-bit middle of NTP time wraps between LSR and arrival.
+        let rtt = round_trip_ms(100, u32::MAX - 3_176, 0);
+        assert!((rtt - 50.0).abs() < 0.1, "{rtt}");
     }
 }
