@@ -118,6 +118,23 @@ impl Harness {
         )
     }
 
+    /// Dispatches the survey to `to` with a caller who answers all four questions; its id.
+    async fn dispatch_survey(&self, to: &str) -> String {
+        let lines = json!({ "caller_lines": [
+            "Yes, it was, thanks.", "I'd give it a four.", "The wait was long.", "Absolutely."
+        ], "hang_up_after_ms": 90000 });
+        let (status, body) = self
+            .send(
+                "POST",
+                "/v1/calls",
+                Some(&self.acme),
+                Some(dispatch_body(to, lines)),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
     async fn wait_ended(&self, id: &str) -> Value {
         let mut last = Value::Null;
         for _ in 0..1500 {
@@ -415,19 +432,7 @@ async fn a_dispatched_call_runs_is_followed_live_and_persisted_in_postgres() {
         .await;
     let refused_id = refused["id"].as_str().unwrap().to_owned();
 
-    let lines = json!({ "caller_lines": [
-        "Yes, it was, thanks.", "I'd give it a four.", "The wait was long.", "Absolutely."
-    ], "hang_up_after_ms": 90000 });
-    let (status, body) = h
-        .send(
-            "POST",
-            "/v1/calls",
-            Some(&h.acme),
-            Some(dispatch_body("+14155550123", lines)),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let id = body["id"].as_str().unwrap().to_owned();
+    let id = h.dispatch_survey("+14155550123").await;
     // Follow it live.
     let res = h
         .http
@@ -527,19 +532,8 @@ async fn with_an_llm_the_call_is_reviewed_summary_and_sentiment_stored() {
             .unwrap(),
     );
     let h = harness_with(None, workspace().join("scripts"), Some(llm)).await;
-    let lines = json!({ "caller_lines": [
-        "Yes, it was, thanks.", "I'd give it a four.", "The wait was long.", "Absolutely."
-    ], "hang_up_after_ms": 90000 });
-    let (status, body) = h
-        .send(
-            "POST",
-            "/v1/calls",
-            Some(&h.acme),
-            Some(dispatch_body("+14155550124", lines)),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let call = h.wait_ended(body["id"].as_str().unwrap()).await;
+    let id = h.dispatch_survey("+14155550124").await;
+    let call = h.wait_ended(&id).await;
     let row = &call["call"];
     assert_eq!(
         row["summary"], "Dana rated the service 4 and wants shorter waits.",
