@@ -18,7 +18,9 @@ use audio::{BeepConfig, BeepDetector, BeepEvent, SampleRate};
 use speech::stt::{DecodeRequest, WhisperPool};
 
 use super::stats::{Section, Summary, Table};
-use crate::outcome::{words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+use crate::outcome::{
+    words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict, GREETING_PROMPT,
+};
 
 #[path = "amd_corpus.rs"]
 mod corpus;
@@ -182,8 +184,10 @@ impl<'a> Replay<'a> {
         let request = DecodeRequest {
             max_tokens: PARTIAL_MAX_TOKENS,
             ..DecodeRequest::new(&audio)
-        };
-        let transcript = self.whisper.transcribe(&request.without_fallback())?;
+        }
+        .with_prompt(GREETING_PROMPT)
+        .without_fallback();
+        let transcript = self.whisper.transcribe(&request)?;
         let ready = t + transcript.decode_ms.ceil() as u64;
         *decoder = ready;
         self.note(
@@ -353,13 +357,18 @@ pub fn run(
             "held out from the cue lists, then used to shape the phrase model; every clip scored"
         }
         Corpus::Fresh => {
-            "fresh: written by someone who never saw the phrase model, every clip scored"
+            "fresh: written by someone who never saw the phrase model; every clip scored; its \
+             first run was independent, two fixes followed"
+        }
+        Corpus::Fresh2 => {
+            "fresh2: written by another engineer who saw neither the phrase model nor the other \
+             corpora; every clip scored"
         }
     };
     section.para(format!(
         "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
          espeak-ng voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
-         whisper tiny.en partials every {PARTIAL_EVERY_MS} ms of greeting on {} decoders (each \
+         whisper tiny.en partials (greeting prompt) every {PARTIAL_EVERY_MS} ms of greeting on {} decoders (each \
          delivered after its measured decode time). Tune half: {tune_ok}/{tune_n} correct.",
         clips.len(),
         tune_n,

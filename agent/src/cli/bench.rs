@@ -45,8 +45,9 @@ pub enum Which {
         /// Only the first N recordings of each class (quick runs).
         #[arg(long)]
         limit: Option<usize>,
-        /// Which corpus: the tuning one (scored on its test half), the held-out one, or the
-        /// fresh one written by someone who never saw the phrase model (every clip scored).
+        /// Which corpus: the tuning one (scored on its test half), the held-out one, or one of
+        /// the two fresh ones written by people who never saw the phrase model (every clip
+        /// scored).
         #[arg(long, value_enum, default_value = "tune")]
         corpus: crate::bench::amd::Corpus,
         /// Print every partial transcript and verdict.

@@ -189,6 +189,25 @@ const IVR: &[(u32, &str)] = &[
     (1, "please listen"),
 ];
 
+/// Openings only a machine plays: a call is not a person's once one is heard, whatever the
+/// class turns out to be (a person never says "you've reached me").
+const MACHINE_OPENINGS: &[&str] = &[
+    "you've reached",
+    "you have reached",
+    "the person you're calling",
+    "the person you are calling",
+    "the person you are trying",
+    "the person you're trying",
+    "the party you",
+    "the number you",
+    "the subscriber",
+    "the customer you",
+    "your call has been",
+    "your call is being",
+    "this call is being",
+    "this call may be",
+];
+
 /// Words of a person answering.
 const HUMAN: &[&str] = &[
     "hello",
@@ -280,6 +299,15 @@ impl Evidence {
 pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     HUMAN.iter().any(|p| contains(&words, p)) && Evidence::of(text).strongest() < MACHINE
+}
+
+/// A machine-only opening in a normalised transcript.
+pub(super) fn machine_opening(text: &str) -> Option<&'static str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    MACHINE_OPENINGS
+        .iter()
+        .copied()
+        .find(|p| contains(&words, p))
 }
 
 /// Whether `phrase` occurs in `words`, `*` standing for up to three words.

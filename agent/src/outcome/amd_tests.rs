@@ -297,3 +297,35 @@ fn a_screener_that_beeps_is_still_a_screener() {
     let v = run(&events, 4_000);
     assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
 }
+
+#[test]
+fn an_opening_only_machines_play_shows_a_machine_before_its_class() {
+    // "You've reached Sam…" — a machine at the first partial, though its class (a voicemail
+    // box or a menu's main line) waits for more words.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_200, "Hi, you've reached Sam"),
+            (
+                3_600,
+                "Hi, you've reached Sam, I can't come to the phone, leave a message",
+            ),
+            (3_800, "stop"),
+        ],
+        10_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(v.machine_at_ms, Some(1_200), "{v:?}");
+    // A person who says hello first is not one once the opening comes.
+    let v = run(
+        &[
+            (300, "start"),
+            (800, "Hello"),
+            (1_500, "Hello, the number you have dialled"),
+            (2_400, "stop"),
+        ],
+        10_000,
+    );
+    assert!(v.class.is_machine(), "{v:?}");
+    assert_eq!(v.machine_at_ms, Some(1_500), "{v:?}");
+}

@@ -11,7 +11,7 @@ use tokio::time::{Duration, Instant};
 
 use super::{Controller, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
-use crate::outcome::{amd_llm, AnswerClass, Verdict, ANSWER_RECORD};
+use crate::outcome::{amd_llm, AnswerClass, Verdict, ANSWER_RECORD, GREETING_PROMPT};
 use crate::stt::SttRequest;
 use crate::turn::answer_gate::AnswerGate;
 use crate::turn::answer_gate::GateAction;
@@ -65,7 +65,7 @@ impl Controller {
         st.greeting_decodes += 1;
         let request = SttRequest {
             audio_16k: audio,
-            hints: None,
+            hints: Some(GREETING_PROMPT.to_string()),
             language: self.config.language.clone(),
             quick: true,
         };
