@@ -19,7 +19,7 @@ use speech::stt::{DecodeRequest, WhisperPool};
 
 use super::stats::{Section, Summary, Table};
 use crate::outcome::{
-    words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict, GREETING_PROMPT,
+    greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
 
 #[path = "amd_corpus.rs"]
@@ -181,12 +181,15 @@ impl<'a> Replay<'a> {
         self.next_partial_ms = t + PARTIAL_EVERY_MS;
         let from = SampleRate::HZ_16K.samples_for_ms(onset.saturating_sub(300) as u32);
         let audio = audio::i16_to_f32(&self.heard_16k[from.min(self.heard_16k.len())..]);
-        let request = DecodeRequest {
+        let mut request = DecodeRequest {
             max_tokens: PARTIAL_MAX_TOKENS,
             ..DecodeRequest::new(&audio)
         }
-        .with_prompt(GREETING_PROMPT)
         .without_fallback();
+        let audio_ms = (audio.len() / SampleRate::HZ_16K.samples_per_ms()) as u64;
+        if let Some(prompt) = greeting_prompt(audio_ms) {
+            request = request.with_prompt(prompt);
+        }
         let transcript = self.whisper.transcribe(&request)?;
         let ready = t + transcript.decode_ms.ceil() as u64;
         *decoder = ready;
@@ -365,11 +368,16 @@ pub fn run(
              corpora; every clip scored"
         }
     };
+    let tuned = if tune_n > 0 {
+        format!(" Tune half: {tune_ok}/{tune_n} correct.")
+    } else {
+        String::new()
+    };
     section.para(format!(
         "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
          espeak-ng voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
-         whisper tiny.en partials (greeting prompt) every {PARTIAL_EVERY_MS} ms of greeting on {} decoders (each \
-         delivered after its measured decode time). Tune half: {tune_ok}/{tune_n} correct.",
+         whisper tiny.en partials (prompted from 1.5 s) every {PARTIAL_EVERY_MS} ms of greeting on \
+         {} decoders (each delivered after its measured decode time).{tuned}",
         clips.len(),
         tune_n,
         test_n,

@@ -27,10 +27,18 @@ use cues::{human_words, machine_opening, Evidence, MACHINE};
 /// preceding text: tiny.en on 8 kHz lines hears "press one" instead of "present one" and
 /// "state your name" instead of "pay your name" with it (greetings read right in full: 115 vs
 /// 106 of 144 on the fresh corpus, 104 vs 98 of 112 held out; no person heard as a machine
-/// either way).
-pub const GREETING_PROMPT: &str = "Hello? Hi, this is Dana speaking. Hi, you've reached the \
+/// either way). Not for the first second of a greeting: on a word or two the decoder may
+/// answer with the prompt's own words ("This is Priya" heard as "press").
+const GREETING_PROMPT: &str = "Hello? Hi, this is Dana speaking. Hi, you've reached the \
     voicemail of Sam, please leave a message after the tone. Please state your name and the \
     reason for your call. For sales, press one.";
+/// Greeting audio from which partials are decoded with [`GREETING_PROMPT`].
+const PROMPT_FROM_MS: u64 = 1_500;
+
+/// The prompt for decoding the first `audio_ms` of a greeting, if any.
+pub fn greeting_prompt(audio_ms: u64) -> Option<&'static str> {
+    (audio_ms >= PROMPT_FROM_MS).then_some(GREETING_PROMPT)
+}
 
 /// What answered the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
@@ -146,8 +154,11 @@ pub struct AnswerClassifier {
     transcript: String,
     /// What the transcript says about the machine classes.
     evidence: Evidence,
-    /// When the greeting's cadence showed a machine (class not yet known).
+    /// When the greeting's words or length showed a machine (class not yet known).
     machine_at: Option<u64>,
+    /// `machine_at` came from the cadence alone (an unbroken run of voice), which a person's
+    /// words, when their decode arrives, overrule.
+    machine_by_run_on: bool,
     /// A person's words were in some transcript so far.
     person_heard: bool,
     /// A machine whose class the words did not settle (see [`Self::doubtful`]).
@@ -166,6 +177,7 @@ impl AnswerClassifier {
             transcript: String::new(),
             evidence: Evidence::default(),
             machine_at: None,
+            machine_by_run_on: false,
             person_heard: false,
             doubtful: false,
             verdict: None,
@@ -232,6 +244,7 @@ impl AnswerClassifier {
         {
             // Not a person's greeting, whatever its class turns out to be.
             self.machine_at.get_or_insert(at_ms);
+            self.machine_by_run_on = false;
         }
     }
 
@@ -258,6 +271,11 @@ impl AnswerClassifier {
         // Sticky: a later partial that mishears the person's "Hello" does not unsay it.
         self.person_heard |= human_words(&self.transcript);
         let person = self.person_heard;
+        if person && self.machine_by_run_on {
+            // "Dr. Ortiz's office, how can I help you?" ran on before its words were decoded.
+            self.machine_at = None;
+            self.machine_by_run_on = false;
+        }
         self.note_run_on(now, person);
         let extra = if person { 1_500 } else { 0 };
         if self.machine_at.is_none() && self.voiced_ms(now) >= self.config.machine_speech_ms + extra
@@ -294,6 +312,7 @@ impl AnswerClassifier {
         };
         if self.machine_at.is_none() && !person && self.voiced_ms(now) >= limit {
             self.machine_at = Some(now);
+            self.machine_by_run_on = true;
         }
     }
 

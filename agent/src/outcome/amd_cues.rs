@@ -298,7 +298,9 @@ impl Evidence {
 /// A person's words in a normalised transcript that shows no machine.
 pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    HUMAN.iter().any(|p| contains(&words, p)) && Evidence::of(text).strongest() < MACHINE
+    HUMAN.iter().any(|p| contains(&words, p))
+        && Evidence::of(text).strongest() < MACHINE
+        && machine_opening(text).is_none()
 }
 
 /// A machine-only opening in a normalised transcript.

@@ -329,3 +329,40 @@ fn an_opening_only_machines_play_shows_a_machine_before_its_class() {
     assert!(v.class.is_machine(), "{v:?}");
     assert_eq!(v.machine_at_ms, Some(1_500), "{v:?}");
 }
+
+#[test]
+fn a_persons_words_decoded_late_overrule_a_greeting_that_ran_on() {
+    // A receptionist's 3 s "Dr. Ortiz's office, how can I help you?": the voice runs past
+    // `machine_run_ms` before the decoder catches up with "how can I help".
+    let config = AmdConfig::default();
+    let v = run(
+        &[
+            (300, "start"),
+            (1_500, "doctor ortiz's"),
+            (3_100, "stop"),
+            (3_300, "doctor ortiz's office how can i help you"),
+        ],
+        8_000,
+    );
+    assert!(300 + config.machine_run_ms < 3_100, "the voice ran on");
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert_eq!(v.machine_at_ms, None, "{v:?}");
+    // Words that show a machine are not overruled by a person's word among them.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_500, "hello this is"),
+            (3_100, "hello this is jordan sorry i missed your call"),
+            (6_000, "stop"),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+}
+
+#[test]
+fn only_a_greeting_past_its_first_words_is_decoded_with_the_prompt() {
+    assert_eq!(greeting_prompt(800), None);
+    let prompt = greeting_prompt(2_000).expect("a prompt for 2 s of greeting");
+    assert!(prompt.contains("press one"), "{prompt}");
+}

@@ -11,7 +11,7 @@ use tokio::time::{Duration, Instant};
 
 use super::{Controller, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
-use crate::outcome::{amd_llm, AnswerClass, Verdict, ANSWER_RECORD, GREETING_PROMPT};
+use crate::outcome::{amd_llm, greeting_prompt, AnswerClass, Verdict, ANSWER_RECORD};
 use crate::stt::SttRequest;
 use crate::turn::answer_gate::AnswerGate;
 use crate::turn::answer_gate::GateAction;
@@ -63,9 +63,10 @@ impl Controller {
             return;
         }
         st.greeting_decodes += 1;
+        let audio_ms = (audio.len() / audio::SampleRate::HZ_16K.samples_per_ms()) as u64;
         let request = SttRequest {
             audio_16k: audio,
-            hints: Some(GREETING_PROMPT.to_string()),
+            hints: greeting_prompt(audio_ms).map(str::to_string),
             language: self.config.language.clone(),
             quick: true,
         };
