@@ -109,9 +109,10 @@ pub struct AmdConfig {
     /// words tell when it ends (voicemail when they do not).
     pub machine_speech_ms: u64,
     /// Voice this long before a person-length pause, with at least two words heard and none
-    /// of them a person's, is a machine (its class still to come from cues, a beep or
-    /// [`Self::machine_speech_ms`]). Counted while the VAD still holds the segment open
-    /// (~300 ms hangover), so it is a person's longest greeting plus that, with margin.
+    /// of them a person's, is held as a machine (the agent stays silent) until a machine's
+    /// words, a beep or [`Self::machine_speech_ms`] confirm it; a person's words decoded
+    /// later, or the voice stopping short of that length without them, make it a person.
+    /// Counted while the VAD still holds the segment open (~300 ms hangover).
     pub machine_run_ms: u64,
     /// The same before any words are heard (the decoder lags): longer, so that a person's
     /// long "Hello, this is …" is not taken for a machine before its words arrive.
@@ -188,8 +189,9 @@ impl AnswerClassifier {
         self.verdict.as_ref()
     }
 
-    /// The verdict is a machine whose class came from weak words or none (a greeting that ran
-    /// on and stopped): what an LLM, when one is configured, is asked to settle.
+    /// The verdict came from weak words or none: a machine whose class its words did not
+    /// settle, or a person inferred from a greeting that ran on and then stopped short of a
+    /// machine's length. What an LLM, when one is configured, is asked to settle.
     pub fn doubtful(&self) -> bool {
         self.doubtful
     }
@@ -278,9 +280,11 @@ impl AnswerClassifier {
         }
         self.note_run_on(now, person);
         let extra = if person { 1_500 } else { 0 };
-        if self.machine_at.is_none() && self.voiced_ms(now) >= self.config.machine_speech_ms + extra
-        {
-            self.machine_at = Some(now);
+        let long = self.voiced_ms(now) >= self.config.machine_speech_ms + extra;
+        if long && (self.machine_at.is_none() || self.machine_by_run_on) {
+            // A machine's length: held since the run-on, if that came first.
+            self.machine_at.get_or_insert(now);
+            self.machine_by_run_on = false;
         }
         if self.speaking_since.is_none() {
             self.decide_on_pause(now, person);
@@ -329,11 +333,15 @@ impl AnswerClassifier {
         if self.machine_at.is_none() && short && silent >= c.human_silence_ms {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
         } else if silent >= c.human_silence_ms * 3 {
-            // A longer greeting that stopped: a person who said more than "hello", or a
-            // machine whose greeting ended without a beep.
-            if self.machine_at.is_some() || voiced >= c.human_max_speech_ms * 3 / 2 {
+            // A longer greeting that stopped without a beep: a machine's if its words or its
+            // length showed one; a run of voice with neither is a person who said more than
+            // "hello" (a receptionist's "Dr. Ortiz's office, how can I help you?" misheard),
+            // since a person taken for a machine is the costlier mistake.
+            if self.machine_at.is_some() && !self.machine_by_run_on {
                 self.decide_machine("greeting ended", now);
             } else {
+                // Held as a machine while it ran on: doubtful, an LLM may know better.
+                self.doubtful = self.machine_by_run_on;
                 self.decide(AnswerClass::Human, "greeting ended", now);
             }
         }

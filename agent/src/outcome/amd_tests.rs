@@ -138,29 +138,37 @@ fn a_persons_words_keep_a_long_greeting_from_counting_as_a_machine() {
 }
 
 #[test]
-fn a_run_on_greeting_that_stops_without_cues_is_voicemail() {
-    // 2.8 s unbroken, no words decoded yet, then silence: too short for "long greeting" (and
-    // for the old "greeting ended" length test), but it ran on.
+fn a_run_on_greeting_that_stops_without_a_machines_words_or_length_is_a_person() {
+    // 2.8 s unbroken, no words decoded, then silence: held as a machine while it ran on, but
+    // neither words nor length showed one; a person who said more than "hello" is waiting.
+    let config = AmdConfig::default();
     let v = run(&[(300, "start"), (3_100, "stop")], 8_000);
-    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
     assert_eq!(v.reason, "greeting ended");
-    assert_eq!(
-        v.machine_at_ms,
-        Some(300 + AmdConfig::default().machine_run_unheard_ms)
+    assert!(v.at_ms >= 3_100 + 3 * config.human_silence_ms, "{v:?}");
+    // The same run with a machine's words is a machine.
+    let v = run(
+        &[
+            (300, "start"),
+            (2_900, "not available right now"),
+            (3_100, "stop"),
+        ],
+        8_000,
     );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
     // Pauses shorter than a person's wait do not reset the count: 1.2 s, a 200 ms breath,
-    // then voice on.
+    // then voice on past a machine's length.
     let v = run(
         &[
             (300, "start"),
             (1_500, "stop"),
             (1_700, "start"),
-            (4_000, "stop"),
+            (4_800, "stop"),
         ],
-        8_000,
+        9_000,
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
-    let run_on = AmdConfig::default().machine_run_unheard_ms;
+    let run_on = config.machine_run_unheard_ms;
     assert_eq!(v.machine_at_ms, Some(1_700 + run_on - 1_200), "{v:?}");
 }
 
@@ -207,16 +215,22 @@ fn a_persons_word_once_heard_is_not_unsaid_by_a_later_mishearing() {
         (AnswerClass::Human, None),
         "{v:?}"
     );
-    // Without the "hello" the same stretch is a machine.
+    // Without the "hello" the same stretch is held as a machine while it runs on; one that
+    // goes on past a machine's length is one.
     let v = run(
         &[
             (300, "start"),
             (2_000, "the love might be"),
-            (2_800, "stop"),
+            (4_600, "stop"),
         ],
         8_000,
     );
     assert!(v.class.is_machine(), "{v:?}");
+    assert_eq!(
+        v.machine_at_ms,
+        Some(300 + AmdConfig::default().machine_run_ms),
+        "{v:?}"
+    );
 }
 
 #[test]
@@ -254,15 +268,15 @@ fn openings_that_machines_share_do_not_decide_the_class() {
 #[test]
 fn weak_words_wait_for_the_end_of_the_greeting() {
     // "Welcome to Summit Fitness…" favours a menu without deciding: the greeting runs on (a
-    // machine), and its class comes when it stops.
+    // machine) past a machine's length, and its class comes when it stops.
     let events = [
         (200, "start"),
         (1_500, "welcome to summit fitness we're glad you"),
-        (3_600, "stop"),
+        (4_600, "stop"),
     ];
     let v = run(&events, 8_000);
     assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
-    assert!(v.at_ms > 3_600, "{v:?}");
+    assert!(v.at_ms > 4_600, "{v:?}");
     let run_on = AmdConfig::default().machine_run_ms;
     assert_eq!(v.machine_at_ms, Some(200 + run_on), "{v:?}");
 }
@@ -365,4 +379,33 @@ fn only_a_greeting_past_its_first_words_is_decoded_with_the_prompt() {
     assert_eq!(greeting_prompt(800), None);
     let prompt = greeting_prompt(2_000).expect("a prompt for 2 s of greeting");
     assert!(prompt.contains("press one"), "{prompt}");
+}
+
+#[test]
+fn a_person_inferred_from_a_run_on_that_stopped_is_doubtful() {
+    let verdict = |events: &[(u64, &str)]| {
+        let mut c = AnswerClassifier::new(AmdConfig::default());
+        for (at, what) in events {
+            match *what {
+                "start" => c.speech_started(*at),
+                "stop" => c.speech_stopped(*at),
+                text => c.transcript(text, *at),
+            }
+            c.poll(*at);
+        }
+        let v = c.poll(8_000).cloned().expect("a verdict by 8 s");
+        (v.class, c.doubtful())
+    };
+    // Ran on 2.8 s with words naming nobody: a person, for the LLM to confirm.
+    let ran_on = [
+        (300, "start"),
+        (2_900, "it's jordan's phone helper"),
+        (3_100, "stop"),
+    ];
+    assert_eq!(verdict(&ran_on), (AnswerClass::Human, true));
+    // A short "Hello?" is no doubt.
+    assert_eq!(
+        verdict(&[(300, "start"), (900, "stop")]),
+        (AnswerClass::Human, false)
+    );
 }

@@ -135,11 +135,39 @@ fn silence_hangs_up_as_no_answer() {
 }
 
 /// A greeting that runs on for 3 s with words that name no class, then stops.
+/// A 4.3 s greeting (a machine's length) whose words name no class.
 fn doubtful_machine(g: &mut AnswerGate) -> (u64, GateAction) {
     g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
     g.on_transcript("hi it's jordan's phone helper tell me what you need", 2_000);
-    utterance(g, 300, 3_300, vec![0; 100]);
-    run_until(g, 3_400, 8_000)
+    utterance(g, 300, 4_600, vec![0; 100]);
+    run_until(g, 4_700, 10_000)
+}
+
+#[test]
+fn a_person_inferred_from_a_greeting_that_ran_on_is_put_to_the_llm() {
+    // 2.7 s unbroken, words naming nobody, then waiting: a person by the rules, in doubt.
+    let reply = "This is Alex from Daily Event Insurance.";
+    let ran_on = |g: &mut AnswerGate| {
+        g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
+        g.on_transcript("hi it's jordan's phone helper", 2_000);
+        utterance(g, 300, 3_000, vec![0; 100]);
+        run_until(g, 3_100, 8_000)
+    };
+    let mut g = gate(Some(reply)).with_llm();
+    let (at, action) = ran_on(&mut g);
+    assert_eq!(
+        action,
+        GateAction::AskLlm("hi it's jordan's phone helper".into())
+    );
+    g.on_llm_verdict(Some(AnswerClass::Screening));
+    assert_eq!(g.poll(at + 20), GateAction::Say(reply.into()));
+    // Without an LLM the agent talks to the person.
+    let mut g = gate(Some(reply));
+    let (_, action) = ran_on(&mut g);
+    assert!(
+        matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+        "{action:?}"
+    );
 }
 
 #[test]
