@@ -27,8 +27,8 @@ use cues::{human_words, machine_opening, Evidence, MACHINE};
 /// preceding text: tiny.en on 8 kHz lines hears "press one" instead of "present one" and
 /// "state your name" instead of "pay your name" with it (greetings read right in full: 115 vs
 /// 106 of 144 on the fresh corpus, 104 vs 98 of 112 held out; no person heard as a machine
-/// either way). Not for the first second of a greeting: on a word or two the decoder may
-/// answer with the prompt's own words ("This is Priya" heard as "press").
+/// either way). Not for a greeting's first 1.5 s: on a word or two the decoder may answer
+/// with the prompt's own words ("This is Priya" heard as "press").
 const GREETING_PROMPT: &str = "Hello? Hi, this is Dana speaking. Hi, you've reached the \
     voicemail of Sam, please leave a message after the tone. Please state your name and the \
     reason for your call. For sales, press one.";
@@ -241,9 +241,7 @@ impl AnswerClassifier {
         if let Some((class, cue)) = self.evidence.decisive() {
             let reason = format!("transcript cue \"{cue}\"");
             self.decide(class, &reason, at_ms);
-        } else if self.evidence.strongest() >= MACHINE
-            || machine_opening(&self.transcript).is_some()
-        {
+        } else if self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript) {
             // Not a person's greeting, whatever its class turns out to be.
             self.machine_at.get_or_insert(at_ms);
             self.machine_by_run_on = false;

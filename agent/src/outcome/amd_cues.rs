@@ -300,16 +300,13 @@ pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     HUMAN.iter().any(|p| contains(&words, p))
         && Evidence::of(text).strongest() < MACHINE
-        && machine_opening(text).is_none()
+        && !machine_opening(text)
 }
 
-/// A machine-only opening in a normalised transcript.
-pub(super) fn machine_opening(text: &str) -> Option<&'static str> {
+/// Whether a normalised transcript holds a machine-only opening.
+pub(super) fn machine_opening(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    MACHINE_OPENINGS
-        .iter()
-        .copied()
-        .find(|p| contains(&words, p))
+    MACHINE_OPENINGS.iter().any(|p| contains(&words, p))
 }
 
 /// Whether `phrase` occurs in `words`, `*` standing for up to three words.
