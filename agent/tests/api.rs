@@ -548,7 +548,19 @@ async fn with_an_llm_the_call_is_reviewed_summary_and_sentiment_stored() {
     // One request: the review, with the call's transcript in it.
     let asked: Vec<Value> = fake.requests().into_iter().filter_map(|r| r.json).collect();
     assert_eq!(asked.len(), 1, "{asked:#?}");
-    let text = asked[0].to_string();
-    assert!(text.contains("The wait was long"), "{text}");
-    assert!(text.contains("sentiment"), "{text}");
+    let instruction = asked[0]["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(instruction.contains("sentiment"), "{instruction}");
+    let transcript = asked[0]["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let lines = call["transcript"]
+        .as_array()
+        .expect("the call's transcript");
+    assert!(lines.len() >= 8, "{call:#}");
+    for line in lines {
+        let text = line["text"].as_str().unwrap();
+        assert!(transcript.contains(text), "{text:?} not in {transcript}");
+    }
 }

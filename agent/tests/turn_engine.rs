@@ -83,6 +83,29 @@ async fn barge_in_silences_the_agent_within_one_playout_chunk() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_voice_padding_is_not_heard_as_latency_or_a_turn_ending_pause() {
+    let line = "Hi there. This is a quick follow-up about your recent conversation.";
+    let f = fakes(&[], LlmMode::Reply("unused".into()), VoiceMode::Padded);
+    let result = run(spec(f, chat(line), TurnConfig::default()), vec![], 8_000).await;
+
+    let said = &result.report.transcript[0];
+    assert_eq!((said.text.as_str(), said.interrupted), (line, false));
+    let spans = sound_spans(&result.agent_audio, 500);
+    assert_eq!(spans.len(), 2, "two sentences: {spans:?}");
+    // The line was sent from `start_ms`; the voice's 300 ms lead is cut to 50 ms.
+    let lead = spans[0].0.saturating_sub(said.start_ms);
+    assert!(lead <= 70, "{lead} ms before the first sound: {spans:?}");
+    // 400 ms after one sentence plus 300 before the next is cut to a 300 ms pause.
+    let pause = spans[1].0 - spans[0].1;
+    assert!((280..=320).contains(&pause), "{pause} ms between sentences");
+    let decay = said.end_ms.saturating_sub(spans[1].1);
+    assert!(
+        decay <= 140,
+        "line ends {decay} ms after its last sound: {spans:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_backchannel_pauses_then_resumes_the_same_sentence() {
     let f = fakes(&["mhm"], LlmMode::Reply("unused".into()), VoiceMode::Good);
     let caller = caller_audio(&[(1_500, 500)], 3_000);

@@ -3,9 +3,10 @@
 //!
 //! Inbound path: RTP packets → [`jitter`] (order, pace, loss) → [`codec`] (G.711 / Opus with
 //! PLC) → [`resample`] (to 16 kHz) → [`vad`] (speech probability → speech segments) and
-//! [`tone`]/[`dtmf`] (voicemail beep, touch tones) → STT. Outbound path: TTS PCM →
-//! [`resample`] → [`codec`] → transport. [`frame`] holds the shared types, [`level`] signal
-//! levels, [`wav`] file I/O for prompts and fixtures, [`synth`] test signals.
+//! [`tone`]/[`dtmf`] (voicemail beep, touch tones) → STT. Outbound path: TTS PCM → [`trim`]
+//! (shorter silences) → [`resample`] → [`codec`] → transport. [`frame`] holds the shared
+//! types, [`level`] signal levels, [`wav`] file I/O for prompts and fixtures, [`synth`] test
+//! signals.
 
 pub mod codec;
 pub mod dtmf;
@@ -15,6 +16,7 @@ pub mod level;
 pub mod resample;
 pub mod synth;
 pub mod tone;
+pub mod trim;
 pub mod vad;
 pub mod wav;
 
@@ -27,6 +29,7 @@ pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout, PushOutcome};
 pub use level::Level;
 pub use resample::{resample_all, ResampleError, Resampler};
 pub use tone::{BeepConfig, BeepDetector, BeepEvent, Goertzel};
+pub use trim::{SilenceTrimmer, TrimConfig};
 pub use vad::{
     EnergyVad, EnergyVadConfig, PreRollBuffer, StreamingVad, VadConfig, VadError, VadEvent,
     VadStateMachine, VoiceDetector,

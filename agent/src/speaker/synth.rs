@@ -1,11 +1,13 @@
 //! The TTS stage: takes one line at a time from the controller (or the LLM task), streams it
-//! through the TTS provider, resamples to the transport rate and hands the audio to playout.
+//! through the TTS provider, shortens the voice's padding silences ([`audio::trim`]: a line
+//! starts with its first sound, sentences are at most 300 ms apart), resamples to the
+//! transport rate and hands the audio to playout.
 //! Bounded on both sides: a slow provider makes `SpeakRequest` senders wait (backpressure up
 //! to the LLM), and a full playout queue makes this stage wait.
 
 use std::sync::Arc;
 
-use audio::{Resampler, SampleRate};
+use audio::{Resampler, SampleRate, SilenceTrimmer, TrimConfig};
 use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -71,6 +73,8 @@ impl SynthStage {
             return true;
         };
         resampler.reset();
+        let mut trimmer = SilenceTrimmer::new(TrimConfig::speech(rate));
+        let mut kept = Vec::new();
         let mut stream = self.tts.synthesize(TtsRequest {
             text: req.text.clone(),
             voice: None,
@@ -83,11 +87,16 @@ impl SynthStage {
                 _ = stale(&mut self.min_turn, req.turn) => return true,
                 c = stream.next() => c,
             };
-            let samples = match chunk {
+            match chunk {
                 None => break,
-                Some(Ok(pcm)) => resampler.process(&pcm),
+                Some(Ok(pcm)) => trimmer.push(&pcm, &mut kept),
                 Some(Err(e)) => return self.failed(req, e.to_string()).await,
-            };
+            }
+            if kept.is_empty() {
+                continue;
+            }
+            let samples = resampler.process(&kept);
+            kept.clear();
             if first {
                 first = false;
                 let at_ms = self.clock.now_ms();
@@ -104,7 +113,9 @@ impl SynthStage {
                 return false;
             }
         }
-        let tail = resampler.flush();
+        trimmer.finish(&mut kept);
+        let mut tail = resampler.process(&kept);
+        tail.extend(resampler.flush());
         if !tail.is_empty() && !self.forward(req, tail).await {
             return false;
         }

@@ -73,6 +73,8 @@ impl SttProvider for ScriptedStt {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum VoiceMode {
     Good,
+    /// Pads each sentence as neural voices do: 300 ms of silence before, 400 ms after.
+    Padded,
     /// Every request fails before any audio.
     Fails,
     /// Never yields anything.
@@ -105,10 +107,22 @@ impl TtsProvider for ToneTts {
                 return stream::iter([Err(e)]).boxed();
             }
             VoiceMode::Hangs => return stream::pending().boxed(),
-            VoiceMode::Good => {}
+            VoiceMode::Good | VoiceMode::Padded => {}
         }
-        let ms = TONE_MS_PER_CHAR * request.text.chars().count() as u32;
-        let tone = audio::synth::sine(440.0, 0.3, ms.max(200), SampleRate::HZ_24K);
+        let tone = |text: &str| {
+            let ms = TONE_MS_PER_CHAR * text.chars().count() as u32;
+            audio::synth::sine(440.0, 0.3, ms.max(200), SampleRate::HZ_24K)
+        };
+        let tone = if self.mode == VoiceMode::Padded {
+            let pad = |ms| audio::synth::silence(ms, SampleRate::HZ_24K);
+            let sentences = request.text.split_inclusive(". ");
+            sentences
+                .flat_map(|s| [pad(300), tone(s), pad(400)])
+                .flatten()
+                .collect()
+        } else {
+            tone(&request.text)
+        };
         let chunks: Vec<Vec<i16>> = tone.chunks(2_400).map(<[i16]>::to_vec).collect();
         let delay = self.chunk_delay;
         stream::iter(chunks)
