@@ -238,13 +238,14 @@ async fn running_partials_of_a_greeting_find_the_machine_before_the_greeting_end
     );
 }
 
-/// Transcribes by length: a long utterance is the gym's phone menu, a short one the person
-/// at the front desk. Running partials of a greeting hear no words yet (the turns decide).
-struct MenuThenPerson;
+/// Transcribes by length: a long utterance is the machine (the gym's phone menu, a privacy
+/// manager), a short one the person at the front desk. Running partials of a greeting hear no
+/// words yet (the turns decide).
+struct MachineThenPerson(&'static str);
 
-impl SttProvider for MenuThenPerson {
+impl SttProvider for MachineThenPerson {
     fn name(&self) -> &'static str {
-        "menu-then-person"
+        "machine-then-person"
     }
     fn transcribe(
         &self,
@@ -253,7 +254,7 @@ impl SttProvider for MenuThenPerson {
         let text = if request.quick {
             ""
         } else if request.audio_16k.len() > 24_000 {
-            "Thank you for calling Summit Gym. For class times press 1. For the front desk press 0."
+            self.0
         } else {
             "Hello, front desk."
         };
@@ -267,11 +268,11 @@ impl SttProvider for MenuThenPerson {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
+/// Runs the sales call against a machine whose words are `machine` (three sentences with
+/// pauses between them), then a person at 9 s; the keys the agent pressed and the report.
+async fn machine_then_person(machine: &'static str) -> (Vec<String>, CallReport) {
     let mut spec = sales_call(&[]);
-    spec.providers.stt = Arc::new(MenuThenPerson);
-    // The menu in three sentences (pauses between them), then the person after the key.
+    spec.providers.stt = Arc::new(MachineThenPerson(machine));
     let caller = caller_audio(
         &[(300, 1_800), (2_500, 1_800), (4_700, 1_500), (9_000, 700)],
         30_000,
@@ -290,17 +291,15 @@ async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
     };
     let report = run_call_with_signals(spec, media, signals, &session.cancel).await;
     let report = session.finish(report).await.report;
+    let mut keys = Vec::new();
+    while let Ok(k) = keys_rx.try_recv() {
+        keys.push(k);
+    }
+    (keys, report)
+}
 
-    assert_eq!(
-        keys_rx.try_recv().ok().as_deref(),
-        Some("0"),
-        "{:?}",
-        report.records
-    );
-    assert!(
-        keys_rx.try_recv().is_err(),
-        "the menu finishing its prompt is not a new menu"
-    );
+/// The person heard the opening, after they spoke.
+fn assert_person_heard_the_opening(report: &CallReport) {
     let opening = report
         .transcript
         .iter()
@@ -314,7 +313,25 @@ async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
         opening.start_ms > 9_700,
         "spoke before the person: {opening:?}"
     );
-    assert_eq!(assessed(&report).answer, Some(AnswerClass::Human));
+    assert_eq!(assessed(report).answer, Some(AnswerClass::Human));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_phone_menu_is_navigated_by_keys_to_a_person_who_hears_the_opening() {
+    let menu =
+        "Thank you for calling Summit Gym. For class times press 1. For the front desk press 0.";
+    let (keys, report) = machine_then_person(menu).await;
+    // One key: the menu finishing its prompt is not a new menu.
+    assert_eq!(keys, ["0"], "{:?}", report.records);
+    assert_person_heard_the_opening(&report);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_privacy_manager_gets_the_key_it_asks_for_and_the_person_hears_the_opening() {
+    let privacy = "Calls from unlisted numbers are not accepted. To be connected, press five.";
+    let (keys, report) = machine_then_person(privacy).await;
+    assert_eq!(keys, ["5"], "{:?}", report.records);
+    assert_person_heard_the_opening(&report);
 }
 
 /// The opening line for Sam at Summit Gym, as the script renders it.

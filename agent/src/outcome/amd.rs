@@ -20,7 +20,7 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
-use cues::{human_words, machine_opening, Evidence, MACHINE};
+use cues::{connect_key_in, human_words, machine_opening, Evidence, MACHINE};
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
 /// (a person, a voicemail box, a screener, a menu). Whisper follows the vocabulary of natural
@@ -379,6 +379,13 @@ pub fn words_class(text: &str) -> Option<AnswerClass> {
     let evidence = Evidence::of(&normalise(text));
     let (class, _, _) = evidence.leading()?;
     (evidence.strongest() >= MACHINE).then_some(class)
+}
+
+/// The key a privacy manager asks the caller to press to be put through, if the transcript
+/// holds one: a lone "press" with its key and a connecting word ("connected", "robot") near it.
+pub fn connect_key(text: &str) -> Option<char> {
+    let text = normalise(text);
+    connect_key_in(&text.split_whitespace().collect::<Vec<_>>())
 }
 
 /// The machine class and phrase a transcript shows clearly enough to decide on, if any.

@@ -244,13 +244,21 @@ impl Evidence {
     /// Weighs a normalised transcript.
     pub fn of(text: &str) -> Self {
         let words: Vec<&str> = text.split_whitespace().collect();
+        // A privacy manager's lone "press one to be connected" is a screener's demand, not a
+        // menu's choice.
+        let privacy = connect_key_in(&words).is_some();
         let classes = CLASSES
             .iter()
             .map(|(class, phrases)| {
                 let mut score = 0;
                 let mut best: (u32, &'static str) = (0, "");
+                if privacy && *class == AnswerClass::Screening {
+                    (score, best) = (3, (3, PRIVACY_CUE));
+                }
                 for (weight, phrase) in phrases.iter() {
-                    if contains(&words, phrase) {
+                    let menu_press =
+                        privacy && *class == AnswerClass::Ivr && KEY_PHRASES.contains(phrase);
+                    if !menu_press && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
                             best = (*weight, phrase);
@@ -307,6 +315,57 @@ pub(super) fn human_words(text: &str) -> bool {
 pub(super) fn machine_opening(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     MACHINE_OPENINGS.iter().any(|p| contains(&words, p))
+}
+
+/// Words that may stand between "press" and the key ("press the number five").
+const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
+
+/// A menu's phrases about keys, which a privacy manager's key request says too.
+const KEY_PHRASES: &[&str] = &["press", "pound", "hash", "digit", "keypad"];
+
+/// Words near a lone "press <key>" that make it a privacy manager's way through to the person.
+const CONNECT_WORDS: &[&str] = &["connected", "connect", "robot", "human"];
+
+/// The cue a privacy manager's key request reports.
+const PRIVACY_CUE: &str = "press a key to be connected";
+
+/// The key a privacy manager asks for to put the call through ("to be connected, press one",
+/// "press 5 if you are not a robot"), in normalised words. Only a lone request: a greeting
+/// asking for two keys is a menu, and one without a connecting word ("press zero to reach
+/// reception", "press one for more options") is no privacy manager.
+pub(super) fn connect_key_in(words: &[&str]) -> Option<char> {
+    let presses: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "press").collect();
+    let [at] = presses[..] else {
+        return None;
+    };
+    let named = at
+        + 1
+        + words[at + 1..]
+            .iter()
+            .take(3)
+            .take_while(|w| KEY_FILLERS.contains(w))
+            .count();
+    let key = key_named(words.get(named)?)?;
+    let near = &words[at.saturating_sub(8)..(named + 9).min(words.len())];
+    near.iter()
+        .any(|w| CONNECT_WORDS.contains(w))
+        .then_some(key)
+}
+
+/// The keypad key a word names ("one", "5", "star", "pound", "hash").
+fn key_named(word: &str) -> Option<char> {
+    const DIGITS: [&str; 10] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    ];
+    match word {
+        "star" => Some('*'),
+        "pound" | "hash" => Some('#'),
+        w if w.len() == 1 && w.as_bytes()[0].is_ascii_digit() => w.chars().next(),
+        w => DIGITS
+            .iter()
+            .position(|d| *d == w)
+            .and_then(|i| char::from_digit(i as u32, 10)),
+    }
 }
 
 /// Whether `phrase` occurs in `words`, `*` standing for up to three words.

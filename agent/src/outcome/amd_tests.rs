@@ -409,3 +409,36 @@ fn a_person_inferred_from_a_run_on_that_stopped_is_doubtful() {
         (AnswerClass::Human, false)
     );
 }
+
+#[test]
+fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
+    let privacy = [
+        ("Please press 2 to be connected to your party.", '2'),
+        ("To prove you are not a robot, press the number seven.", '7'),
+        (
+            "Calls from unknown numbers are held. Press pound to connect.",
+            '#',
+        ),
+        ("If you are a human caller, please press nine now.", '9'),
+    ];
+    for (text, key) in privacy {
+        assert_eq!(connect_key(text), Some(key), "{text}");
+        let v = run(&[(200, "start"), (1_500, text)], 3_000);
+        assert_eq!(v.class, AnswerClass::Screening, "{text}: {v:?}");
+    }
+    // A menu offers keys for choices, connecting or not; a voicemail's key is for its own
+    // options.
+    let not_privacy = [
+        "For billing press one. To be connected to an agent press two.",
+        "To speak to the front desk, press zero.",
+        "Please leave a message after the tone, or press one for more options.",
+        "Leave your name and number; if it's urgent, press zero to reach my assistant.",
+    ];
+    for text in not_privacy {
+        assert_eq!(connect_key(text), None, "{text}");
+    }
+    for menu in &not_privacy[..2] {
+        let v = run(&[(200, "start"), (1_500, menu)], 3_000);
+        assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
+    }
+}

@@ -20,7 +20,9 @@ pub mod summary;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use amd::{greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+pub use amd::{
+    connect_key, greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+};
 pub use disposition::{CallFact, DialResult, Disposition, DispositionMachine, EndReason};
 pub use interest::InterestSignals;
 pub use sentiment::{CallSentiment, Sentiment};

@@ -88,8 +88,8 @@ enum Phase {
     AwaitingGreetingEnd {
         since: u64,
     },
-    /// The screening reply (or a menu choice) was given at `since`: a fresh classifier
-    /// listens for a person. `menus`: phone menus navigated so far.
+    /// The screening reply, a key or a menu choice was given at `since`: a fresh classifier
+    /// listens for a person. `menus`: menus navigated and screeners answered so far.
     AwaitingPerson {
         since: u64,
         menus: u32,
@@ -118,6 +118,8 @@ pub struct AnswerGate {
     heard: String,
     /// The menu prompt last acted on: the menu finishing it is not a new menu.
     menu_acted_on: Option<String>,
+    /// The screening reply was given: a screener talking on is not asked again.
+    replied: bool,
     /// An LLM can be asked about doubtful machines.
     llm: bool,
     /// Its answer, once in (`None` inside: it named no class or failed).
@@ -137,6 +139,7 @@ impl AnswerGate {
             verdict: None,
             heard: String::new(),
             menu_acted_on: None,
+            replied: false,
             llm: false,
             llm_verdict: None,
         }
@@ -257,6 +260,23 @@ impl AnswerGate {
                         self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
                         self.poll(now_ms)
                     }
+                    Some(v)
+                        if v.class == AnswerClass::Screening
+                            && menus < self.max_steps()
+                            && self.screener_asks() =>
+                    {
+                        match self.screener_key() {
+                            Some(key) => self.press(key, now_ms, menus + 1),
+                            None => self.answer_screener(v, now_ms, menus + 1),
+                        }
+                    }
+                    Some(v) if v.class == AnswerClass::Screening => {
+                        // Nothing new asked (the prompt acted on, still playing; the name
+                        // already given): listen on.
+                        self.restart(now_ms, menus);
+                        self.phase = Phase::AwaitingPerson { since, menus };
+                        GateAction::Wait
+                    }
                     Some(v) if v.class == AnswerClass::Ivr && menus > 0 => {
                         if self.menu_acted_on.as_deref() == Some(self.heard.as_str()) {
                             // The same prompt, still playing after the key: listen on.
@@ -317,12 +337,9 @@ impl AnswerGate {
                 self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
                 self.poll(now_ms)
             }
-            AnswerClass::Screening => match self.config.screening_reply.clone() {
-                Some(text) => {
-                    self.restart(now_ms, 0);
-                    GateAction::Say(text)
-                }
-                None => self.hang_up(v, "screened", "screening"),
+            AnswerClass::Screening => match self.screener_key() {
+                Some(key) => self.press(key, now_ms, 1),
+                None => self.answer_screener(v, now_ms, 0),
             },
             AnswerClass::Ivr => self.navigate(v, now_ms, 0),
             AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
@@ -342,9 +359,52 @@ impl AnswerGate {
             })
     }
 
+    /// The key a privacy manager asks for in what was heard ("press one to be connected").
+    fn screener_key(&self) -> Option<char> {
+        crate::outcome::connect_key(&self.heard)
+    }
+
+    /// A screener heard after an answer asks something new: a key not pressed yet, or the
+    /// name and reason not given yet.
+    fn screener_asks(&self) -> bool {
+        match self.screener_key() {
+            Some(_) => self.menu_acted_on.as_deref() != Some(self.heard.as_str()),
+            None => !self.replied,
+        }
+    }
+
+    /// Presses the key a privacy manager asked for (whatever the script says: it is the way
+    /// to the person), then listens for the person.
+    fn press(&mut self, key: char, now_ms: u64, steps: u32) -> GateAction {
+        self.menu_acted_on = Some(self.heard.clone());
+        self.restart(now_ms, steps);
+        GateAction::SendDtmf(key.to_string())
+    }
+
+    /// Gives a screening assistant the script's name and reason, or hangs up without one.
+    fn answer_screener(&mut self, v: Verdict, now_ms: u64, steps: u32) -> GateAction {
+        match self.config.screening_reply.clone() {
+            Some(text) => {
+                self.replied = true;
+                self.restart(now_ms, steps);
+                GateAction::Say(text)
+            }
+            None => self.hang_up(v, "screened", "screening"),
+        }
+    }
+
+    /// Screening answers and menus navigated at most on one call.
+    fn max_steps(&self) -> u32 {
+        self.config.ivr_max_steps
+    }
+
     /// A phone menu: follow the script's way through it, if it has one and the menus have
-    /// not gone round too often.
+    /// not gone round too often. A lone "press one to be connected" taken for a menu is
+    /// pressed like a privacy manager's.
     fn navigate(&mut self, v: Verdict, now_ms: u64, menus: u32) -> GateAction {
+        if let Some(key) = self.screener_key().filter(|_| menus < self.max_steps()) {
+            return self.press(key, now_ms, menus + 1);
+        }
         if self.config.ivr.is_empty() || menus >= self.config.ivr_max_steps {
             return self.hang_up(v, "screened", "ivr");
         }

@@ -71,6 +71,64 @@ fn screening_is_answered_and_a_person_then_starts_the_conversation() {
     );
 }
 
+#[test]
+fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
+    let mut g = gate(Some("This is Alex from Daily Event Insurance."));
+    utterance(&mut g, 300, 2_400, vec![0; 100]);
+    g.on_transcript("Unknown callers, please press 3 to be connected.", 2_600);
+    let (_, action) = run_until(&mut g, 2_600, 3_000);
+    assert_eq!(action, GateAction::SendDtmf("3".into()));
+    let v = g.verdict().expect("the first verdict").clone();
+    assert_eq!(
+        (v.class, v.reason.as_str()),
+        (
+            AnswerClass::Screening,
+            "transcript cue \"press a key to be connected\""
+        )
+    );
+    // The same screener then asks who is calling: the name and reason, once.
+    utterance(&mut g, 4_000, 6_000, vec![0; 100]);
+    g.on_transcript("Please say your name after the tone.", 6_200);
+    let (_, action) = run_until(&mut g, 6_200, 9_000);
+    assert!(matches!(action, GateAction::Say(_)), "{action:?}");
+    utterance(&mut g, 10_000, 10_600, vec![0; 100]);
+    g.on_transcript("Hello, this is Sam.", 10_800);
+    let (_, action) = run_until(&mut g, 10_800, 13_000);
+    assert!(
+        matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
+        "{action:?}"
+    );
+}
+
+#[test]
+fn a_connect_key_taken_for_a_menu_is_pressed_without_a_script_way() {
+    let mut g = gate(None);
+    utterance(&mut g, 300, 2_400, vec![0; 100]);
+    // A queue's words (a menu), but its one key is the way through.
+    let queue = "Your call is important to us. Please stay on the line or press one to be \
+                 connected.";
+    g.on_transcript(queue, 2_600);
+    let (_, action) = run_until(&mut g, 2_600, 3_000);
+    assert_eq!(action, GateAction::SendDtmf("1".into()));
+    assert_eq!(g.verdict().map(|v| v.class), Some(AnswerClass::Ivr));
+    // Nobody comes: the screener is hung up on after the wait, not asked again.
+    let (at, action) = run_until(&mut g, 3_000, 40_000);
+    assert!(
+        matches!(
+            action,
+            GateAction::HangUp {
+                disposition: "screened",
+                ..
+            }
+        ),
+        "{action:?}"
+    );
+    assert!(
+        at >= 2_600 + GateConfig::default().screening_wait_ms,
+        "{at}"
+    );
+}
+
 fn menu_gate() -> AnswerGate {
     let front_desk = IvrRule {
         phrases: vec!["front desk".into()],

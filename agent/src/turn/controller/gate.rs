@@ -126,13 +126,13 @@ impl Controller {
             GateAction::Say(text) => self.say(st, 0, text, false).await,
             GateAction::AskLlm(heard) => st.gate_llm = self.ask_who_answered(heard),
             GateAction::SendDtmf(keys) => {
-                tracing::info!(%keys, "Phone menu: pressing keys to reach a person");
+                tracing::info!(%keys, "Pressing keys to reach a person (phone menu or privacy manager)");
                 let sent = match &self.keys_out {
                     Some(out) => out.send(keys).await.is_ok(),
                     None => false,
                 };
                 if !sent {
-                    tracing::warn!("This transport cannot send key presses; menu not navigated");
+                    tracing::warn!("This transport cannot send key presses; keys not sent");
                 }
             }
             GateAction::Answered(v) => {
