@@ -367,6 +367,10 @@ pub fn run(
             "fresh2: written by another engineer who saw neither the phrase model nor the other \
              corpora; every clip scored"
         }
+        Corpus::Fresh3 => {
+            "fresh3: written by a third engineer who saw no code, notes, corpora or results; \
+             every clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -46,8 +46,7 @@ pub enum Which {
         #[arg(long)]
         limit: Option<usize>,
         /// Which corpus: the tuning one (scored on its test half), the held-out one, or one of
-        /// the two fresh ones written by people who never saw the phrase model (every clip
-        /// scored).
+        /// the fresh ones written by people who never saw the phrase model (every clip scored).
         #[arg(long, value_enum, default_value = "tune")]
         corpus: crate::bench::amd::Corpus,
         /// Print every partial transcript and verdict.
