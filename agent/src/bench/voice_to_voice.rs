@@ -4,7 +4,8 @@
 //! when the agent has been quiet for a moment. Every answered turn gives the call report's
 //! voice-to-voice time (caller's last voiced frame → agent's first audio frame) and its
 //! parts: the end-of-turn silence waited, whisper decode time, the wait for whisper after
-//! the turn ended, and hibari's time to first audio.
+//! the turn ended, and hibari's time to first audio; and, from the agent's recording, when
+//! the caller first heard it (its first audio may be silence: a voice's lead-in).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use tokio::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::fakes::EndOfTurnOverride;
-use super::harness::{spec, RATE};
+use super::harness::{first_sound_ms, spec, RATE};
 use super::stats::{Section, Summary, Table};
 use crate::call::report::{Speaker, TurnMetrics};
 use crate::conversation::script::ScriptConversation;
@@ -94,6 +95,8 @@ pub async fn run(cfg: &VoiceToVoiceConfig, models: &LocalModels) -> anyhow::Resu
     let max_calls = cfg.answers.div_ceil(ANSWERS.len()).max(1) * 2;
     let mut calls = 0;
     let mut turns: Vec<TurnMetrics> = Vec::new();
+    // Per answered turn: caller's last voice → the agent's first sound in its recording.
+    let mut to_sound: Vec<u64> = Vec::new();
     let mut detail = Table::new(&[
         "heard",
         "voice-to-voice",
@@ -156,9 +159,14 @@ pub async fn run(cfg: &VoiceToVoiceConfig, models: &LocalModels) -> anyhow::Resu
                 ms(t.tts_first_audio_ms),
             ]);
         }
+        to_sound.extend(result.report.turns.iter().filter_map(|t| {
+            let first_audio = t.last_voice_ms + t.voice_to_voice_ms?;
+            let sound = first_sound_ms(&result.agent_audio, first_audio)?;
+            Some(sound - t.last_voice_ms)
+        }));
         turns.extend(result.report.turns);
     }
-    let mut s = section(cfg, &turns, heard, understood, calls);
+    let mut s = section(cfg, &turns, &to_sound, heard, understood, calls);
     if cfg.details {
         s.para("Every turn (ms):");
         s.table(&detail);
@@ -169,6 +177,7 @@ pub async fn run(cfg: &VoiceToVoiceConfig, models: &LocalModels) -> anyhow::Resu
 fn section(
     cfg: &VoiceToVoiceConfig,
     turns: &[TurnMetrics],
+    to_sound: &[u64],
     heard: usize,
     understood: usize,
     calls: usize,
@@ -205,6 +214,11 @@ fn section(
             t.tts_first_audio_ms
                 .map(|a| a.saturating_sub(t.stt_wait_ms))
         }),
+        0,
+    );
+    table.summary_row(
+        "voice-to-voice as heard (to the agent's first sound)",
+        Summary::of_ms(to_sound.iter().copied()),
         0,
     );
     table.summary_row(

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
-use cues::{connect_key_in, human_words, machine_opening, Evidence, MACHINE};
+use cues::{asks_for_key_in, connect_key_in, human_words, machine_opening, Evidence, MACHINE};
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
 /// (a person, a voicemail box, a screener, a menu). Whisper follows the vocabulary of natural
@@ -105,8 +105,9 @@ pub struct AmdConfig {
     pub human_max_speech_ms: u64,
     /// Silence after a short greeting that confirms a person waiting for an answer.
     pub human_silence_ms: u64,
-    /// Speech beyond this (without a person's words) is a machine's greeting, whose class the
-    /// words tell when it ends (voicemail when they do not).
+    /// Speech beyond this without a person's words is a machine's greeting, whose class the
+    /// words tell when it ends (voicemail when they do not). With a person's words heard,
+    /// length decides nothing: only a machine's words or a beep do.
     pub machine_speech_ms: u64,
     /// Voice this long before a person-length pause, with at least two words heard and none
     /// of them a person's, is held as a machine (the agent stays silent) until a machine's
@@ -277,8 +278,11 @@ impl AnswerClassifier {
             self.machine_by_run_on = false;
         }
         self.note_run_on(now, person);
-        let extra = if person { 1_500 } else { 0 };
-        let long = self.voiced_ms(now) >= self.config.machine_speech_ms + extra;
+        // Length alone never outweighs a person's words: people who answer "Hello? Hello? Can
+        // you hear me? …" or "Sorry, I'm driving, you're on speaker, what's up?" talk on too
+        // (fresh3's first run: 14 of 44 people lost this way). Only words or a beep make such
+        // a greeting a machine's.
+        let long = !person && self.voiced_ms(now) >= self.config.machine_speech_ms;
         if long && (self.machine_at.is_none() || self.machine_by_run_on) {
             // A machine's length: held since the run-on, if that came first.
             self.machine_at.get_or_insert(now);
@@ -386,6 +390,12 @@ pub fn words_class(text: &str) -> Option<AnswerClass> {
 pub fn connect_key(text: &str) -> Option<char> {
     let text = normalise(text);
     connect_key_in(&text.split_whitespace().collect::<Vec<_>>())
+}
+
+/// Whether the transcript holds a privacy manager's key request, its key heard or not yet.
+pub fn asks_for_key(text: &str) -> bool {
+    let text = normalise(text);
+    asks_for_key_in(&text.split_whitespace().collect::<Vec<_>>())
 }
 
 /// The machine class and phrase a transcript shows clearly enough to decide on, if any.

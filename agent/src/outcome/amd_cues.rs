@@ -223,6 +223,13 @@ const HUMAN: &[&str] = &[
     "good morning",
     "good afternoon",
     "good evening",
+    "sorry",
+    "hang on",
+    "can you hear me",
+    "speak up",
+    "what's up",
+    "who's that",
+    "what can i do for you",
 ];
 
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
@@ -246,7 +253,7 @@ impl Evidence {
         let words: Vec<&str> = text.split_whitespace().collect();
         // A privacy manager's lone "press one to be connected" is a screener's demand, not a
         // menu's choice.
-        let privacy = connect_key_in(&words).is_some();
+        let privacy = asks_for_key_in(&words);
         let classes = CLASSES
             .iter()
             .map(|(class, phrases)| {
@@ -329,15 +336,28 @@ const CONNECT_WORDS: &[&str] = &["connected", "connect", "robot", "human"];
 /// The cue a privacy manager's key request reports.
 const PRIVACY_CUE: &str = "press a key to be connected";
 
-/// The key a privacy manager asks for to put the call through ("to be connected, press one",
-/// "press 5 if you are not a robot"), in normalised words. Only a lone request: a greeting
-/// asking for two keys is a menu, and one without a connecting word ("press zero to reach
-/// reception", "press one for more options") is no privacy manager.
-pub(super) fn connect_key_in(words: &[&str]) -> Option<char> {
+/// Where a privacy manager asks for a key to put the call through ("to be connected, press
+/// one", "press 5 if you are not a robot"): its lone "press", with a connecting word near it.
+/// A greeting saying "press" twice is a menu, and one without a connecting word ("press zero
+/// to reach reception", "press one for more options") is no privacy manager.
+fn privacy_press(words: &[&str]) -> Option<usize> {
     let presses: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "press").collect();
     let [at] = presses[..] else {
         return None;
     };
+    let near = &words[at.saturating_sub(8)..(at + 12).min(words.len())];
+    near.iter().any(|w| CONNECT_WORDS.contains(w)).then_some(at)
+}
+
+/// Whether normalised words hold a privacy manager's key request (its key may not be heard
+/// yet: "to be connected, please press").
+pub(super) fn asks_for_key_in(words: &[&str]) -> bool {
+    privacy_press(words).is_some()
+}
+
+/// The key a privacy manager asks for, in normalised words, once it is heard.
+pub(super) fn connect_key_in(words: &[&str]) -> Option<char> {
+    let at = privacy_press(words)?;
     let named = at
         + 1
         + words[at + 1..]
@@ -345,11 +365,7 @@ pub(super) fn connect_key_in(words: &[&str]) -> Option<char> {
             .take(3)
             .take_while(|w| KEY_FILLERS.contains(w))
             .count();
-    let key = key_named(words.get(named)?)?;
-    let near = &words[at.saturating_sub(8)..(named + 9).min(words.len())];
-    near.iter()
-        .any(|w| CONNECT_WORDS.contains(w))
-        .then_some(key)
+    key_named(words.get(named)?)
 }
 
 /// The keypad key a word names ("one", "5", "star", "pound", "hash").

@@ -138,6 +138,29 @@ fn a_persons_words_keep_a_long_greeting_from_counting_as_a_machine() {
 }
 
 #[test]
+fn a_person_who_talks_on_is_a_person_unless_a_machines_words_are_heard() {
+    // 6 s unbroken: the person cannot hear the caller, or is driving; no machine's words.
+    for said in [
+        "hello hello can you hear me I can't hear a thing hang on hello",
+        "yes I'm sorry I'm just driving you're on speaker what's up",
+    ] {
+        let v = run(&[(300, "start"), (2_000, said), (6_300, "stop")], 12_000);
+        assert_eq!(v.class, AnswerClass::Human, "{said}: {v:?}");
+        assert_eq!(v.machine_at_ms, None, "{said}: {v:?}");
+    }
+    // A machine's words still make a long greeting with a person's word a machine's.
+    let said = "hello sorry I can't take your call right now leave a message";
+    let v = run(&[(300, "start"), (2_000, said), (6_300, "stop")], 12_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    // Without a person's words, length alone still shows a machine.
+    let v = run(
+        &[(300, "start"), (2_000, "the our event"), (6_300, "stop")],
+        12_000,
+    );
+    assert!(v.class.is_machine(), "{v:?}");
+}
+
+#[test]
 fn a_run_on_greeting_that_stops_without_a_machines_words_or_length_is_a_person() {
     // 2.8 s unbroken, no words decoded, then silence: held as a machine while it ran on, but
     // neither words nor length showed one; a person who said more than "hello" is waiting.
@@ -421,6 +444,14 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         ),
         ("If you are a human caller, please press nine now.", '9'),
     ];
+    // Screening as soon as the request is heard, before its key.
+    assert!(asks_for_key("To be connected, please press"));
+    assert_eq!(connect_key("To be connected, please press"), None);
+    let v = run(
+        &[(200, "start"), (1_500, "To be connected, please press")],
+        3_000,
+    );
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
     for (text, key) in privacy {
         assert_eq!(connect_key(text), Some(key), "{text}");
         let v = run(&[(200, "start"), (1_500, text)], 3_000);

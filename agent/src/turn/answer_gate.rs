@@ -14,6 +14,9 @@ use dialogue::script::{IvrAction, IvrRule};
 use super::ingest::IngestEvent;
 use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
+/// How long a privacy manager's key is waited for once "press" is heard without it.
+const KEY_WAIT_MS: u64 = 2_000;
+
 /// Answer-gate settings of an outbound call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateConfig {
@@ -120,6 +123,8 @@ pub struct AnswerGate {
     menu_acted_on: Option<String>,
     /// The screening reply was given: a screener talking on is not asked again.
     replied: bool,
+    /// When a privacy manager's key request was first heard without its key.
+    key_asked_at: Option<u64>,
     /// An LLM can be asked about doubtful machines.
     llm: bool,
     /// Its answer, once in (`None` inside: it named no class or failed).
@@ -140,6 +145,7 @@ impl AnswerGate {
             heard: String::new(),
             menu_acted_on: None,
             replied: false,
+            key_asked_at: None,
             llm: false,
             llm_verdict: None,
         }
@@ -339,6 +345,13 @@ impl AnswerGate {
             }
             AnswerClass::Screening => match self.screener_key() {
                 Some(key) => self.press(key, now_ms, 1),
+                // "To be connected, please press…": the key is still being said (or decoded).
+                None if crate::outcome::asks_for_key(&self.heard)
+                    && now_ms.saturating_sub(*self.key_asked_at.get_or_insert(now_ms))
+                        < KEY_WAIT_MS =>
+                {
+                    GateAction::Wait
+                }
                 None => self.answer_screener(v, now_ms, 0),
             },
             AnswerClass::Ivr => self.navigate(v, now_ms, 0),

@@ -101,6 +101,19 @@ fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
 }
 
 #[test]
+fn a_privacy_managers_key_is_waited_for_while_it_is_being_said() {
+    let mut g = gate(Some("This is Alex from Daily Event Insurance."));
+    g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
+    g.on_transcript("To be connected, please press", 2_000);
+    assert_eq!(run_until(&mut g, 2_000, 2_400).1, GateAction::Wait);
+    g.on_transcript("To be connected, please press one.", 2_500);
+    assert_eq!(
+        run_until(&mut g, 2_500, 2_600).1,
+        GateAction::SendDtmf("1".into())
+    );
+}
+
+#[test]
 fn a_connect_key_taken_for_a_menu_is_pressed_without_a_script_way() {
     let mut g = gate(None);
     utterance(&mut g, 300, 2_400, vec![0; 100]);

@@ -183,8 +183,9 @@ fn collect(state: &WhisperState, eot: whisper_rs::WhisperTokenId, decode_ms: f64
     }
 }
 
-/// Trims, and drops output that is only a non-speech annotation (`[BLANK_AUDIO]`, `(music)`)
-/// or has no letters or digits at all (`♪♪`, `...`).
+/// Trims, drops output that is only a non-speech annotation (`[BLANK_AUDIO]`, `(music)`) or
+/// has no letters or digits at all (`♪♪`, `...`), and collapses decoder loops
+/// ([`collapse_loops`]).
 fn clean_text(raw: &str) -> String {
     let t = raw.trim();
     let annotation = |open: char, close: char| t.starts_with(open) && t.ends_with(close);
@@ -192,13 +193,68 @@ fn clean_text(raw: &str) -> String {
     if wordless || annotation('[', ']') || annotation('(', ')') || annotation('*', '*') {
         String::new()
     } else {
-        t.to_string()
+        collapse_loops(t)
     }
+}
+
+/// A phrase said this many times in a row is a decoder loop, not speech.
+const LOOP_REPEATS: usize = 3;
+/// The longest phrase (in words) looked for as a loop.
+const LOOP_MAX_WORDS: usize = 12;
+
+/// Keeps one copy of a phrase repeated [`LOOP_REPEATS`] or more times in a row (case and
+/// punctuation ignored): greedy decodes without temperature fallback loop on hard audio
+/// ("Please, please, please, …", "Hello? Hello? Hello? …" ×16 after a two-word greeting).
+/// A person's "Hello? Hello?" (twice) is kept.
+fn collapse_loops(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let key: Vec<String> = words
+        .iter()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    'words: while i < words.len() {
+        for len in 1..=LOOP_MAX_WORDS.min((words.len() - i) / LOOP_REPEATS) {
+            let phrase = &key[i..i + len];
+            let repeats = key[i..]
+                .chunks(len)
+                .take_while(|chunk| *chunk == phrase)
+                .count();
+            if repeats >= LOOP_REPEATS {
+                kept.extend_from_slice(&words[i..i + len]);
+                i += repeats * len;
+                continue 'words;
+            }
+        }
+        kept.push(words[i]);
+        i += 1;
+    }
+    kept.join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::clean_text;
+
+    #[test]
+    fn decoder_loops_keep_one_copy_and_real_repeats_stay() {
+        let please = ["Please,"; 16].join(" ");
+        assert_eq!(clean_text(&please), "Please,");
+        let hello = format!("Hello, hello? {}", ["Hello?"; 14].join(" "));
+        assert_eq!(clean_text(&hello), "Hello,");
+        let phrase = "Thank you for calling Blocky of Planning.";
+        let looped = format!("{phrase} {phrase} {phrase} Thank you");
+        assert_eq!(clean_text(&looped), format!("{phrase} Thank you"));
+        for kept in ["Hello? Hello?", "No, no. I said no, no, not now.", "Yes."] {
+            assert_eq!(clean_text(kept), kept);
+        }
+    }
 
     #[test]
     fn annotations_are_not_speech() {
