@@ -34,7 +34,8 @@ pub struct GateConfig {
     pub ivr: Vec<IvrRule>,
     /// How long a menu may talk without offering one of the `ivr` ways.
     pub ivr_listen_ms: u64,
-    /// Menus navigated at most (a menu leading to another menu).
+    /// Menus navigated and screeners answered at most on one call (a menu leading to another
+    /// menu, a privacy manager's key and then its name request).
     pub ivr_max_steps: u32,
     /// With an LLM configured: how long its verdict on a doubtful machine is waited for.
     pub llm_deadline_ms: u64,
@@ -268,7 +269,7 @@ impl AnswerGate {
                     }
                     Some(v)
                         if v.class == AnswerClass::Screening
-                            && menus < self.max_steps()
+                            && menus < self.config.ivr_max_steps
                             && self.screener_asks() =>
                     {
                         match self.screener_key() {
@@ -406,16 +407,14 @@ impl AnswerGate {
         }
     }
 
-    /// Screening answers and menus navigated at most on one call.
-    fn max_steps(&self) -> u32 {
-        self.config.ivr_max_steps
-    }
-
     /// A phone menu: follow the script's way through it, if it has one and the menus have
     /// not gone round too often. A lone "press one to be connected" taken for a menu is
     /// pressed like a privacy manager's.
     fn navigate(&mut self, v: Verdict, now_ms: u64, menus: u32) -> GateAction {
-        if let Some(key) = self.screener_key().filter(|_| menus < self.max_steps()) {
+        if let Some(key) = self
+            .screener_key()
+            .filter(|_| menus < self.config.ivr_max_steps)
+        {
             return self.press(key, now_ms, menus + 1);
         }
         if self.config.ivr.is_empty() || menus >= self.config.ivr_max_steps {
