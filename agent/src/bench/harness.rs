@@ -22,12 +22,14 @@ use crate::turn::TurnConfig;
 pub const RATE: SampleRate = SampleRate::HZ_16K;
 pub const FRAME_MS: u64 = 20;
 
-/// Call ms of the first sound (a 1 ms window peaking above -40 dBFS) at or after `from_ms` in
-/// a local call's recording at [`RATE`]: what the other side first heard.
+/// Call ms of the first sound (a 1 ms window with a sample above the TTS trimmer's silence
+/// threshold, -40 dBFS) at or after `from_ms` in a local call's recording at [`RATE`]: what the
+/// other side first heard.
 pub fn first_sound_ms(recording: &[i16], from_ms: u64) -> Option<u64> {
     let per_ms = RATE.samples_per_ms();
     let after = recording.get(from_ms as usize * per_ms..)?;
-    let loud = |c: &[i16]| c.iter().any(|s| s.unsigned_abs() > 328);
+    let silence = audio::TrimConfig::speech(RATE.hz()).threshold;
+    let loud = |c: &[i16]| c.iter().any(|s| s.unsigned_abs() > silence);
     let ms = after.chunks(per_ms).position(loud)?;
     Some(from_ms + ms as u64)
 }
