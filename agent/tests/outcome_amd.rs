@@ -12,14 +12,13 @@ use switchboard::outcome::{AmdConfig, AnswerClass};
 fn each_answer_class_of_the_corpus_is_recognised() {
     let models = LocalModels::load(&ModelStore::from_env())
         .expect("local models (run `cargo run -p switchboard -- models fetch`)");
-    let clips = corpus(Corpus::Tune, Some(2))
+    let clips = corpus(Corpus::Tune, false, Some(2), &models.hibari)
         .expect("corpus (needs espeak-ng: `apt-get install espeak-ng`)");
     let config = AmdConfig::default();
     let mut recognised = std::collections::BTreeMap::new();
     let mut results = Vec::new();
     for clip in &clips {
-        let v =
-            classify(clip, &models.silero, &models.whisper, &config, false).expect("classified");
+        let v = classify(clip, &models.silero, &models.whisper, &config, None).expect("classified");
         results.push(format!("{} → {:?} ({})", clip.label, v.class, v.reason));
         if v.class == clip.class {
             *recognised.entry(clip.class).or_insert(0) += 1;

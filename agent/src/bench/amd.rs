@@ -1,7 +1,7 @@
 //! `switchboard bench amd`: accuracy and time-to-verdict of answer classification
 //! ([`crate::outcome::amd`]) on a corpus generated at bench time and never stored: voicemail
 //! greetings with and without beeps, screening prompts, IVR menus, people answering, silence
-//! and fax tones, spoken by several espeak-ng voices at several speeds, with noise, through a
+//! and fax tones, spoken by several voices at several speeds, with noise, through a
 //! G.711 µ-law 8 kHz round trip as a phone line delivers them.
 //!
 //! Each recording runs through the same signal path as a call: Silero VAD segment edges,
@@ -11,6 +11,7 @@
 //! the thresholds; the other half is the reported test half.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use audio::vad::{SileroModel, SileroVad, StreamingVad, VadConfig, VadEvent};
@@ -18,14 +19,18 @@ use audio::{BeepConfig, BeepDetector, BeepEvent, SampleRate};
 use speech::stt::{DecodeRequest, WhisperPool};
 
 use super::stats::{Section, Summary, Table};
+use crate::local_models::LocalModels;
 use crate::outcome::{
     greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
 
 #[path = "amd_corpus.rs"]
 mod corpus;
+#[path = "amd_voices.rs"]
+mod voices;
 use corpus::LINE;
 pub use corpus::{corpus, Clip, Corpus};
+pub use voices::Voice;
 
 const FRAME_MS: u64 = 20;
 /// A partial transcript of the greeting so far every this much speech.
@@ -42,7 +47,7 @@ pub fn classify(
     silero: &Arc<SileroModel>,
     whisper: &WhisperPool,
     config: &AmdConfig,
-    details: bool,
+    details: Option<&str>,
 ) -> anyhow::Result<Verdict> {
     let mut replay = Replay::new(silero, whisper, config, details)?;
     let total_ms = (clip.audio.len() / LINE.samples_per_ms()) as u64;
@@ -75,7 +80,8 @@ pub fn classify(
 /// One clip's signal path, frame by frame: the call's receive side as the gate sees it.
 struct Replay<'a> {
     whisper: &'a WhisperPool,
-    details: bool,
+    /// The clip's tag on each printed line, when printing.
+    details: Option<&'a str>,
     vad: StreamingVad<SileroVad>,
     beeps: BeepDetector,
     up: audio::Resampler,
@@ -97,7 +103,7 @@ impl<'a> Replay<'a> {
         silero: &Arc<SileroModel>,
         whisper: &'a WhisperPool,
         config: &AmdConfig,
-        details: bool,
+        details: Option<&'a str>,
     ) -> anyhow::Result<Self> {
         let vad_config = VadConfig {
             min_silence_ms: 300,
@@ -205,8 +211,8 @@ impl<'a> Replay<'a> {
     }
 
     fn note(&self, t: u64, what: &str) {
-        if self.details {
-            eprintln!("  {t} ms {what}");
+        if let Some(tag) = self.details {
+            eprintln!("  {tag} {t} ms {what}");
         }
     }
 }
@@ -230,6 +236,8 @@ struct Tally {
     /// Spoken clips, and those whose text (read in full, no recognition) shows their class.
     spoken: usize,
     read_right: usize,
+    /// Per voice: clips, right, people, people taken for machines.
+    by_voice: BTreeMap<String, [usize; 4]>,
 }
 
 impl Tally {
@@ -246,6 +254,14 @@ impl Tally {
         }
         if v.class != clip.class {
             self.wrong.push(describe(clip, v));
+        }
+        if let Some(voice) = clip.voice {
+            let row = self.by_voice.entry(voice.name()).or_default();
+            let human = clip.class == AnswerClass::Human;
+            row[0] += 1;
+            row[1] += usize::from(v.class == clip.class);
+            row[2] += usize::from(human);
+            row[3] += usize::from(human && v.class.is_machine());
         }
         if !clip.text.is_empty() {
             self.spoken += 1;
@@ -281,6 +297,20 @@ impl Tally {
         table
     }
 
+    /// Accuracy and people taken for machines per voice: what the voices do to recognition.
+    fn voice_table(&self) -> Table {
+        let mut table = Table::new(&["voice", "correct", "accuracy", "people as machines"]);
+        for (voice, [n, right, people, lost]) in &self.by_voice {
+            table.row(vec![
+                voice.clone(),
+                format!("{right} / {n}"),
+                format!("{:.1} %", 100.0 * *right as f64 / (*n).max(1) as f64),
+                format!("{lost} / {people}"),
+            ]);
+        }
+        table
+    }
+
     /// Time to "person or machine" (what holds the agent's first line) and to the class, in
     /// all and per true class.
     fn timing_table(&self) -> Table {
@@ -305,6 +335,50 @@ impl Tally {
     }
 }
 
+/// Classifies every clip, `bench.jobs` at a time; the verdicts in the clips' order.
+fn classify_all(
+    clips: &[Clip],
+    models: &LocalModels,
+    bench: &AmdBench,
+    is_tune: impl Fn(usize) -> bool + Sync,
+) -> anyhow::Result<Vec<Verdict>> {
+    let config = AmdConfig::default();
+    let next = AtomicUsize::new(0);
+    let worker = || -> anyhow::Result<Vec<(usize, Verdict)>> {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(clip) = clips.get(i) else {
+                return Ok(done);
+            };
+            let tag = format!("#{i}");
+            if bench.details {
+                eprintln!("{tag} {}", if is_tune(i) { "tune" } else { "test" });
+            }
+            let details = bench.details.then_some(tag.as_str());
+            let v = classify(clip, &models.silero, &models.whisper, &config, details)?;
+            if bench.details {
+                eprintln!("{tag} {}", describe(clip, &v));
+            }
+            done.push((i, v));
+        }
+    };
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; clips.len()];
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..bench.jobs.max(1)).map(|_| s.spawn(worker)).collect();
+        for w in workers {
+            let done = w
+                .join()
+                .map_err(|_| anyhow::anyhow!("a classifier thread panicked"))??;
+            for (i, v) in done {
+                verdicts[i] = Some(v);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(verdicts.into_iter().flatten().collect())
+}
+
 fn describe(clip: &Clip, v: &Verdict) -> String {
     let machine = v
         .machine_at_ms
@@ -319,36 +393,43 @@ fn describe(clip: &Clip, v: &Verdict) -> String {
     )
 }
 
+/// What `switchboard bench amd` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct AmdBench {
+    pub corpus: Corpus,
+    /// Speak the corpus with the voices close to people instead of its own.
+    pub natural_voices: bool,
+    /// Only the first N recordings of each class.
+    pub limit_per_class: Option<usize>,
+    /// Print every partial transcript and verdict (tagged with the clip's number).
+    pub details: bool,
+    /// Clips classified at once (each with its own decoders' share of the pool).
+    pub jobs: usize,
+}
+
 /// The bench: classifies the test half of the tuning corpus (or every clip of another corpus)
 /// and reports accuracy and timing.
 ///
 /// # Errors
 /// Corpus generation or a model failure.
-pub fn run(
-    silero: &Arc<SileroModel>,
-    whisper: &WhisperPool,
-    which: Corpus,
-    limit_per_class: Option<usize>,
-    details: bool,
-) -> anyhow::Result<Section> {
-    let clips = corpus(which, limit_per_class)?;
+pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
+    let which = bench.corpus;
+    let clips = corpus(
+        which,
+        bench.natural_voices,
+        bench.limit_per_class,
+        &models.hibari,
+    )?;
     let is_tune = |i: usize| which == Corpus::Tune && is_tune(i);
-    let config = AmdConfig::default();
+    let verdicts = classify_all(&clips, models, bench, is_tune)?;
     let mut tally = Tally::default();
     let (mut tune_ok, mut tune_n) = (0, 0);
-    for (i, clip) in clips.iter().enumerate() {
-        if details {
-            eprintln!("#{i} {}", if is_tune(i) { "tune" } else { "test" });
-        }
-        let v = classify(clip, silero, whisper, &config, details)?;
-        if details {
-            eprintln!("{}", describe(clip, &v));
-        }
+    for (i, (clip, v)) in clips.iter().zip(&verdicts).enumerate() {
         if is_tune(i) {
             tune_n += 1;
             tune_ok += usize::from(v.class == clip.class);
         } else {
-            tally.add(clip, &v);
+            tally.add(clip, v);
         }
     }
     let test_n = clips.len() - tune_n;
@@ -371,25 +452,31 @@ pub fn run(
             "fresh3: written by a third engineer who saw no code, notes, corpora or results; \
              every clip scored"
         }
+        Corpus::Fresh4 => {
+            "fresh4: written by a fourth engineer who saw no code, notes, corpora or results; \
+             every clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")
     } else {
         String::new()
     };
+    let natural = bench.natural_voices;
     section.para(format!(
         "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
-         espeak-ng voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
+         voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
          whisper tiny.en partials (prompted from 1.5 s) every {PARTIAL_EVERY_MS} ms of greeting on \
          {} decoders (each delivered after its measured decode time).{tuned}",
         clips.len(),
         tune_n,
         test_n,
-        which.voices(),
-        whisper.size(),
+        which.voices(natural),
+        models.whisper.size(),
     ));
     section.table(&tally.confusion_table());
     section.table(&tally.timing_table());
+    section.table(&tally.voice_table());
     let accuracy = 100.0 * correct as f64 / test_n.max(1) as f64;
     let (humans, h2m) = (tally.humans, tally.human_as_machine);
     section.para(format!(

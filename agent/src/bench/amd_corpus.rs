@@ -1,13 +1,14 @@
 //! The answer-detection corpus of `switchboard bench amd`, generated at run time and never
 //! stored: people answering, voicemail greetings (half with a beep), screening prompts and IVR
-//! menus spoken by several espeak-ng voices at two speeds after 200–800 ms of lead-in, plus
-//! silence and fax calling tones; each with line noise (three levels) through a G.711 µ-law
-//! 8 kHz round trip.
+//! menus spoken by several voices ([`Voice`]: espeak-ng's, festival's, hibari) at one or two
+//! speeds after 200–800 ms of lead-in, plus silence and fax calling tones; each with line noise
+//! (three levels) through a G.711 µ-law 8 kHz round trip.
 
 use anyhow::Context;
 use audio::{G711Law, SampleRate};
-use speech::tts::EspeakVoice;
+use speech::tts::HibariVoice;
 
+use super::voices::Voice;
 use crate::outcome::AnswerClass;
 
 pub(super) const LINE: SampleRate = SampleRate::HZ_8K;
@@ -42,7 +43,12 @@ const IVR: &[&str] = &[
     "Your call is important to us. Please stay on the line for the next available representative.",
     "Welcome to Summit Gym. If you know your party's extension, dial it now.",
 ];
-const VOICES: &[&str] = &["en-us", "en-us+f3", "en-gb+m3", "en-us+f2"];
+const VOICES: &[Voice] = &[
+    Voice::Espeak("en-us"),
+    Voice::Espeak("en-us+f3"),
+    Voice::Espeak("en-gb+m3"),
+    Voice::Espeak("en-us+f2"),
+];
 const SPEEDS: &[u32] = &[150, 185];
 
 /// A corpus written after the cue lists were tuned (`--corpus holdout`): other words, voices and
@@ -84,7 +90,7 @@ const HOLDOUT_IVR: &[&str] = &[
     "For hours and directions, press three. To hear these options again, press nine.",
     "All of our representatives are busy. Please hold and your call will be answered in the order it was received.",
 ];
-const HOLDOUT_VOICES: &[&str] = &["en-us+m5", "en-gb+f4"];
+const HOLDOUT_VOICES: &[Voice] = &[Voice::Espeak("en-us+m5"), Voice::Espeak("en-gb+f4")];
 const HOLDOUT_SPEEDS: &[u32] = &[165, 200];
 
 /// A third corpus (`--corpus fresh`), written after the phrase model was settled by an engineer
@@ -170,22 +176,39 @@ const FRESH_IVR: &[&str] = &[
     "Please enter your sixteen digit card number, followed by the hash key.",
     "Thank you for calling the Law Offices of Patel and Brooks. This call may be recorded. If you are a new client, say new client. Otherwise, say operator.",
 ];
-const FRESH_VOICES: &[&str] = &["en-us-nyc", "en-gb-x-rp+f5"];
+const FRESH_VOICES: &[Voice] = &[Voice::Espeak("en-us-nyc"), Voice::Espeak("en-gb-x-rp+f5")];
 const FRESH_SPEEDS: &[u32] = &[180];
 
 /// A fourth corpus (`--corpus fresh2`), written by another engineer who saw neither the phrase
 /// model, nor the other corpora, nor the first fresh corpus's results; kept as written.
 const FRESH2_TEXTS: &str = include_str!("amd_fresh2.txt");
-const FRESH2_VOICES: &[&str] = &["en-us+m7", "en-gb-scotland+f4"];
+const FRESH2_VOICES: &[Voice] = &[
+    Voice::Espeak("en-us+m7"),
+    Voice::Espeak("en-gb-scotland+f4"),
+];
 const FRESH2_SPEEDS: &[u32] = &[170];
 
 /// A fifth corpus (`--corpus fresh3`), written by an engineer who saw no code, notes, corpora or
 /// results (told only the four classes, with privacy managers as screeners); kept as written.
 const FRESH3_TEXTS: &str = include_str!("amd_fresh3.txt");
-const FRESH3_VOICES: &[&str] = &["en-us+f4", "en-gb-x-gbclan+m2"];
+const FRESH3_VOICES: &[Voice] = &[
+    Voice::Espeak("en-us+f4"),
+    Voice::Espeak("en-gb-x-gbclan+m2"),
+];
 const FRESH3_SPEEDS: &[u32] = &[175];
+/// The fourth corpus: written by a fourth engineer who saw no code, notes, corpora or results,
+/// asked for hard cases in many Englishes; the first spoken by the natural voices, plus one
+/// espeak-ng voice so that the two kinds are compared on the same texts.
+const FRESH4_TEXTS: &str = include_str!("amd_fresh4.txt");
+const FRESH4_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-us+m1"),
+];
 
 /// What a corpus says, per class.
+#[derive(Clone, Copy)]
 enum Texts {
     Lists([(AnswerClass, &'static [&'static str]); 4]),
     /// `# <class>` headers, each followed by one utterance a line.
@@ -226,9 +249,10 @@ fn parse_texts(file: &'static str) -> anyhow::Result<Vec<(AnswerClass, Vec<&'sta
 }
 
 /// The texts, voices and speeds of a corpus.
+#[derive(Clone, Copy)]
 struct Spec {
     texts: Texts,
-    voices: &'static [&'static str],
+    voices: &'static [Voice],
     speeds: &'static [u32],
     /// Seeds differ between corpora, so lead-ins, beeps and noise do too.
     seed_base: u64,
@@ -272,6 +296,13 @@ const FRESH3: Spec = Spec {
     seed_base: 110_000,
 };
 
+const FRESH4: Spec = Spec {
+    texts: Texts::File(FRESH4_TEXTS),
+    voices: FRESH4_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 130_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -287,6 +318,8 @@ const HOLDOUT: Spec = Spec {
 /// One recording of the corpus.
 pub struct Clip {
     pub class: AnswerClass,
+    /// Who spoke it (none for silence and fax).
+    pub voice: Option<Voice>,
     pub label: String,
     /// What was said (empty for silence and fax).
     pub text: &'static str,
@@ -308,36 +341,70 @@ pub enum Corpus {
     Fresh2,
     /// Written by a third engineer after privacy managers were handled; every clip scored.
     Fresh3,
+    /// Written by a fourth engineer, spoken by the natural voices and one espeak-ng voice;
+    /// every clip scored.
+    Fresh4,
 }
 
-/// Generates a corpus (deterministic). `limit_per_class` keeps a slice for tests.
+/// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
+/// voice modelled on a recorded speaker, and a festival diphone voice cut from recordings of a
+/// man; each at its own pace. `--natural-voices` speaks any corpus with them.
+const NATURAL_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+];
+const NATURAL_SPEEDS: &[u32] = &[175];
+
+/// Generates a corpus (deterministic): its own voices, or the natural ones when `natural`.
+/// `limit_per_class` keeps a slice for tests.
 ///
 /// # Errors
-/// espeak-ng missing (`apt-get install espeak-ng`) or failing.
-pub fn corpus(which: Corpus, limit_per_class: Option<usize>) -> anyhow::Result<Vec<Clip>> {
-    generate(which.spec(), limit_per_class)
+/// A voice's program missing (named with its package) or failing.
+pub fn corpus(
+    which: Corpus,
+    natural: bool,
+    limit_per_class: Option<usize>,
+    hibari: &HibariVoice,
+) -> anyhow::Result<Vec<Clip>> {
+    generate(&which.spec(natural), limit_per_class, hibari)
 }
 
 impl Corpus {
-    fn spec(self) -> &'static Spec {
-        match self {
+    fn spec(self, natural: bool) -> Spec {
+        let spec = match self {
             Corpus::Tune => &TUNE_TEST,
             Corpus::Holdout => &HOLDOUT,
             Corpus::Fresh => &FRESH,
             Corpus::Fresh2 => &FRESH2,
             Corpus::Fresh3 => &FRESH3,
+            Corpus::Fresh4 => &FRESH4,
+        };
+        if natural {
+            Spec {
+                voices: NATURAL_VOICES,
+                speeds: NATURAL_SPEEDS,
+                ..*spec
+            }
+        } else {
+            *spec
         }
     }
 
-    /// Its espeak-ng voices and speeds, for the report.
-    pub fn voices(self) -> String {
-        let spec = self.spec();
+    /// Its voices and speeds, for the report.
+    pub fn voices(self, natural: bool) -> String {
+        let spec = self.spec(natural);
+        let voices: Vec<String> = spec.voices.iter().map(|v| v.name()).collect();
         let speeds: Vec<String> = spec.speeds.iter().map(u32::to_string).collect();
-        format!("{} at {} wpm", spec.voices.join(", "), speeds.join("/"))
+        format!("{} at {} wpm", voices.join(", "), speeds.join("/"))
     }
 }
 
-fn generate(spec: &Spec, limit_per_class: Option<usize>) -> anyhow::Result<Vec<Clip>> {
+fn generate(
+    spec: &Spec,
+    limit_per_class: Option<usize>,
+    hibari: &HibariVoice,
+) -> anyhow::Result<Vec<Clip>> {
     let mut clips = Vec::new();
     for (class, texts) in spec.texts.by_class()? {
         let mut n = 0;
@@ -348,7 +415,7 @@ fn generate(spec: &Spec, limit_per_class: Option<usize>) -> anyhow::Result<Vec<C
                         break 'class;
                     }
                     let seed = spec.seed_base + (t * 100 + v * 10 + s) as u64;
-                    let speech = speak(voice, *speed, text)?;
+                    let speech = voice.speak(text, *speed, seed, hibari)?;
                     let beep = (class == AnswerClass::Voicemail && seed.is_multiple_of(2))
                         .then(|| [440.0, 850.0, 1000.0, 1400.0][(seed / 2) as usize % 4]);
                     let lead_ms = 200 + (seed * 137 % 600) as u32;
@@ -360,12 +427,13 @@ fn generate(spec: &Spec, limit_per_class: Option<usize>) -> anyhow::Result<Vec<C
                     }
                     audio.extend(audio::synth::silence(4_000, LINE));
                     let label = format!(
-                        "{} \"{}\" {voice} {speed} wpm{}",
+                        "{} \"{}\" {} {speed} wpm{}",
                         class.name(),
+                        voice.name(),
                         text.chars().take(24).collect::<String>(),
                         beep.map(|f| format!(" beep {f} Hz")).unwrap_or_default()
                     );
-                    clips.push(line(class, label, text, audio, seed));
+                    clips.push(line(class, Some(*voice), label, text, audio, seed));
                     n += 1;
                 }
             }
@@ -389,21 +457,27 @@ fn generate(spec: &Spec, limit_per_class: Option<usize>) -> anyhow::Result<Vec<C
             "silence_or_fax {}",
             if i % 2 == 0 { "silence" } else { "fax" }
         );
-        clips.push(line(AnswerClass::SilenceOrFax, label, "", audio, seed));
+        clips.push(line(
+            AnswerClass::SilenceOrFax,
+            None,
+            label,
+            "",
+            audio,
+            seed,
+        ));
     }
     Ok(clips)
 }
 
-fn speak(voice: &str, speed: u32, text: &str) -> anyhow::Result<Vec<i16>> {
-    let (samples, rate) = EspeakVoice::new(voice, speed)
-        .synthesize(text)
-        .with_context(|| format!("espeak-ng voice {voice} (apt-get install espeak-ng)"))?;
-    let rate = SampleRate::new(rate).context("espeak sample rate")?;
-    Ok(audio::resample_all(&samples, rate, LINE)?)
-}
-
 /// Adds line noise (three levels by seed) and runs the µ-law round trip.
-fn line(class: AnswerClass, label: String, text: &'static str, audio: Vec<i16>, seed: u64) -> Clip {
+fn line(
+    class: AnswerClass,
+    voice: Option<Voice>,
+    label: String,
+    text: &'static str,
+    audio: Vec<i16>,
+    seed: u64,
+) -> Clip {
     let rms = [0.0, 0.003, 0.01][seed as usize % 3];
     let ms = (audio.len() / LINE.samples_per_ms()) as u32;
     let noisy = if rms > 0.0 {
@@ -414,6 +488,7 @@ fn line(class: AnswerClass, label: String, text: &'static str, audio: Vec<i16>, 
     let audio = G711Law::MuLaw.decode(&G711Law::MuLaw.encode(&noisy));
     Clip {
         class,
+        voice,
         label,
         text,
         audio,
@@ -455,6 +530,7 @@ mod tests {
         assert_eq!(counts(&FRESH2), fresh2);
         let fresh3 = [(Human, 22), (Voicemail, 20), (Screening, 16), (Ivr, 16)];
         assert_eq!(counts(&FRESH3), fresh3);
+        assert_eq!(counts(&FRESH4), fresh3);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();

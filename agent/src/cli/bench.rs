@@ -49,9 +49,17 @@ pub enum Which {
         /// the fresh ones written by people who never saw the phrase model (every clip scored).
         #[arg(long, value_enum, default_value = "tune")]
         corpus: crate::bench::amd::Corpus,
+        /// Speak the corpus with voices close to people (hibari, festival's HTS and diphone
+        /// voices; needs `apt-get install festival festvox-us-slt-hts festvox-kallpc16k`)
+        /// instead of its own espeak-ng voices.
+        #[arg(long)]
+        natural_voices: bool,
         /// Print every partial transcript and verdict.
         #[arg(long)]
         details: bool,
+        /// Clips classified at once (1 measures decode times on an otherwise idle machine).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
     },
     /// Answer → first agent audio, live and with a cached greeting (local models).
     Greeting {
@@ -259,11 +267,19 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
         Which::Amd {
             limit,
             corpus,
+            natural_voices,
             details,
+            jobs,
         } => {
             eprintln!("Classifying the answer-detection corpus…");
-            let local = models.local()?;
-            crate::bench::amd::run(&local.silero, &local.whisper, corpus, limit, details)
+            let bench = crate::bench::amd::AmdBench {
+                corpus,
+                natural_voices,
+                limit_per_class: limit,
+                details,
+                jobs,
+            };
+            crate::bench::amd::run(models.local()?, &bench)
         }
         Which::Api {
             database_url,
