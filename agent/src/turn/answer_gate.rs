@@ -272,10 +272,7 @@ impl AnswerGate {
                             && menus < self.config.ivr_max_steps
                             && self.screener_asks() =>
                     {
-                        match self.screener_key() {
-                            Some(key) => self.press(key, now_ms, menus + 1),
-                            None => self.answer_screener(v, now_ms, menus + 1),
-                        }
+                        self.screen(v, now_ms, menus + 1)
                     }
                     Some(v) if v.class == AnswerClass::Screening => {
                         // Nothing new asked (the prompt acted on, still playing; the name
@@ -344,17 +341,7 @@ impl AnswerGate {
                 self.phase = Phase::AwaitingGreetingEnd { since: now_ms };
                 self.poll(now_ms)
             }
-            AnswerClass::Screening => match self.screener_key() {
-                Some(key) => self.press(key, now_ms, 1),
-                // "To be connected, please press…": the key is still being said (or decoded).
-                None if crate::outcome::asks_for_key(&self.heard)
-                    && now_ms.saturating_sub(*self.key_asked_at.get_or_insert(now_ms))
-                        < KEY_WAIT_MS =>
-                {
-                    GateAction::Wait
-                }
-                None => self.answer_screener(v, now_ms, 0),
-            },
+            AnswerClass::Screening => self.screen(v, now_ms, 1),
             AnswerClass::Ivr => self.navigate(v, now_ms, 0),
             AnswerClass::SilenceOrFax => self.hang_up(v, "no_answer", "silence_or_fax"),
         }
@@ -378,12 +365,31 @@ impl AnswerGate {
         crate::outcome::connect_key(&self.heard)
     }
 
-    /// A screener heard after an answer asks something new: a key not pressed yet, or the
-    /// name and reason not given yet.
+    /// A screener heard after an answer asks something new: a key not pressed yet (or still
+    /// being said), or the name and reason not given yet.
     fn screener_asks(&self) -> bool {
         match self.screener_key() {
             Some(_) => self.menu_acted_on.as_deref() != Some(self.heard.as_str()),
-            None => !self.replied,
+            None => !self.replied || crate::outcome::asks_for_key(&self.heard),
+        }
+    }
+
+    /// A screener's demand, as step `steps`: press the key it asks for; wait for the key while
+    /// its "press…" has been heard without one; else give the name and reason (once).
+    fn screen(&mut self, v: Verdict, now_ms: u64, steps: u32) -> GateAction {
+        if let Some(key) = self.screener_key() {
+            return self.press(key, now_ms, steps);
+        }
+        let key_coming = crate::outcome::asks_for_key(&self.heard)
+            && now_ms.saturating_sub(*self.key_asked_at.get_or_insert(now_ms)) < KEY_WAIT_MS;
+        match (key_coming, self.replied) {
+            (true, _) => GateAction::Wait,
+            (false, false) => self.answer_screener(v, now_ms, steps),
+            // Asked for a key that never came, the name already given: listen on.
+            (false, true) => {
+                self.restart(now_ms, steps);
+                GateAction::Wait
+            }
         }
     }
 
@@ -438,6 +444,7 @@ impl AnswerGate {
         };
         self.classifier = AnswerClassifier::new(amd);
         self.heard.clear();
+        self.key_asked_at = None;
         self.phase = Phase::AwaitingPerson {
             since: now_ms,
             menus,

@@ -114,6 +114,28 @@ fn a_privacy_managers_key_is_waited_for_while_it_is_being_said() {
 }
 
 #[test]
+fn after_an_answer_a_screeners_next_key_is_waited_for_while_it_is_being_said() {
+    let mut g = gate(Some("This is Alex from Daily Event Insurance."));
+    utterance(&mut g, 300, 2_400, vec![0; 100]);
+    g.on_transcript("Unknown callers, please press 3 to be connected.", 2_600);
+    let (_, action) = run_until(&mut g, 2_600, 3_000);
+    assert_eq!(action, GateAction::SendDtmf("3".into()));
+    // The screener asks for another key; its "press" is decoded before the key: not the
+    // name (nobody asked for it), the key.
+    utterance(&mut g, 5_000, 6_500, vec![0; 100]);
+    g.on_transcript("Thank you. If you are not a robot, please press", 6_600);
+    assert_eq!(run_until(&mut g, 6_600, 7_400).1, GateAction::Wait);
+    g.on_transcript(
+        "Thank you. If you are not a robot, please press five.",
+        7_500,
+    );
+    assert_eq!(
+        run_until(&mut g, 7_500, 7_600).1,
+        GateAction::SendDtmf("5".into())
+    );
+}
+
+#[test]
 fn a_connect_key_taken_for_a_menu_is_pressed_without_a_script_way() {
     let mut g = gate(None);
     utterance(&mut g, 300, 2_400, vec![0; 100]);
