@@ -94,8 +94,9 @@ struct Replay<'a> {
     /// Call ms at which each of the pool's decoders is free again: at most `whisper.size()`
     /// partials are in flight, as in a call.
     decoder_free_at: Vec<u64>,
-    /// Transcripts by the call ms at which their decode finishes.
-    pending: BTreeMap<u64, String>,
+    /// Transcripts (and the call ms their audio reaches) by the call ms at which their
+    /// decode finishes.
+    pending: BTreeMap<u64, (u64, String)>,
 }
 
 impl<'a> Replay<'a> {
@@ -149,8 +150,8 @@ impl<'a> Replay<'a> {
             if *entry.key() > t {
                 break;
             }
-            let (at, text) = entry.remove_entry();
-            self.classifier.transcript(&text, at);
+            let (at, (heard_to, text)) = entry.remove_entry();
+            self.classifier.transcript(&text, heard_to, at);
         }
         Ok(self.classifier.poll(t).cloned())
     }
@@ -206,7 +207,7 @@ impl<'a> Replay<'a> {
                 transcript.decode_ms, transcript.text
             ),
         );
-        self.pending.insert(ready, transcript.text);
+        self.pending.insert(ready, (t, transcript.text));
         Ok(())
     }
 

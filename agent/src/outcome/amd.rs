@@ -103,8 +103,14 @@ impl Verdict {
 pub struct AmdConfig {
     /// A first utterance up to this long, followed by silence, is a person's "Hello?".
     pub human_max_speech_ms: u64,
-    /// Silence after a short greeting that confirms a person waiting for an answer.
+    /// Silence after a short greeting that confirms a person waiting for an answer, once the
+    /// words of the whole greeting are in and none of them is a machine's.
     pub human_silence_ms: u64,
+    /// How much longer that silence may wait for the words of the whole greeting (the
+    /// decoder lags the voice) before the cadence alone decides. A recording's first
+    /// sentence ("Welcome to CarePlus Pharmacy.") is followed by a pause as long as a
+    /// person's after "Hello?"; its words tell them apart.
+    pub human_words_wait_ms: u64,
     /// Speech beyond this without a person's words is a machine's greeting, whose class the
     /// words tell when it ends (voicemail when they do not). With a person's words heard,
     /// length decides nothing: only a machine's words or a beep do.
@@ -132,6 +138,7 @@ impl Default for AmdConfig {
         Self {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
+            human_words_wait_ms: 1_000,
             machine_speech_ms: 4_000,
             machine_run_ms: 2_300,
             machine_run_unheard_ms: 2_700,
@@ -140,6 +147,17 @@ impl Default for AmdConfig {
             machine_class_max_ms: 20_000,
         }
     }
+}
+
+/// What showed a machine before its class was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MachineSign {
+    /// An unbroken run of voice longer than a person's first words: held, not decided.
+    RunOn,
+    /// A greeting longer than people talk before waiting ([`AmdConfig::machine_speech_ms`]).
+    Length,
+    /// A machine's words or opening.
+    Words,
 }
 
 /// Streaming answer classifier for one call.
@@ -154,13 +172,12 @@ pub struct AnswerClassifier {
     last_voice_ms: Option<u64>,
     segments: u32,
     transcript: String,
+    /// The audio the transcript covers: the greeting up to this ms.
+    heard_to_ms: u64,
     /// What the transcript says about the machine classes.
     evidence: Evidence,
-    /// When the greeting's words or length showed a machine (class not yet known).
-    machine_at: Option<u64>,
-    /// `machine_at` came from the cadence alone (an unbroken run of voice), which a person's
-    /// words, when their decode arrives, overrule.
-    machine_by_run_on: bool,
+    /// When, and by what, the greeting showed a machine (class not yet known).
+    machine: Option<(u64, MachineSign)>,
     /// A person's words were in some transcript so far.
     person_heard: bool,
     /// A machine whose class the words did not settle (see [`Self::doubtful`]).
@@ -177,9 +194,9 @@ impl AnswerClassifier {
             last_voice_ms: None,
             segments: 0,
             transcript: String::new(),
+            heard_to_ms: 0,
             evidence: Evidence::default(),
-            machine_at: None,
-            machine_by_run_on: false,
+            machine: None,
             person_heard: false,
             doubtful: false,
             verdict: None,
@@ -232,9 +249,11 @@ impl AnswerClassifier {
         }
     }
 
-    /// A (partial or final) transcript of everything said so far, available at `at_ms`.
-    pub fn transcript(&mut self, text: &str, at_ms: u64) {
+    /// A (partial or final) transcript of everything said up to `heard_to_ms` (when its
+    /// decode started), available at `at_ms`.
+    pub fn transcript(&mut self, text: &str, heard_to_ms: u64, at_ms: u64) {
         self.transcript = normalise(text);
+        self.heard_to_ms = heard_to_ms;
         self.evidence = Evidence::of(&self.transcript);
         if self.verdict.is_some() {
             return;
@@ -244,8 +263,8 @@ impl AnswerClassifier {
             self.decide(class, &reason, at_ms);
         } else if self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript) {
             // Not a person's greeting, whatever its class turns out to be.
-            self.machine_at.get_or_insert(at_ms);
-            self.machine_by_run_on = false;
+            let at = self.machine.map_or(at_ms, |(at, _)| at);
+            self.machine = Some((at, MachineSign::Words));
         }
     }
 
@@ -255,6 +274,11 @@ impl AnswerClassifier {
             self.decide_on_time(now_ms);
         }
         self.verdict.as_ref()
+    }
+
+    /// What showed a machine so far, if anything did.
+    fn sign(&self) -> Option<MachineSign> {
+        self.machine.map(|(_, sign)| sign)
     }
 
     /// Voiced time including the segment in progress.
@@ -272,21 +296,20 @@ impl AnswerClassifier {
         // Sticky: a later partial that mishears the person's "Hello" does not unsay it.
         self.person_heard |= human_words(&self.transcript);
         let person = self.person_heard;
-        if person && self.machine_by_run_on {
-            // "Dr. Ortiz's office, how can I help you?" ran on before its words were decoded.
-            self.machine_at = None;
-            self.machine_by_run_on = false;
+        if person && matches!(self.sign(), Some(MachineSign::RunOn | MachineSign::Length)) {
+            // Length alone never outweighs a person's words, even decoded after it: people
+            // who answer "Dr. Ortiz's office, how can I help you?" or "Sorry, I'm driving,
+            // you're on speaker, what's up?" talk on too (fresh3's first run lost 14 of 44
+            // people to length, fresh4's 12 of 88 to words decoded after it). Only a
+            // machine's words or a beep make such a greeting a machine's.
+            self.machine = None;
         }
         self.note_run_on(now, person);
-        // Length alone never outweighs a person's words: people who answer "Hello? Hello? Can
-        // you hear me? …" or "Sorry, I'm driving, you're on speaker, what's up?" talk on too
-        // (fresh3's first run: 14 of 44 people lost this way). Only words or a beep make such
-        // a greeting a machine's.
         let long = !person && self.voiced_ms(now) >= self.config.machine_speech_ms;
-        if long && (self.machine_at.is_none() || self.machine_by_run_on) {
+        if long && matches!(self.sign(), None | Some(MachineSign::RunOn)) {
             // A machine's length: held since the run-on, if that came first.
-            self.machine_at.get_or_insert(now);
-            self.machine_by_run_on = false;
+            let at = self.machine.map_or(now, |(at, _)| at);
+            self.machine = Some((at, MachineSign::Length));
         }
         if self.speaking_since.is_none() {
             self.decide_on_pause(now, person);
@@ -295,7 +318,7 @@ impl AnswerClassifier {
             return;
         }
         // A known machine holds the agent anyway: its class waits for the rest of its words.
-        match self.machine_at {
+        match self.machine {
             Some(_) if now >= self.config.machine_class_max_ms => {
                 self.decide_machine("greeting still playing", now);
             }
@@ -316,9 +339,8 @@ impl AnswerClassifier {
         } else {
             self.config.machine_run_unheard_ms
         };
-        if self.machine_at.is_none() && !person && self.voiced_ms(now) >= limit {
-            self.machine_at = Some(now);
-            self.machine_by_run_on = true;
+        if self.machine.is_none() && !person && self.voiced_ms(now) >= limit {
+            self.machine = Some((now, MachineSign::RunOn));
         }
     }
 
@@ -332,18 +354,29 @@ impl AnswerClassifier {
         let silent = now.saturating_sub(last);
         let voiced = self.speech_ms;
         let short = voiced <= c.human_max_speech_ms || person;
-        if self.machine_at.is_none() && short && silent >= c.human_silence_ms {
+        // A person's pause, once the whole greeting's words are in (or have had time to be):
+        // longer when some of them sound like a machine's ("Thank you for calling …").
+        let words_in = self.heard_to_ms >= last;
+        let pause = if self.evidence.strongest() > 0 {
+            c.human_silence_ms * 3
+        } else if words_in {
+            c.human_silence_ms
+        } else {
+            c.human_silence_ms + c.human_words_wait_ms
+        };
+        if self.machine.is_none() && short && silent >= pause {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
         } else if silent >= c.human_silence_ms * 3 {
             // A longer greeting that stopped without a beep: a machine's if its words or its
             // length showed one; a run of voice with neither is a person who said more than
             // "hello" (a receptionist's "Dr. Ortiz's office, how can I help you?" misheard),
             // since a person taken for a machine is the costlier mistake.
-            if self.machine_at.is_some() && !self.machine_by_run_on {
+            let run_on = self.sign() == Some(MachineSign::RunOn);
+            if self.machine.is_some() && !run_on {
                 self.decide_machine("greeting ended", now);
             } else {
                 // Held as a machine while it ran on: doubtful, an LLM may know better.
-                self.doubtful = self.machine_by_run_on;
+                self.doubtful = run_on;
                 self.decide(AnswerClass::Human, "greeting ended", now);
             }
         }
@@ -368,7 +401,7 @@ impl AnswerClassifier {
         }
         let machine_at_ms = class
             .is_machine()
-            .then(|| self.machine_at.map_or(at_ms, |m| m.min(at_ms)));
+            .then(|| self.machine.map_or(at_ms, |(m, _)| m.min(at_ms)));
         self.verdict = Some(Verdict {
             class,
             reason: reason.to_string(),

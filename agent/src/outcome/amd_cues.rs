@@ -245,6 +245,8 @@ const CLASSES: [(AnswerClass, &[(u32, &str)]); 3] = [
 pub(super) struct Evidence {
     /// Score and strongest phrase per class, in [`CLASSES`] order.
     classes: Vec<(AnswerClass, u32, &'static str)>,
+    /// The weight of the leading class's strongest phrase.
+    leading_weight: u32,
 }
 
 impl Evidence {
@@ -272,10 +274,20 @@ impl Evidence {
                         }
                     }
                 }
-                (*class, score, best.1)
+                (*class, score, best)
             })
-            .collect();
-        Self { classes }
+            .collect::<Vec<_>>();
+        let mut evidence = Self {
+            classes: classes.iter().map(|(c, s, b)| (*c, *s, b.1)).collect(),
+            leading_weight: 0,
+        };
+        if let Some((class, _, _)) = evidence.leading() {
+            evidence.leading_weight = classes
+                .iter()
+                .find(|(c, _, _)| *c == class)
+                .map_or(0, |(_, _, best)| best.0);
+        }
+        evidence
     }
 
     /// The class with the most evidence (ties: [`CLASSES`] order), with its strongest phrase.
@@ -301,7 +313,10 @@ impl Evidence {
             .map(|c| c.1)
             .max()
             .unwrap_or(0);
-        (score >= DECISIVE && score >= runner_up + LEAD).then_some((class, cue))
+        // Weaker phrases adding up ("emergency" … "dial" in a doctor's voicemail) wait for the
+        // rest of the greeting: only a phrase that one class alone says decides early.
+        (self.leading_weight >= DECISIVE && score >= DECISIVE && score >= runner_up + LEAD)
+            .then_some((class, cue))
     }
 
     /// The most evidence any machine class has.

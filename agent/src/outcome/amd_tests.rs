@@ -13,7 +13,7 @@ fn run(events: &[(u64, &str)], until: u64) -> Verdict {
                 "start" => c.speech_started(*at),
                 "stop" => c.speech_stopped(*at),
                 "tone" => c.tone(*at),
-                text => c.transcript(text, *at),
+                text => c.transcript(text, *at, *at),
             }
             events.next();
         }
@@ -27,9 +27,39 @@ fn run(events: &[(u64, &str)], until: u64) -> Verdict {
 
 #[test]
 fn a_short_hello_then_silence_is_a_person() {
+    let c = AmdConfig::default();
+    // Its words in: a person once the pause is a person's.
+    let v = run(&[(400, "start"), (900, "stop"), (1_250, "hello")], 5_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert!(
+        v.at_ms >= 900 + c.human_silence_ms && v.at_ms < 1_800,
+        "{v:?}"
+    );
+    // No words decoded (the decoder lags, or heard nothing): the pause decides, later.
     let v = run(&[(400, "start"), (900, "stop")], 5_000);
     assert_eq!(v.class, AnswerClass::Human, "{v:?}");
-    assert!(v.at_ms >= 900 + 700 && v.at_ms < 1_800, "{v:?}");
+    let late = 900 + c.human_silence_ms + c.human_words_wait_ms;
+    assert!(v.at_ms >= late && v.at_ms < late + 100, "{v:?}");
+}
+
+#[test]
+fn a_recordings_first_sentence_and_its_pause_wait_for_its_words() {
+    // "Welcome to CarePlus Pharmacy." then a 900 ms pause before the menu: the words of the
+    // sentence, decoded 600 ms after it, keep the pause from making it a person.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_900, "welcome to"),
+            (2_200, "stop"),
+            (2_800, "welcome to careplus pharmacy"),
+            (3_100, "start"),
+            (4_400, "welcome to careplus pharmacy to help us find your prescription"),
+            (6_000, "welcome to careplus pharmacy to help us find your prescription please say or enter"),
+            (6_500, "stop"),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
 }
 
 #[test]
@@ -398,6 +428,43 @@ fn a_persons_words_decoded_late_overrule_a_greeting_that_ran_on() {
 }
 
 #[test]
+fn a_persons_words_decoded_after_a_machines_length_overrule_it() {
+    // A barmaid's 8 s "You're through to the Crown and Anchor, it's Gemma… no, love, we don't
+    // do food on Mondays… sorry, who's that?": past `machine_speech_ms` before "who's that".
+    let config = AmdConfig::default();
+    let early = "you're through to the crown and anchor it's gemma no love we don't do food";
+    let all = "you're through to the crown and anchor it's gemma no love we don't do food on \
+               mondays sorry who's that";
+    let v = run(
+        &[
+            (300, "start"),
+            (3_000, early),
+            (7_400, all),
+            (8_000, "stop"),
+        ],
+        14_000,
+    );
+    assert!(
+        300 + config.machine_speech_ms < 7_400,
+        "a machine's length first"
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert_eq!(v.machine_at_ms, None, "{v:?}");
+    // A machine's words heard first stay a machine's.
+    let vm = "hi it's gemma leave a message";
+    let v = run(
+        &[
+            (300, "start"),
+            (3_000, vm),
+            (7_400, "hi it's gemma leave a message sorry who's that"),
+            (8_000, "stop"),
+        ],
+        14_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+}
+
+#[test]
 fn only_a_greeting_past_its_first_words_is_decoded_with_the_prompt() {
     assert_eq!(greeting_prompt(800), None);
     let prompt = greeting_prompt(2_000).expect("a prompt for 2 s of greeting");
@@ -412,7 +479,7 @@ fn a_person_inferred_from_a_run_on_that_stopped_is_doubtful() {
             match *what {
                 "start" => c.speech_started(*at),
                 "stop" => c.speech_stopped(*at),
-                text => c.transcript(text, *at),
+                text => c.transcript(text, *at, *at),
             }
             c.poll(*at);
         }
@@ -472,4 +539,22 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         let v = run(&[(200, "start"), (1_500, menu)], 3_000);
         assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
     }
+}
+
+#[test]
+fn weaker_phrases_adding_up_do_not_decide_before_the_greeting_ends() {
+    // A doctor's voicemail: "emergency" and "dial" are a menu's words too.
+    let early = "you have reached the office of doctor fiona mcallister at riverside medical \
+                 if this is a medical emergency please hang up and dial nine one one";
+    assert_eq!(machine_cue(early), None);
+    let all = format!(
+        "{early} otherwise please leave your name date of birth and a callback number and i \
+         will return your call within one business day"
+    );
+    assert_eq!(words_class(&all), Some(AnswerClass::Voicemail));
+    // One phrase only a menu says still decides at once.
+    assert_eq!(
+        machine_cue("for billing press one").map(|(c, _)| c),
+        Some(AnswerClass::Ivr)
+    );
 }

@@ -208,10 +208,14 @@ impl AnswerGate {
     }
 
     /// A transcript of the callee's speech so far (partial or final).
-    pub fn on_transcript(&mut self, text: &str, now_ms: u64) {
+    pub fn on_transcript(&mut self, text: &str, heard_to_ms: u64, now_ms: u64) {
         self.heard = text.trim().to_string();
-        self.classifier
-            .transcript(text, now_ms.saturating_sub(self.base_ms));
+        let base = self.base_ms;
+        self.classifier.transcript(
+            text,
+            heard_to_ms.saturating_sub(base),
+            now_ms.saturating_sub(base),
+        );
     }
 
     /// Decides what to do at call time `now_ms`.

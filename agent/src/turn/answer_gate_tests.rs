@@ -33,7 +33,11 @@ fn run_until(gate: &mut AnswerGate, from: u64, to: u64) -> (u64, GateAction) {
 fn the_message_waits_for_the_end_of_a_voicemail_greeting() {
     let mut g = gate(None);
     utterance(&mut g, 300, 2_000, vec![0; 100]);
-    g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
+    g.on_transcript(
+        "Hi, you've reached Sam, please leave a message",
+        2_200,
+        2_200,
+    );
     g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_300 }, 2_300);
     // Classified at once, but the greeting goes on: nothing yet.
     assert_eq!(run_until(&mut g, 2_200, 4_000).1, GateAction::Wait);
@@ -59,11 +63,12 @@ fn screening_is_answered_and_a_person_then_starts_the_conversation() {
     g.on_transcript(
         "The person you're calling is using a screening service",
         2_600,
+        2_600,
     );
     let (_, action) = run_until(&mut g, 2_600, 3_000);
     assert!(matches!(action, GateAction::Say(_)), "{action:?}");
     utterance(&mut g, 6_000, 6_600, vec![0; 100]);
-    g.on_transcript("Hello?", 6_800);
+    g.on_transcript("Hello?", 6_800, 6_800);
     let (_, action) = run_until(&mut g, 6_800, 9_000);
     assert!(
         matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
@@ -75,7 +80,11 @@ fn screening_is_answered_and_a_person_then_starts_the_conversation() {
 fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
     let mut g = gate(Some("This is Alex from Daily Event Insurance."));
     utterance(&mut g, 300, 2_400, vec![0; 100]);
-    g.on_transcript("Unknown callers, please press 3 to be connected.", 2_600);
+    g.on_transcript(
+        "Unknown callers, please press 3 to be connected.",
+        2_600,
+        2_600,
+    );
     let (_, action) = run_until(&mut g, 2_600, 3_000);
     assert_eq!(action, GateAction::SendDtmf("3".into()));
     let v = g.verdict().expect("the first verdict").clone();
@@ -88,11 +97,11 @@ fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
     );
     // The same screener then asks who is calling: the name and reason, once.
     utterance(&mut g, 4_000, 6_000, vec![0; 100]);
-    g.on_transcript("Please say your name after the tone.", 6_200);
+    g.on_transcript("Please say your name after the tone.", 6_200, 6_200);
     let (_, action) = run_until(&mut g, 6_200, 9_000);
     assert!(matches!(action, GateAction::Say(_)), "{action:?}");
     utterance(&mut g, 10_000, 10_600, vec![0; 100]);
-    g.on_transcript("Hello, this is Sam.", 10_800);
+    g.on_transcript("Hello, this is Sam.", 10_800, 10_800);
     let (_, action) = run_until(&mut g, 10_800, 13_000);
     assert!(
         matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
@@ -104,9 +113,9 @@ fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
 fn a_privacy_managers_key_is_waited_for_while_it_is_being_said() {
     let mut g = gate(Some("This is Alex from Daily Event Insurance."));
     g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
-    g.on_transcript("To be connected, please press", 2_000);
+    g.on_transcript("To be connected, please press", 2_000, 2_000);
     assert_eq!(run_until(&mut g, 2_000, 2_400).1, GateAction::Wait);
-    g.on_transcript("To be connected, please press one.", 2_500);
+    g.on_transcript("To be connected, please press one.", 2_500, 2_500);
     assert_eq!(
         run_until(&mut g, 2_500, 2_600).1,
         GateAction::SendDtmf("1".into())
@@ -117,16 +126,25 @@ fn a_privacy_managers_key_is_waited_for_while_it_is_being_said() {
 fn after_an_answer_a_screeners_next_key_is_waited_for_while_it_is_being_said() {
     let mut g = gate(Some("This is Alex from Daily Event Insurance."));
     utterance(&mut g, 300, 2_400, vec![0; 100]);
-    g.on_transcript("Unknown callers, please press 3 to be connected.", 2_600);
+    g.on_transcript(
+        "Unknown callers, please press 3 to be connected.",
+        2_600,
+        2_600,
+    );
     let (_, action) = run_until(&mut g, 2_600, 3_000);
     assert_eq!(action, GateAction::SendDtmf("3".into()));
     // The screener asks for another key; its "press" is decoded before the key: not the
     // name (nobody asked for it), the key.
     utterance(&mut g, 5_000, 6_500, vec![0; 100]);
-    g.on_transcript("Thank you. If you are not a robot, please press", 6_600);
+    g.on_transcript(
+        "Thank you. If you are not a robot, please press",
+        6_600,
+        6_600,
+    );
     assert_eq!(run_until(&mut g, 6_600, 7_400).1, GateAction::Wait);
     g.on_transcript(
         "Thank you. If you are not a robot, please press five.",
+        7_500,
         7_500,
     );
     assert_eq!(
@@ -142,7 +160,7 @@ fn a_connect_key_taken_for_a_menu_is_pressed_without_a_script_way() {
     // A queue's words (a menu), but its one key is the way through.
     let queue = "Your call is important to us. Please stay on the line or press one to be \
                  connected.";
-    g.on_transcript(queue, 2_600);
+    g.on_transcript(queue, 2_600, 2_600);
     let (_, action) = run_until(&mut g, 2_600, 3_000);
     assert_eq!(action, GateAction::SendDtmf("1".into()));
     assert_eq!(g.verdict().map(|v| v.class), Some(AnswerClass::Ivr));
@@ -181,11 +199,11 @@ const MENU: &str = "Thank you for calling. For class times press 1. For the fron
 fn a_phone_menu_is_navigated_and_the_person_behind_it_answered() {
     let mut g = menu_gate();
     utterance(&mut g, 300, 4_800, vec![0; 100]);
-    g.on_transcript(MENU, 5_000);
+    g.on_transcript(MENU, 5_000, 5_000);
     let (_, action) = run_until(&mut g, 5_000, 6_000);
     assert_eq!(action, GateAction::SendDtmf("0".into()));
     utterance(&mut g, 9_000, 9_600, vec![0; 100]);
-    g.on_transcript("Front desk, this is Dana.", 9_800);
+    g.on_transcript("Front desk, this is Dana.", 9_800, 9_800);
     let (_, action) = run_until(&mut g, 9_800, 12_000);
     assert!(
         matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human),
@@ -197,7 +215,7 @@ fn a_phone_menu_is_navigated_and_the_person_behind_it_answered() {
 fn a_menu_without_a_known_way_is_hung_up_on() {
     let mut g = menu_gate();
     utterance(&mut g, 300, 4_800, vec![0; 100]);
-    g.on_transcript("For billing press 1. For sales press 2.", 5_000);
+    g.on_transcript("For billing press 1. For sales press 2.", 5_000, 5_000);
     let (at, action) = run_until(&mut g, 5_000, 30_000);
     assert!(
         matches!(action, GateAction::HangUp { reason: "ivr", .. }),
@@ -207,7 +225,7 @@ fn a_menu_without_a_known_way_is_hung_up_on() {
     // Without any ways, at once.
     let mut g = gate(None);
     utterance(&mut g, 300, 4_800, vec![0; 100]);
-    g.on_transcript(MENU, 5_000);
+    g.on_transcript(MENU, 5_000, 5_000);
     let (at, action) = run_until(&mut g, 5_000, 30_000);
     assert!(matches!(action, GateAction::HangUp { reason: "ivr", .. }));
     assert!(at < 6_000, "{at}");
@@ -231,7 +249,11 @@ fn silence_hangs_up_as_no_answer() {
 /// A 4.3 s greeting (a machine's length) whose words name no class.
 fn doubtful_machine(g: &mut AnswerGate) -> (u64, GateAction) {
     g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
-    g.on_transcript("hi it's jordan's phone helper tell me what you need", 2_000);
+    g.on_transcript(
+        "hi it's jordan's phone helper tell me what you need",
+        2_000,
+        2_000,
+    );
     utterance(g, 300, 4_600, vec![0; 100]);
     run_until(g, 4_700, 10_000)
 }
@@ -242,7 +264,7 @@ fn a_person_inferred_from_a_greeting_that_ran_on_is_put_to_the_llm() {
     let reply = "This is Alex from Daily Event Insurance.";
     let ran_on = |g: &mut AnswerGate| {
         g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
-        g.on_transcript("hi it's jordan's phone helper", 2_000);
+        g.on_transcript("hi it's jordan's phone helper", 2_000, 2_000);
         utterance(g, 300, 3_000, vec![0; 100]);
         run_until(g, 3_100, 8_000)
     };
@@ -305,7 +327,11 @@ fn without_an_llm_answer_the_words_decide_at_the_deadline() {
 fn clear_words_or_no_llm_never_wait_for_one() {
     let mut g = gate(None).with_llm();
     utterance(&mut g, 300, 2_000, vec![0; 100]);
-    g.on_transcript("Hi, you've reached Sam, please leave a message", 2_200);
+    g.on_transcript(
+        "Hi, you've reached Sam, please leave a message",
+        2_200,
+        2_200,
+    );
     let (_, action) = run_until(&mut g, 2_200, 8_000);
     assert!(
         matches!(action, GateAction::LeaveVoicemail(_)),

@@ -480,7 +480,8 @@ impl Controller {
                 (String::new(), 0.0)
             }
         };
-        let meaningful = self.gate_passes(st, &text, jobs).await && is_meaningful(&text);
+        let meaningful =
+            self.gate_passes(st, &text, done.started_ms, jobs).await && is_meaningful(&text);
         if let Some((onset_ms, reaction_ms)) = st.barge_in.take() {
             let barge_in = BargeIn {
                 onset_ms,

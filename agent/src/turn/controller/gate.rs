@@ -79,17 +79,23 @@ impl Controller {
             st.greeting_decodes = st.greeting_decodes.saturating_sub(1);
         }
         if let (Some(gate), Ok(r)) = (st.gate.as_mut(), &done.result) {
-            gate.on_transcript(&r.text, self.clock.now_ms());
+            gate.on_transcript(&r.text, done.started_ms, self.clock.now_ms());
         }
     }
 
     /// A finished caller turn: the gate's while it decides (false: not for the
     /// conversation), the conversation's after.
-    pub(super) async fn gate_passes(&mut self, st: &mut State, text: &str, jobs: &Jobs) -> bool {
+    pub(super) async fn gate_passes(
+        &mut self,
+        st: &mut State,
+        text: &str,
+        heard_to_ms: u64,
+        jobs: &Jobs,
+    ) -> bool {
         let Some(gate) = st.gate.as_mut() else {
             return true;
         };
-        gate.on_transcript(text, self.clock.now_ms());
+        gate.on_transcript(text, heard_to_ms, self.clock.now_ms());
         self.gate_tick(st, jobs).await;
         false
     }
