@@ -16,6 +16,7 @@ use chrono::NaiveTime;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use support::fake_openai::{ChatScript, FakeOpenAi, Reply};
+use support::tmp::TempDir;
 use switchboard::llm::openai::OpenAiLlmConfig;
 use switchboard::llm::LlmProvider;
 use switchboard::local_models::LocalModels;
@@ -38,6 +39,9 @@ struct Harness {
     http: reqwest::Client,
     acme: String,
     globex: String,
+    /// The runtime's SQLite file, spool and recordings; the last field, so it is removed
+    /// after the runtime is dropped.
+    _data: TempDir,
 }
 
 async fn harness(database_url: Option<String>) -> Harness {
@@ -53,14 +57,13 @@ async fn harness_with(
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let data =
-        std::env::temp_dir().join(format!("switchboard-api-{}", uuid::Uuid::new_v4().simple()));
+    let data = TempDir::new("switchboard-api");
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}", data.join("s.db").display()));
     let running = boot(
         tokio::task::spawn_blocking(models).await.unwrap(),
         BootOptions {
             database_url: url,
-            data_dir: data.clone(),
+            data_dir: data.path().to_owned(),
             scripts_dir,
             listen: "127.0.0.1:0".parse().unwrap(),
             config: RuntimeConfig {
@@ -89,6 +92,7 @@ async fn harness_with(
         http: reqwest::Client::new(),
         acme,
         globex,
+        _data: data,
     }
 }
 
@@ -322,14 +326,10 @@ fn read_wav(path: &str) -> (Vec<i16>, u16, u32) {
 /// Scripts edited on disk go live in the running process; a broken edit keeps the old version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runtime_reloads_edited_scripts() {
-    let dir = std::env::temp_dir().join(format!(
-        "switchboard-scripts-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("switchboard-scripts");
     let survey = std::fs::read_to_string(workspace().join("scripts/survey.yaml")).unwrap();
     std::fs::write(dir.join("survey.yaml"), &survey).unwrap();
-    let h = harness_with(None, dir.clone(), None).await;
+    let h = harness_with(None, dir.path().to_owned(), None).await;
     let version = |body: &Value| body["scripts"][0]["version"].as_str().unwrap().to_owned();
     let (_, before) = h.send("GET", "/v1/scripts", Some(&h.acme), None).await;
     let first = version(&before);

@@ -1,6 +1,10 @@
 //! The binary's error paths: bad input gets a clear message and a failing exit code.
 
+mod support;
+
 use std::process::Command;
+
+use support::tmp::TempDir;
 
 fn switchboard(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -14,8 +18,7 @@ fn switchboard(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn a_caller_file_that_is_not_a_wav_is_refused_by_name() {
-    let dir = std::env::temp_dir().join(format!("sb-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("sb-cli");
     let bogus = dir.join("caller.wav");
     std::fs::write(&bogus, b"this is not audio at all").unwrap();
     let (ok, text) = switchboard(&["call", "--local", "--caller", bogus.to_str().unwrap()]);
@@ -28,8 +31,7 @@ fn a_caller_file_that_is_not_a_wav_is_refused_by_name() {
 
 #[test]
 fn a_broken_script_is_reported_with_its_position() {
-    let dir = std::env::temp_dir().join(format!("sb-cli-script-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = TempDir::new("sb-cli-script");
     let script = dir.join("broken.yaml");
     std::fs::write(&script, "version: 1\nid: broken\nnodes:\n  - id: start\n    say: \"Hi {{nobody}}\"\n    next: nowhere\n").unwrap();
     let (ok, text) = switchboard(&["validate", script.to_str().unwrap()]);

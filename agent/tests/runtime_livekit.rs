@@ -21,6 +21,7 @@ use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use livekit_protocol::participant_info::Kind;
 use livekit_sim::{ParticipantSpec, SimConfig, SimParticipant, Simulator, SipBehaviour};
 use serde_json::{json, Value};
+use support::tmp::TempDir;
 use switchboard::local_models::espeak;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -81,6 +82,9 @@ struct Harness {
     base: String,
     key: String,
     http: reqwest::Client,
+    /// The runtime's SQLite file, spool and scripts; the last field, so it is removed after
+    /// the runtime is dropped.
+    _data: TempDir,
 }
 
 async fn harness() -> Harness {
@@ -145,8 +149,7 @@ async fn harness_on(server: Server) -> Harness {
         api_key: api_key.clone(),
         api_secret: api_secret.clone(),
     };
-    let data =
-        std::env::temp_dir().join(format!("switchboard-lk-{}", uuid::Uuid::new_v4().simple()));
+    let data = TempDir::new("switchboard-lk");
     // The shipped survey, a script that escalates at any hour and one that transfers.
     let scripts = data.join("scripts");
     std::fs::create_dir_all(&scripts).unwrap();
@@ -172,7 +175,7 @@ async fn harness_on(server: Server) -> Harness {
             .unwrap(),
         BootOptions {
             database_url: format!("sqlite://{}", data.join("s.db").display()),
-            data_dir: data.clone(),
+            data_dir: data.path().to_owned(),
             scripts_dir: scripts,
             listen: "127.0.0.1:0".parse().unwrap(),
             config: RuntimeConfig {
@@ -221,6 +224,7 @@ async fn harness_on(server: Server) -> Harness {
         running,
         key,
         http: reqwest::Client::new(),
+        _data: data,
     }
 }
 
@@ -617,7 +621,7 @@ async fn the_livekit_python_sdk_talks_to_the_agent() {
         "sdk-room-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let dir = lk::scratch("sdk-caller");
+    let dir = TempDir::new("livekit-sim-sdk-caller");
     let (said, heard) = (dir.join("said.wav"), dir.join("heard.wav"));
     lk::write_wav(&said, &spoken("Yes, it was resolved.", 14_000, 500).await);
     // Dispatched through LiveKit's AgentDispatch API, naming tenant and script.

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use chrono::NaiveTime;
 use serde_json::{json, Value};
 use support::sipp::{sipp, sipp_succeeded};
+use support::tmp::TempDir;
 use switchboard::local_models::LocalModels;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -20,15 +21,15 @@ fn models() -> LocalModels {
     support::models::local().clone()
 }
 
-async fn runtime(trunk_port: u16) -> (Running, String) {
+/// A booted runtime dialling through the trunk on `trunk_port`, an API key, and its data
+/// directory first (`let (_data, running, key) = …`: bindings drop in reverse order, so the
+/// directory goes after the runtime).
+async fn runtime(trunk_port: u16) -> (TempDir, Running, String) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let data = std::env::temp_dir().join(format!(
-        "switchboard-rtsip-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let data = TempDir::new("switchboard-rtsip");
     let sip = serde_json::from_value(json!({
         "bind": "127.0.0.1:0",
         "trunk": { "host": format!("127.0.0.1:{trunk_port}"), "caller_id": "+15550199" },
@@ -38,7 +39,7 @@ async fn runtime(trunk_port: u16) -> (Running, String) {
         tokio::task::spawn_blocking(models).await.unwrap(),
         BootOptions {
             database_url: format!("sqlite://{}", data.join("s.db").display()),
-            data_dir: data,
+            data_dir: data.path().to_owned(),
             scripts_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts"),
             listen: "127.0.0.1:0".parse().unwrap(),
             config: RuntimeConfig {
@@ -64,7 +65,7 @@ async fn runtime(trunk_port: u16) -> (Running, String) {
         .create_api_key("acme", "t", 6000)
         .await
         .unwrap();
-    (running, key)
+    (data, running, key)
 }
 
 async fn send(
@@ -112,7 +113,7 @@ async fn wait_for(running: &Running, key: &str, id: &str, done: impl Fn(&Value) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_callee_ends_the_job_as_busy() {
     let (sipp_child, port) = sipp("uas_busy.xml");
-    let (running, key) = runtime(port).await;
+    let (_data, running, key) = runtime(port).await;
     let id = dispatch(&running, &key).await;
     let call = wait_for(&running, &key, &id, |b| b["call"]["ended_at"].is_i64()).await;
     assert_eq!(call["call"]["disposition"], "busy", "{call}");
@@ -124,7 +125,7 @@ async fn a_busy_callee_ends_the_job_as_busy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answered_call_is_hung_up_over_the_api_with_our_bye() {
     let (sipp_child, port) = sipp("uas_answer_wait_bye.xml");
-    let (running, key) = runtime(port).await;
+    let (_data, running, key) = runtime(port).await;
     let id = dispatch(&running, &key).await;
     wait_for(&running, &key, &id, |b| b["live"] == true).await;
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -3,26 +3,23 @@
 //! version stays live. Real files in a temp directory; the watcher runs on the real clock and
 //! the tests wait for its effect with bounded polling loops (no duration is asserted).
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod support;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dialogue::{DiagKind, Effect, Engine, Event};
+use support::tmp::TempDir;
 use switchboard::scripts::{watch, ScriptRegistry};
 use tokio_util::sync::CancellationToken;
 
-/// A directory under the system temp dir, removed on drop.
-struct Dir(PathBuf);
+/// A scripts directory under the system temp dir, removed on drop (`support/tmp.rs`).
+struct Dir(TempDir);
 
 impl Dir {
     fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("sb-script-reload-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        Dir(p)
+        Dir(TempDir::new("sb-script-reload"))
     }
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.0.join(name), text).expect("write script");
@@ -31,13 +28,7 @@ impl Dir {
         std::fs::remove_file(self.0.join(name)).expect("remove script");
     }
     fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use audio::SampleRate;
 use futures::future::BoxFuture;
 use speech::stt::DecodeRequest;
+use support::tmp::TempDir;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call, CallSpec};
 use switchboard::conversation::script::ScriptConversation;
@@ -141,11 +142,11 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     require_tool("espeak-ng", "espeak-ng");
     require_tool("sox", "sox");
     models();
-    let dir = std::env::temp_dir().join(format!("sip-baresip-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let wav = caller_wav(&dir);
-    write_baresip_config(&dir, free_udp_port(), &wav, "manual");
+    // Outlives baresip (declared before it): its config, the caller's WAV and its recording.
+    let scratch = TempDir::new("sip-baresip");
+    let dir = scratch.path();
+    let wav = caller_wav(dir);
+    write_baresip_config(dir, free_udp_port(), &wav, "manual");
 
     let config: SipConfig = serde_json::from_value(serde_json::json!({
         "bind": "127.0.0.1:0",
@@ -161,7 +162,7 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     let target = format!("/dial sip:+15550100@{}", endpoint.local_addr());
 
     // baresip hangs up (and exits) after 20 s: greeting, answer, next question.
-    let log = baresip_log(baresip(&dir, &[&target], 20)).await;
+    let log = baresip_log(baresip(dir, &[&target], 20)).await;
     let report = timeout(GUARD, reports.recv())
         .await
         .unwrap_or_else(|_| panic!("no call reached the agent; baresip said:\n{log}"))
@@ -190,8 +191,7 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
         "{report:#?}"
     );
 
-    assert_greeting_recorded(&dir, &log);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_greeting_recorded(dir, &log);
 }
 
 /// What baresip heard (its decoded receive stream) is the agent's greeting.
@@ -245,13 +245,12 @@ async fn the_agent_dials_out_to_baresip_which_answers_and_hears_the_script() {
     require_tool("espeak-ng", "espeak-ng");
     require_tool("sox", "sox");
     models();
-    let dir = std::env::temp_dir().join(format!("sip-baresip-out-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let wav = caller_wav(&dir);
+    let scratch = TempDir::new("sip-baresip-out");
+    let dir = scratch.path();
+    let wav = caller_wav(dir);
     let callee_port = free_udp_port();
-    write_baresip_config(&dir, callee_port, &wav, "auto");
-    let callee = baresip(&dir, &[], 25);
+    write_baresip_config(dir, callee_port, &wav, "auto");
+    let callee = baresip(dir, &[], 25);
 
     let config: SipConfig = serde_json::from_value(serde_json::json!({
         "bind": "127.0.0.1:0",
@@ -311,6 +310,5 @@ async fn the_agent_dials_out_to_baresip_which_answers_and_hears_the_script() {
         text.contains("yes") || text.contains("resolved"),
         "heard {text:?}"
     );
-    assert_greeting_recorded(&dir, &log);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_greeting_recorded(dir, &log);
 }

@@ -9,6 +9,7 @@ mod support;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use support::tmp::TempDir;
 use switchboard::transport::sip::dialog::response;
 use switchboard::transport::sip::rtp::{RtpPacket, TelephoneEvent};
 use switchboard::transport::sip::{SipCall, SipEndpoint, SipMessage};
@@ -59,14 +60,14 @@ fn write_baresip_callee(dir: &Path, sip_port: u16) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baresip_decodes_the_keys_we_send_as_telephone_events() {
     require_tool("baresip", "baresip-core");
-    let dir = std::env::temp_dir().join(format!("sip-dtmf-send-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Outlives baresip (declared before it): its config and the WAV it plays.
+    let scratch = TempDir::new("sip-dtmf-send");
+    let dir = scratch.path();
     let port = support::sipp::free_udp_port();
-    write_baresip_callee(&dir, port);
+    write_baresip_callee(dir, port);
     let callee = tokio::process::Command::new("baresip")
         .arg("-f")
-        .arg(&dir)
+        .arg(dir)
         .args(["-t", "12"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -98,7 +99,6 @@ async fn baresip_decodes_the_keys_we_send_as_telephone_events() {
         .filter_map(|rest| rest.chars().next())
         .collect();
     assert_eq!(heard, "15#*9", "baresip said:\n{log}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]

@@ -5,16 +5,20 @@
 //! VAD found the speech), never a time. Run with `--nocapture` to read the numbers. Needs
 //! the model store (`cargo run -p switchboard -- models fetch`) and espeak-ng.
 
+mod support;
+
 use audio::vad::{SileroModel, SileroVad, VoiceDetector};
 use audio::{G711Law, JitterBuffer, JitterConfig, Playout, Rechunker, Resampler, SampleRate};
 use speech::models::ModelStore;
+use support::tmp::TempDir;
 use switchboard::transport::sip::rtp::RtpPacket;
 use tokio::time::{Duration, Instant};
 
 const SECONDS: u32 = 20;
 
 fn espeak_8k(text: &str) -> Vec<i16> {
-    let path = std::env::temp_dir().join(format!("sip-media-cost-{}.wav", std::process::id()));
+    let dir = TempDir::new("sip-media-cost");
+    let path = dir.join("speech.wav");
     let status = std::process::Command::new("espeak-ng")
         .args(["-v", "en-us", "-w"])
         .arg(&path)
@@ -23,7 +27,6 @@ fn espeak_8k(text: &str) -> Vec<i16> {
         .expect("espeak-ng is needed: apt-get install espeak-ng");
     assert!(status.success());
     let (samples, rate) = audio::read_wav_file(&path).expect("espeak-ng wrote a WAV");
-    let _ = std::fs::remove_file(&path);
     audio::resample_all(&samples, rate, SampleRate::HZ_8K).expect("resample")
 }
 

@@ -9,6 +9,7 @@ mod support;
 
 use std::net::SocketAddr;
 
+use support::tmp::TempDir;
 use switchboard::transport::sip::dialog::response;
 use switchboard::transport::sip::rtp::RtpPacket;
 use switchboard::transport::sip::{SipCall, SipEndpoint, SipMessage};
@@ -50,9 +51,9 @@ async fn baresip_and_we_exchange_rtcp_reports() {
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(found, "baresip is needed: apt-get install baresip-core");
-    let dir = std::env::temp_dir().join(format!("sip-rtcp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Outlives baresip (declared before it): its config and the WAV it plays.
+    let scratch = TempDir::new("sip-rtcp");
+    let dir = scratch.path();
     let port = support::sipp::free_udp_port();
     let wav = dir.join("silence.wav");
     audio::write_wav_file(&wav, &vec![0; 8000 * 30], 1, audio::SampleRate::HZ_8K).unwrap();
@@ -69,7 +70,7 @@ async fn baresip_and_we_exchange_rtcp_reports() {
     std::fs::write(dir.join("accounts"), account).unwrap();
     let callee = tokio::process::Command::new("baresip")
         .arg("-f")
-        .arg(&dir)
+        .arg(dir)
         .args(["-t", "25"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -91,7 +92,6 @@ async fn baresip_and_we_exchange_rtcp_reports() {
     call.control.hangup().await;
     cancel.cancel();
     drop(callee);
-    let _ = std::fs::remove_dir_all(&dir);
 
     assert!(stats.rtcp_received >= 1, "no RTCP from baresip: {stats:?}");
     assert_eq!(stats.rtcp_malformed, 0, "{stats:?}");

@@ -8,38 +8,35 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use support::postgres::{shared, TestPostgres};
+use support::tmp::TempDir;
 use switchboard::store::model::{
     now_ms, status, Assessment, CallEnd, Direction, LineRow, MetricsRow, NewCall, OutboxEvent,
     RecordRow, UsageRow, WriteOp,
 };
 use switchboard::store::Store;
 
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "switchboard-store-{tag}-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory, removed when dropped (see `support/tmp.rs`).
+fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("switchboard-store-{tag}"))
 }
 
-/// Both stores, fresh: (label, store).
-async fn stores() -> Vec<(&'static str, Store)> {
+/// Both stores, fresh: (label, store), and the directory of their files and spools, to be
+/// held until the stores are gone (`let (backends, _dir) = stores().await;`).
+async fn stores() -> (Vec<(&'static str, Store)>, TempDir) {
     let pg_url = tokio::task::spawn_blocking(|| shared().database())
         .await
         .unwrap();
-    let pg = Store::open(&pg_url, &temp_dir("pg-spool"))
+    let dir = temp_dir("both");
+    let pg = Store::open(&pg_url, &dir.join("pg-spool"))
         .await
         .expect("postgres store");
-    let dir = temp_dir("sqlite");
     let lite = Store::open(
         &format!("sqlite://{}", dir.join("s.db").display()),
         &dir.join("spool"),
     )
     .await
     .expect("sqlite store");
-    vec![("postgres", pg), ("sqlite", lite)]
+    (vec![("postgres", pg), ("sqlite", lite)], dir)
 }
 
 fn new_call(tenant: &str, key: Option<&str>) -> NewCall {
@@ -163,7 +160,8 @@ fn whole_call(call: &NewCall) -> Vec<WriteOp> {
 
 #[tokio::test]
 async fn a_whole_call_is_stored_and_read_back_per_tenant() {
-    for (label, store) in stores().await {
+    let (backends, _dir) = stores().await;
+    for (label, store) in backends {
         let call = new_call("acme", None);
         let ops = whole_call(&call);
         store.record(ops[0].clone()).await;
@@ -262,7 +260,8 @@ async fn a_whole_call_is_stored_and_read_back_per_tenant() {
 
 #[tokio::test]
 async fn replaying_every_write_twice_stores_each_row_once() {
-    for (label, store) in stores().await {
+    let (backends, _dir) = stores().await;
+    for (label, store) in backends {
         let call = new_call("acme", None);
         for op in whole_call(&call).into_iter().chain(whole_call(&call)) {
             store.record(op).await;
@@ -294,7 +293,8 @@ async fn replaying_every_write_twice_stores_each_row_once() {
 
 #[tokio::test]
 async fn jobs_are_claimed_once_and_recovered_from_dead_workers() {
-    for (label, store) in stores().await {
+    let (backends, _dir) = stores().await;
+    for (label, store) in backends {
         let first = store
             .enqueue(&new_call("acme", Some("job-1")))
             .await
@@ -364,7 +364,8 @@ async fn jobs_are_claimed_once_and_recovered_from_dead_workers() {
 
 #[tokio::test]
 async fn due_follow_up_calls_become_jobs() {
-    for (label, store) in stores().await {
+    let (backends, _dir) = stores().await;
+    for (label, store) in backends {
         let call = new_call("acme", None);
         store
             .record(WriteOp::InsertCall(Box::new(call.clone())))
@@ -399,7 +400,7 @@ async fn a_database_outage_loses_and_duplicates_nothing() {
         pg.database()
     };
     let spool_dir = temp_dir("outage");
-    let store = Store::open(&url, &spool_dir).await.unwrap();
+    let store = Store::open(&url, spool_dir.path()).await.unwrap();
     let calls: Vec<NewCall> = (0..6).map(|_| new_call("acme", None)).collect();
     let ops: Vec<Vec<WriteOp>> = calls.iter().map(whole_call).collect();
     // Half of each call's writes before the outage...
@@ -426,7 +427,7 @@ async fn a_database_outage_loses_and_duplicates_nothing() {
     drop(store);
     tokio::time::sleep(std::time::Duration::from_secs(30)).await;
     pg.resume();
-    let store = Store::open(&url, &spool_dir).await.unwrap();
+    let store = Store::open(&url, spool_dir.path()).await.unwrap();
     assert_eq!(store.spooled().await, 0, "replayed on open");
     for call in &calls {
         assert_eq!(store.transcript("acme", &call.id).await.unwrap().len(), 2);
@@ -469,7 +470,7 @@ async fn start_up_waits_for_a_database_that_is_still_starting() {
     pg.stop();
     let spool = temp_dir("waiting");
     let opening = {
-        let (url, spool) = (url.clone(), spool.clone());
+        let (url, spool) = (url.clone(), spool.path().to_owned());
         tokio::spawn(async move {
             Store::open_waiting(&url, &spool, std::time::Duration::from_secs(120)).await
         })
@@ -492,7 +493,35 @@ async fn start_up_waits_for_a_database_that_is_still_starting() {
     assert!(store.ping().await);
     // A database that stays away is given up on after the wait, with its error.
     pg.stop();
-    let gone =
-        Store::open_waiting(&url, &temp_dir("gone"), std::time::Duration::from_secs(2)).await;
+    let gone = Store::open_waiting(
+        &url,
+        temp_dir("gone").path(),
+        std::time::Duration::from_secs(2),
+    )
+    .await;
     assert!(gone.is_err_and(|e| e.is_transient()));
+}
+
+/// A private cluster stops its server and then removes its directory when dropped (the
+/// shared one does the same when the test binary exits); `SWITCHBOARD_KEEP_TMP` keeps it.
+#[test]
+fn a_dropped_cluster_stops_and_takes_its_directory_with_it() {
+    let pg = TestPostgres::start();
+    let (dir, port) = (pg.dir().to_owned(), pg.port);
+    assert!(
+        dir.join("data").is_dir(),
+        "{} has no cluster",
+        dir.display()
+    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    drop(pg);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the server still listens after the cluster was dropped"
+    );
+    if support::tmp::keep_requested() {
+        assert!(dir.join("data").is_dir(), "kept for a post-mortem");
+    } else {
+        assert!(!dir.exists(), "{} was left behind", dir.display());
+    }
 }

@@ -18,6 +18,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::time::{Duration, Instant};
 
+use super::sip_capacity::ScratchDir;
 use super::stats::{fmt, Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::runtime::boot::{boot, BootOptions};
@@ -68,18 +69,14 @@ impl Phase {
 /// # Errors
 /// The runtime does not boot, the store cannot be opened, or a phase cannot run at all.
 pub async fn run(cfg: &ApiBenchConfig, models: LocalModels) -> anyhow::Result<Section> {
-    let data = std::env::temp_dir().join(format!(
-        "switchboard-bench-api-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    // The SQLite file and the spools, removed on return (or panic); Postgres keeps the rows
+    // (tenant `bench-…`).
+    let data = ScratchDir::create("switchboard-bench-api")?;
     let url = cfg
         .database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", data.join("bench.db").display()));
-    let result = measure(cfg, models, &url, &data).await;
-    // The SQLite file and the spools; Postgres keeps the rows (tenant `bench-…`).
-    let _ = std::fs::remove_dir_all(&data);
-    result
+        .unwrap_or_else(|| format!("sqlite://{}", data.path().join("bench.db").display()));
+    measure(cfg, models, &url, data.path()).await
 }
 
 async fn measure(

@@ -100,11 +100,52 @@ impl Trial {
     }
 }
 
+/// A bench's scratch directory under the system temp dir (`TMPDIR`), removed with its
+/// contents on drop: when the bench ends, and also when it fails half-way (`?`) or panics.
+/// With `SWITCHBOARD_KEEP_TMP` set (not empty, not `0`) it is kept and its path printed.
+/// Shared with [`super::api`].
+pub(super) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// Creates `<temp dir>/<prefix>-<pid>-<n>` (n counts within the process).
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub(super) fn create(prefix: &str) -> anyhow::Result<Self> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "{prefix}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let keep =
+            std::env::var_os("SWITCHBOARD_KEEP_TMP").is_some_and(|v| !v.is_empty() && v != "0");
+        if keep {
+            eprintln!("SWITCHBOARD_KEEP_TMP is set: keeping {}", self.0.display());
+        } else if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!("Could not remove {}: {e}", self.0.display());
+            }
+        }
+    }
+}
+
 /// Runs the search; needs `sipp` on the PATH.
 pub async fn run(cfg: &SipCapacityConfig) -> anyhow::Result<Section> {
-    let dir = std::env::temp_dir().join(format!("sip-capacity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let scenario = write_scenario(&dir, cfg.seconds)?;
+    let dir = ScratchDir::create("sip-capacity")?;
+    let scenario = write_scenario(dir.path(), cfg.seconds)?;
     let mut trials = Vec::new();
     let (mut best, mut worst) = (0usize, None::<usize>);
     let mut k = cfg.start_calls.max(1);
@@ -136,7 +177,7 @@ pub async fn run(cfg: &SipCapacityConfig) -> anyhow::Result<Section> {
             trials.push(t);
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     let mut section = Section::new("Simultaneous SIP calls (SIPp, RTP echo, < 1 % late frames)");
     section.para(format!(
         "SIPp places K calls to the SIP endpoint on loopback (all started within 1 s), each \

@@ -1,6 +1,7 @@
 //! Registry rules that the integration test (`tests/script_reload.rs`) does not reach:
 //! ids moving between files in one reload, duplicates released later, unreadable input.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -8,7 +9,8 @@ use dialogue::{DiagKind, SelectionKey};
 
 use super::ScriptRegistry;
 
-/// A directory under the system temp dir, removed on drop.
+/// A directory under the system temp dir, removed on drop (also when a test fails), unless
+/// `SWITCHBOARD_KEEP_TMP` is set (not empty, not `0`): then kept and its path printed.
 struct Dir(PathBuf);
 
 impl Dir {
@@ -30,7 +32,18 @@ impl Dir {
 
 impl Drop for Dir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let keep =
+            std::env::var_os("SWITCHBOARD_KEEP_TMP").is_some_and(|v| !v.is_empty() && v != "0");
+        if keep {
+            // Straight to the stderr handle: libtest captures only the `print!` family.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SWITCHBOARD_KEEP_TMP is set: keeping {}",
+                self.0.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Test support shared by the integration tests (`mod support;`): fake servers that speak the
-//! real wire formats of the paid cloud APIs.
+//! real wire formats of the paid cloud APIs, peers (SIPp, Postgres), the local models, and
+//! scratch directories that clean up after themselves (`tmp`).
 
 #![allow(dead_code)]
 
@@ -8,3 +9,4 @@ pub mod models;
 pub mod postgres;
 pub mod sip;
 pub mod sipp;
+pub mod tmp;

@@ -1,17 +1,22 @@
 //! A throw-away Postgres cluster for tests: `initdb` into a temp directory, `pg_ctl` on
 //! 127.0.0.1 and a free port (as the `postgres` user when the tests run as root, since
 //! Postgres refuses to run as root). A watchdog shell holds the read end of a pipe from the
-//! test process: when the test binary exits, however it exits, the cluster is stopped and its
-//! directory removed.
+//! test process: when a private cluster is dropped, or the test binary exits however it exits
+//! (a failed test, a panic, Ctrl-C: the watchdog ignores the terminal's signals), the server is
+//! stopped first and then its directory removed. With `SWITCHBOARD_KEEP_TMP` set the server
+//! is still stopped but the directory is kept (its path is printed when the cluster starts).
 //!
-//! `shared()` is one cluster per test binary with a fresh database per test;
-//! `TestPostgres::start()` a private cluster a test may stop and restart (fault tests).
+//! `shared()` is one cluster per test binary with a fresh database per test (a static, never
+//! dropped: the watchdog cleans up when the binary exits); `TestPostgres::start()` a private
+//! cluster a test may stop and restart (fault tests), gone when dropped.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+
+use super::tmp;
 
 pub struct TestPostgres {
     bin: PathBuf,
@@ -46,6 +51,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// `path` as one single-quoted shell word (a `TMPDIR` may hold spaces).
+fn sh_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -72,15 +82,30 @@ impl TestPostgres {
                 .arg(&dir)
                 .status()
                 .is_ok_and(|s| s.success());
-            assert!(ok, "could not give {} to the postgres user", dir.display());
+            if !ok {
+                let _ = std::fs::remove_dir_all(&dir);
+                panic!("could not give {} to the postgres user", dir.display());
+            }
         }
         let port = free_port();
-        // The watchdog: waits for EOF on stdin (the test process has gone), then cleans up.
+        let keep = tmp::keep_requested();
+        if keep {
+            tmp::announce_kept("the Postgres cluster's directory", &dir);
+        }
+        // The watchdog: waits for a line or EOF on stdin (the cluster dropped, the test
+        // process gone), then stops the server and only then removes its directory. It
+        // ignores SIGINT/SIGHUP/SIGTERM so that Ctrl-C on `cargo test`, which reaches the
+        // whole process group, ends the tests but not the clean-up.
         let script = format!(
-            "read _ ; {pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1 ; rm -rf {dir}",
-            pg_ctl = bin.join("pg_ctl").display(),
-            data = dir.join("data").display(),
-            dir = dir.display()
+            "trap '' INT HUP TERM ; read _ ; \
+             {pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1 ; {remove}",
+            pg_ctl = sh_quote(&bin.join("pg_ctl")),
+            data = sh_quote(&dir.join("data")),
+            remove = if keep {
+                String::new()
+            } else {
+                format!("rm -rf {}", sh_quote(&dir))
+            },
         );
         let watchdog = Self::command_as(as_postgres, "sh")
             .args(["-c", &script])
@@ -88,7 +113,10 @@ impl TestPostgres {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start the cluster watchdog");
+            .unwrap_or_else(|e| {
+                let _ = std::fs::remove_dir_all(&dir);
+                panic!("could not start the cluster watchdog: {e}")
+            });
         let pg = Self {
             bin,
             dir,
@@ -226,6 +254,7 @@ impl TestPostgres {
 }
 
 impl Drop for TestPostgres {
+    /// Stops the server and removes its directory (the watchdog does, and is waited for).
     fn drop(&mut self) {
         if let Ok(mut w) = self._watchdog.lock() {
             if let Some(stdin) = w.stdin.as_mut() {
