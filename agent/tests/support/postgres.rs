@@ -7,8 +7,9 @@
 //! is still stopped but the directory is kept (its path is printed when the cluster starts).
 //!
 //! `shared()` is one cluster per test binary with a fresh database per test (a static, never
-//! dropped: the watchdog cleans up when the binary exits); `TestPostgres::start()` a private
-//! cluster a test may stop and restart (fault tests), gone when dropped.
+//! dropped: the watchdog cleans up once the binary has exited, a second or two later);
+//! `TestPostgres::start()` a private cluster a test may stop and restart (fault tests), gone
+//! when dropped.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
