@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# festival and its voices speak the answer-detection bench's corpora (`bench amd`), as a program.
 packages=(cmake clang libclang-dev pkg-config libssl-dev libopus-dev libasound2-dev
-  postgresql postgresql-client sox espeak-ng baresip-core sip-tester python3-venv)
+  postgresql postgresql-client sox espeak-ng baresip-core sip-tester python3-venv
+  festival festvox-us-slt-hts festvox-kallpc16k)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

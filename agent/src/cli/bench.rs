@@ -40,7 +40,7 @@ pub enum Which {
         details: bool,
     },
     /// Answer classification (person, voicemail, screening, IVR, silence/fax) on a generated
-    /// corpus: accuracy, confusion, time to verdict (local models, espeak-ng).
+    /// corpus: accuracy, confusion, time to verdict (local models; espeak-ng, festival, hibari).
     Amd {
         /// Only the first N recordings of each class (quick runs).
         #[arg(long)]
