@@ -196,9 +196,9 @@ const FRESH3_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-x-gbclan+m2"),
 ];
 const FRESH3_SPEEDS: &[u32] = &[175];
-/// The fourth corpus: written by a fourth engineer who saw no code, notes, corpora or results,
-/// asked for hard cases in many Englishes; the first spoken by the natural voices, plus one
-/// espeak-ng voice so that the two kinds are compared on the same texts.
+/// A sixth corpus (`--corpus fresh4`), written by a fourth engineer who saw no code, notes,
+/// corpora or results, asked for hard cases in many Englishes; kept as written. The first
+/// spoken by the natural voices, plus one espeak-ng voice to compare the two on the same texts.
 const FRESH4_TEXTS: &str = include_str!("amd_fresh4.txt");
 const FRESH4_VOICES: &[Voice] = &[
     Voice::Hibari,
