@@ -16,6 +16,7 @@ pub mod otlp;
 pub mod outcome;
 pub mod provider;
 pub mod runtime;
+pub mod scratch;
 pub mod scripts;
 pub mod speaker;
 pub mod store;

@@ -16,7 +16,7 @@ use chrono::NaiveTime;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use support::fake_openai::{ChatScript, FakeOpenAi, Reply};
-use support::tmp::TempDir;
+use support::tmp::{tmp, ScratchDir};
 use switchboard::llm::openai::OpenAiLlmConfig;
 use switchboard::llm::LlmProvider;
 use switchboard::local_models::LocalModels;
@@ -41,7 +41,7 @@ struct Harness {
     globex: String,
     /// The runtime's SQLite file, spool and recordings; the last field, so it is removed
     /// after the runtime is dropped.
-    _data: TempDir,
+    _data: ScratchDir,
 }
 
 async fn harness(database_url: Option<String>) -> Harness {
@@ -57,7 +57,7 @@ async fn harness_with(
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let data = TempDir::new("switchboard-api");
+    let data = tmp("switchboard-api");
     let url = database_url.unwrap_or_else(|| format!("sqlite://{}", data.join("s.db").display()));
     let running = boot(
         tokio::task::spawn_blocking(models).await.unwrap(),
@@ -326,7 +326,7 @@ fn read_wav(path: &str) -> (Vec<i16>, u16, u32) {
 /// Scripts edited on disk go live in the running process; a broken edit keeps the old version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runtime_reloads_edited_scripts() {
-    let dir = TempDir::new("switchboard-scripts");
+    let dir = tmp("switchboard-scripts");
     let survey = std::fs::read_to_string(workspace().join("scripts/survey.yaml")).unwrap();
     std::fs::write(dir.join("survey.yaml"), &survey).unwrap();
     let h = harness_with(None, dir.path().to_owned(), None).await;

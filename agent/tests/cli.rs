@@ -4,7 +4,7 @@ mod support;
 
 use std::process::Command;
 
-use support::tmp::TempDir;
+use support::tmp::tmp;
 
 fn switchboard(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -18,7 +18,7 @@ fn switchboard(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn a_caller_file_that_is_not_a_wav_is_refused_by_name() {
-    let dir = TempDir::new("sb-cli");
+    let dir = tmp("sb-cli");
     let bogus = dir.join("caller.wav");
     std::fs::write(&bogus, b"this is not audio at all").unwrap();
     let (ok, text) = switchboard(&["call", "--local", "--caller", bogus.to_str().unwrap()]);
@@ -31,7 +31,7 @@ fn a_caller_file_that_is_not_a_wav_is_refused_by_name() {
 
 #[test]
 fn a_broken_script_is_reported_with_its_position() {
-    let dir = TempDir::new("sb-cli-script");
+    let dir = tmp("sb-cli-script");
     let script = dir.join("broken.yaml");
     std::fs::write(&script, "version: 1\nid: broken\nnodes:\n  - id: start\n    say: \"Hi {{nobody}}\"\n    next: nowhere\n").unwrap();
     let (ok, text) = switchboard(&["validate", script.to_str().unwrap()]);

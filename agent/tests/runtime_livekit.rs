@@ -21,7 +21,7 @@ use livekit_api::services::agent_dispatch::AgentDispatchClient;
 use livekit_protocol::participant_info::Kind;
 use livekit_sim::{ParticipantSpec, SimConfig, SimParticipant, Simulator, SipBehaviour};
 use serde_json::{json, Value};
-use support::tmp::TempDir;
+use support::tmp::{tmp, ScratchDir};
 use switchboard::local_models::espeak;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -84,7 +84,7 @@ struct Harness {
     http: reqwest::Client,
     /// The runtime's SQLite file, spool and scripts; the last field, so it is removed after
     /// the runtime is dropped.
-    _data: TempDir,
+    _data: ScratchDir,
 }
 
 async fn harness() -> Harness {
@@ -149,7 +149,7 @@ async fn harness_on(server: Server) -> Harness {
         api_key: api_key.clone(),
         api_secret: api_secret.clone(),
     };
-    let data = TempDir::new("switchboard-lk");
+    let data = tmp("switchboard-lk");
     // The shipped survey, a script that escalates at any hour and one that transfers.
     let scripts = data.join("scripts");
     std::fs::create_dir_all(&scripts).unwrap();
@@ -621,7 +621,7 @@ async fn the_livekit_python_sdk_talks_to_the_agent() {
         "sdk-room-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let dir = TempDir::new("livekit-sim-sdk-caller");
+    let dir = tmp("livekit-sim-sdk-caller");
     let (said, heard) = (dir.join("said.wav"), dir.join("heard.wav"));
     lk::write_wav(&said, &spoken("Yes, it was resolved.", 14_000, 500).await);
     // Dispatched through LiveKit's AgentDispatch API, naming tenant and script.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use chrono::NaiveTime;
 use serde_json::{json, Value};
 use support::sipp::{sipp, sipp_succeeded};
-use support::tmp::TempDir;
+use support::tmp::{tmp, ScratchDir};
 use switchboard::local_models::LocalModels;
 use switchboard::runtime::boot::{boot, BootOptions, Running};
 use switchboard::runtime::compliance::Policy;
@@ -24,12 +24,12 @@ fn models() -> LocalModels {
 /// A booted runtime dialling through the trunk on `trunk_port`, an API key, and its data
 /// directory first (`let (_data, running, key) = …`: bindings drop in reverse order, so the
 /// directory goes after the runtime).
-async fn runtime(trunk_port: u16) -> (TempDir, Running, String) {
+async fn runtime(trunk_port: u16) -> (ScratchDir, Running, String) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let data = TempDir::new("switchboard-rtsip");
+    let data = tmp("switchboard-rtsip");
     let sip = serde_json::from_value(json!({
         "bind": "127.0.0.1:0",
         "trunk": { "host": format!("127.0.0.1:{trunk_port}"), "caller_id": "+15550199" },

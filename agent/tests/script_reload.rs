@@ -10,16 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialogue::{DiagKind, Effect, Engine, Event};
-use support::tmp::TempDir;
+use support::tmp::{tmp, ScratchDir};
 use switchboard::scripts::{watch, ScriptRegistry};
 use tokio_util::sync::CancellationToken;
 
 /// A scripts directory under the system temp dir, removed on drop (`support/tmp.rs`).
-struct Dir(TempDir);
+struct Dir(ScratchDir);
 
 impl Dir {
     fn new() -> Self {
-        Dir(TempDir::new("sb-script-reload"))
+        Dir(tmp("sb-script-reload"))
     }
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.0.join(name), text).expect("write script");

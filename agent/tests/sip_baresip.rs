@@ -15,7 +15,7 @@ use std::sync::Arc;
 use audio::SampleRate;
 use futures::future::BoxFuture;
 use speech::stt::DecodeRequest;
-use support::tmp::TempDir;
+use support::tmp::tmp;
 use switchboard::call::report::{CallReport, Speaker};
 use switchboard::call::session::{run_call, CallSpec};
 use switchboard::conversation::script::ScriptConversation;
@@ -143,7 +143,7 @@ async fn baresip_calls_in_and_the_agent_understands_and_answers() {
     require_tool("sox", "sox");
     models();
     // Outlives baresip (declared before it): its config, the caller's WAV and its recording.
-    let scratch = TempDir::new("sip-baresip");
+    let scratch = tmp("sip-baresip");
     let dir = scratch.path();
     let wav = caller_wav(dir);
     write_baresip_config(dir, free_udp_port(), &wav, "manual");
@@ -245,7 +245,7 @@ async fn the_agent_dials_out_to_baresip_which_answers_and_hears_the_script() {
     require_tool("espeak-ng", "espeak-ng");
     require_tool("sox", "sox");
     models();
-    let scratch = TempDir::new("sip-baresip-out");
+    let scratch = tmp("sip-baresip-out");
     let dir = scratch.path();
     let wav = caller_wav(dir);
     let callee_port = free_udp_port();

@@ -9,7 +9,7 @@ mod support;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use support::tmp::TempDir;
+use support::tmp::tmp;
 use switchboard::transport::sip::dialog::response;
 use switchboard::transport::sip::rtp::{RtpPacket, TelephoneEvent};
 use switchboard::transport::sip::{SipCall, SipEndpoint, SipMessage};
@@ -61,7 +61,7 @@ fn write_baresip_callee(dir: &Path, sip_port: u16) {
 async fn baresip_decodes_the_keys_we_send_as_telephone_events() {
     require_tool("baresip", "baresip-core");
     // Outlives baresip (declared before it): its config and the WAV it plays.
-    let scratch = TempDir::new("sip-dtmf-send");
+    let scratch = tmp("sip-dtmf-send");
     let dir = scratch.path();
     let port = support::sipp::free_udp_port();
     write_baresip_callee(dir, port);

@@ -10,14 +10,14 @@ mod support;
 use audio::vad::{SileroModel, SileroVad, VoiceDetector};
 use audio::{G711Law, JitterBuffer, JitterConfig, Playout, Rechunker, Resampler, SampleRate};
 use speech::models::ModelStore;
-use support::tmp::TempDir;
+use support::tmp::tmp;
 use switchboard::transport::sip::rtp::RtpPacket;
 use tokio::time::{Duration, Instant};
 
 const SECONDS: u32 = 20;
 
 fn espeak_8k(text: &str) -> Vec<i16> {
-    let dir = TempDir::new("sip-media-cost");
+    let dir = tmp("sip-media-cost");
     let path = dir.join("speech.wav");
     let status = std::process::Command::new("espeak-ng")
         .args(["-v", "en-us", "-w"])

@@ -9,7 +9,7 @@ mod support;
 
 use std::net::SocketAddr;
 
-use support::tmp::TempDir;
+use support::tmp::tmp;
 use switchboard::transport::sip::dialog::response;
 use switchboard::transport::sip::rtp::RtpPacket;
 use switchboard::transport::sip::{SipCall, SipEndpoint, SipMessage};
@@ -52,7 +52,7 @@ async fn baresip_and_we_exchange_rtcp_reports() {
         .is_ok_and(|o| o.status.success());
     assert!(found, "baresip is needed: apt-get install baresip-core");
     // Outlives baresip (declared before it): its config and the WAV it plays.
-    let scratch = TempDir::new("sip-rtcp");
+    let scratch = tmp("sip-rtcp");
     let dir = scratch.path();
     let port = support::sipp::free_udp_port();
     let wav = dir.join("silence.wav");

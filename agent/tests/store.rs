@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 use support::postgres::{shared, TestPostgres};
-use support::tmp::TempDir;
+use support::tmp::{tmp, ScratchDir};
 use switchboard::store::model::{
     now_ms, status, Assessment, CallEnd, Direction, LineRow, MetricsRow, NewCall, OutboxEvent,
     RecordRow, UsageRow, WriteOp,
@@ -16,13 +16,13 @@ use switchboard::store::model::{
 use switchboard::store::Store;
 
 /// A scratch directory, removed when dropped (see `support/tmp.rs`).
-fn temp_dir(tag: &str) -> TempDir {
-    TempDir::new(&format!("switchboard-store-{tag}"))
+fn temp_dir(tag: &str) -> ScratchDir {
+    tmp(&format!("switchboard-store-{tag}"))
 }
 
 /// Both stores, fresh: (label, store), and the directory of their files and spools, to be
 /// held until the stores are gone (`let (backends, _dir) = stores().await;`).
-async fn stores() -> (Vec<(&'static str, Store)>, TempDir) {
+async fn stores() -> (Vec<(&'static str, Store)>, ScratchDir) {
     let pg_url = tokio::task::spawn_blocking(|| shared().database())
         .await
         .unwrap();
@@ -519,7 +519,7 @@ fn a_dropped_cluster_stops_and_takes_its_directory_with_it() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the server still listens after the cluster was dropped"
     );
-    if support::tmp::keep_requested() {
+    if switchboard::scratch::keep_requested() {
         assert!(dir.join("data").is_dir(), "kept for a post-mortem");
     } else {
         assert!(!dir.exists(), "{} was left behind", dir.display());

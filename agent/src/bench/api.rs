@@ -18,11 +18,11 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::time::{Duration, Instant};
 
-use super::sip_capacity::ScratchDir;
 use super::stats::{fmt, Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::runtime::boot::{boot, BootOptions};
 use crate::runtime::RuntimeConfig;
+use crate::scratch::ScratchDir;
 use crate::store::model::{now_ms, status, Direction, NewCall};
 use crate::store::Store;
 

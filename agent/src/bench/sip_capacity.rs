@@ -18,6 +18,7 @@ use tokio::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::stats::{fmt, Section, Table};
+use crate::scratch::ScratchDir;
 use crate::transport::sip::{SipCall, SipCallHandler, SipConfig, SipEndpoint};
 
 #[derive(Debug, Clone)]
@@ -97,48 +98,6 @@ impl Trial {
             && self.answered == self.calls as u64
             && self.frames > 0
             && self.late_pct() < 1.0
-    }
-}
-
-/// A bench's scratch directory under the system temp dir (`TMPDIR`), removed with its
-/// contents on drop: when the bench ends, and also when it fails half-way (`?`) or panics.
-/// With `SWITCHBOARD_KEEP_TMP` set (not empty, not `0`) it is kept and its path printed.
-/// Shared with [`super::api`].
-pub(super) struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    /// Creates `<temp dir>/<prefix>-<pid>-<n>` (n counts within the process).
-    ///
-    /// # Errors
-    /// The directory cannot be created.
-    pub(super) fn create(prefix: &str) -> anyhow::Result<Self> {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "{prefix}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(Self(path))
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let keep =
-            std::env::var_os("SWITCHBOARD_KEEP_TMP").is_some_and(|v| !v.is_empty() && v != "0");
-        if keep {
-            eprintln!("SWITCHBOARD_KEEP_TMP is set: keeping {}", self.0.display());
-        } else if let Err(e) = std::fs::remove_dir_all(&self.0) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                eprintln!("Could not remove {}: {e}", self.0.display());
-            }
-        }
     }
 }
 

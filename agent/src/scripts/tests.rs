@@ -1,49 +1,26 @@
 //! Registry rules that the integration test (`tests/script_reload.rs`) does not reach:
 //! ids moving between files in one reload, duplicates released later, unreadable input.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
 use dialogue::{DiagKind, SelectionKey};
 
 use super::ScriptRegistry;
+use crate::scratch::ScratchDir;
 
-/// A directory under the system temp dir, removed on drop (also when a test fails), unless
-/// `SWITCHBOARD_KEEP_TMP` is set (not empty, not `0`): then kept and its path printed.
-struct Dir(PathBuf);
+/// A scripts directory under the system temp dir, removed on drop (also when a test fails),
+/// unless `SWITCHBOARD_KEEP_TMP` keeps it (see [`crate::scratch`]).
+struct Dir(ScratchDir);
 
 impl Dir {
     fn new() -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("sb-scripts-unit-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        Dir(p)
+        Dir(ScratchDir::create("sb-scripts-unit").expect("create a scratch dir"))
     }
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.0.join(name), text).expect("write script");
     }
     fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let keep =
-            std::env::var_os("SWITCHBOARD_KEEP_TMP").is_some_and(|v| !v.is_empty() && v != "0");
-        if keep {
-            // Straight to the stderr handle: libtest captures only the `print!` family.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SWITCHBOARD_KEEP_TMP is set: keeping {}",
-                self.0.display()
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+        self.0.path()
     }
 }
 

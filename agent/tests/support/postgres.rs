@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::tmp;
+use switchboard::scratch;
 
 pub struct TestPostgres {
     bin: PathBuf,
@@ -89,9 +89,9 @@ impl TestPostgres {
             }
         }
         let port = free_port();
-        let keep = tmp::keep_requested();
+        let keep = scratch::keep_requested();
         if keep {
-            tmp::announce_kept("the Postgres cluster's directory", &dir);
+            scratch::announce_kept("the Postgres cluster's directory", &dir);
         }
         // The watchdog: waits for a line or EOF on stdin (the cluster dropped, the test
         // process gone), then stops the server and only then removes its directory. It
