@@ -106,10 +106,10 @@ pub struct AmdConfig {
     /// Silence after a short greeting that confirms a person waiting for an answer, once the
     /// words of the whole greeting are in and none of them is a machine's.
     pub human_silence_ms: u64,
-    /// How much longer that silence may wait for the words of the whole greeting (the
-    /// decoder lags the voice) before the cadence alone decides. A recording's first
-    /// sentence ("Welcome to CarePlus Pharmacy.") is followed by a pause as long as a
-    /// person's after "Hello?"; its words tell them apart.
+    /// How much longer a pause (a person's, or the end of a machine's greeting) may wait for
+    /// the words of the whole greeting (the decoder lags the voice) before the cadence alone
+    /// decides. A recording's first sentence ("Welcome to CarePlus Pharmacy.") is followed by
+    /// a pause as long as a person's after "Hello?"; its words tell them apart.
     pub human_words_wait_ms: u64,
     /// Speech beyond this without a person's words is a machine's greeting, whose class the
     /// words tell when it ends (voicemail when they do not). With a person's words heard,
@@ -239,9 +239,10 @@ impl AnswerClassifier {
             self.decide(AnswerClass::SilenceOrFax, "tone before any speech", at_ms);
             return;
         }
-        // A screener or a menu may beep too ("say your name after the tone").
+        // A screener may beep too ("say your name after the tone"); a menu does not (a
+        // doctor's voicemail says "emergency" and "dial" before its beep).
         match self.evidence.leading() {
-            Some((class, score, cue)) if class != AnswerClass::Voicemail && score >= MACHINE => {
+            Some((class, score, cue)) if class == AnswerClass::Screening && score >= MACHINE => {
                 let reason = format!("tone after the greeting, cue \"{cue}\"");
                 self.decide(class, &reason, at_ms);
             }
@@ -354,19 +355,24 @@ impl AnswerClassifier {
         let silent = now.saturating_sub(last);
         let voiced = self.speech_ms;
         let short = voiced <= c.human_max_speech_ms || person;
-        // A person's pause, once the whole greeting's words are in (or have had time to be):
-        // longer when some of them sound like a machine's ("Thank you for calling …").
-        let words_in = self.heard_to_ms >= last;
-        let pause = if self.evidence.strongest() > 0 {
-            c.human_silence_ms * 3
-        } else if words_in {
-            c.human_silence_ms
+        // Every pause decides once the whole greeting's words are in, or have had time to be:
+        // a person's words decoded late ("… actually wait, who is this?") still count.
+        let words_wait = if self.heard_to_ms >= last {
+            0
         } else {
-            c.human_silence_ms + c.human_words_wait_ms
+            c.human_words_wait_ms
         };
-        if self.machine.is_none() && short && silent >= pause {
+        // A person's pause is longer after words that sound like a machine's ("Thank you for
+        // calling …").
+        let person_pause = words_wait
+            + if self.evidence.strongest() > 0 {
+                c.human_silence_ms * 3
+            } else {
+                c.human_silence_ms
+            };
+        if self.machine.is_none() && short && silent >= person_pause {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
-        } else if silent >= c.human_silence_ms * 3 {
+        } else if silent >= c.human_silence_ms * 3 + words_wait {
             // A longer greeting that stopped without a beep: a machine's if its words or its
             // length showed one; a run of voice with neither is a person who said more than
             // "hello" (a receptionist's "Dr. Ortiz's office, how can I help you?" misheard),

@@ -237,14 +237,15 @@ fn words_heard_without_a_persons_words_call_the_machine_sooner() {
     let config = AmdConfig::default();
     assert!(config.machine_run_ms < config.machine_run_unheard_ms);
     let greeting = [(300, "start"), (1_600, "hey it's chris"), (5_000, "stop")];
-    let v = run(&greeting, 8_000);
+    // No transcript reaches the greeting's end: its pause waits for one, then decides.
+    let v = run(&greeting, 9_000);
     assert_eq!(v.machine_at_ms, Some(300 + config.machine_run_ms), "{v:?}");
     // "hey it's chris" is no cue: a machine whose words name no class is a voicemail.
     assert_eq!(
         (v.class, v.reason.as_str()),
         (AnswerClass::Voicemail, "greeting ended")
     );
-    let unheard = run(&[(300, "start"), (5_000, "stop")], 8_000);
+    let unheard = run(&[(300, "start"), (5_000, "stop")], 9_000);
     assert_eq!(
         unheard.machine_at_ms,
         Some(300 + config.machine_run_unheard_ms),
@@ -557,4 +558,50 @@ fn weaker_phrases_adding_up_do_not_decide_before_the_greeting_ends() {
         machine_cue("for billing press one").map(|(c, _)| c),
         Some(AnswerClass::Ivr)
     );
+}
+
+#[test]
+fn a_persons_words_decoded_after_the_greeting_ended_still_count() {
+    // "Hi, I can't really talk, I'm driving, can you call me back in about ten minutes?
+    // Actually wait, who is this?": 7 s unbroken; the decode with "who is this" lags 2 s.
+    let early = "hi i can't really talk i'm driving can you call me back in about ten minutes";
+    let all = format!("{early} actually wait who is this");
+    let v = run(
+        &[
+            (300, "start"),
+            (6_800, early),
+            (7_700, "stop"),
+            (9_950, all.as_str()),
+        ],
+        16_000,
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert!(v.at_ms >= 9_950, "{v:?}");
+}
+
+#[test]
+fn a_beep_after_a_menus_words_is_a_voicemails() {
+    let doctor = "you have reached the office of doctor fiona mcallister if this is a medical \
+                  emergency please hang up and dial nine one one";
+    let v = run(
+        &[
+            (300, "start"),
+            (9_000, doctor),
+            (17_000, "stop"),
+            (17_300, "tone"),
+        ],
+        20_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    // A screener's "after the tone" still makes its beep a screener's.
+    let v = run(
+        &[
+            (300, "start"),
+            (2_500, "please state your name after the tone"),
+            (2_900, "stop"),
+            (3_200, "tone"),
+        ],
+        6_000,
+    );
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
 }
