@@ -76,17 +76,20 @@ fn screening_is_answered_and_a_person_then_starts_the_conversation() {
     );
 }
 
-#[test]
-fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
+/// A gate that has just pressed the "3" a privacy manager asked for.
+fn privacy_key_pressed() -> AnswerGate {
     let mut g = gate(Some("This is Alex from Daily Event Insurance."));
     utterance(&mut g, 300, 2_400, vec![0; 100]);
-    g.on_transcript(
-        "Unknown callers, please press 3 to be connected.",
-        2_600,
-        2_600,
-    );
+    let asks = "Unknown callers, please press 3 to be connected.";
+    g.on_transcript(asks, 2_600, 2_600);
     let (_, action) = run_until(&mut g, 2_600, 3_000);
     assert_eq!(action, GateAction::SendDtmf("3".into()));
+    g
+}
+
+#[test]
+fn a_privacy_manager_gets_its_key_then_the_name_then_the_person_answers() {
+    let mut g = privacy_key_pressed();
     let v = g.verdict().expect("the first verdict").clone();
     assert_eq!(
         (v.class, v.reason.as_str()),
@@ -124,15 +127,7 @@ fn a_privacy_managers_key_is_waited_for_while_it_is_being_said() {
 
 #[test]
 fn after_an_answer_a_screeners_next_key_is_waited_for_while_it_is_being_said() {
-    let mut g = gate(Some("This is Alex from Daily Event Insurance."));
-    utterance(&mut g, 300, 2_400, vec![0; 100]);
-    g.on_transcript(
-        "Unknown callers, please press 3 to be connected.",
-        2_600,
-        2_600,
-    );
-    let (_, action) = run_until(&mut g, 2_600, 3_000);
-    assert_eq!(action, GateAction::SendDtmf("3".into()));
+    let mut g = privacy_key_pressed();
     // The screener asks for another key; its "press" is decoded before the key: not the
     // name (nobody asked for it), the key.
     utterance(&mut g, 5_000, 6_500, vec![0; 100]);
