@@ -227,11 +227,11 @@ async fn running_partials_of_a_greeting_find_the_machine_before_the_greeting_end
             .is_some_and(|r| r.contains("transcript cue")),
         "{verdict}"
     );
-    // "…I can't take your call" settles it from a partial while the greeting plays, before
-    // its 4 s of voice (at 4.3 s) would call it a machine by length ("you've reached" alone
-    // does not: phone menus say it too).
+    // "…I can't take your call" settles it from the partials (the one that first reads it and
+    // the next that keeps it) while the greeting still plays, well before it ends at 6.3 s
+    // ("you've reached" alone does not: phone menus say it too).
     let at = verdict["at_ms"].as_u64().expect("verdict time");
-    assert!(at < 4_300, "verdict at {at} ms: {verdict}");
+    assert!(at < 5_000, "verdict at {at} ms: {verdict}");
     assert!(
         partials.load(std::sync::atomic::Ordering::SeqCst) >= 3,
         "the greeting was not transcribed as it went"

@@ -176,6 +176,8 @@ pub struct AnswerClassifier {
     heard_to_ms: u64,
     /// What the transcript says about the machine classes.
     evidence: Evidence,
+    /// The class the previous reading showed decisively, not yet kept by a second one.
+    unconfirmed: Option<AnswerClass>,
     /// When, and by what, the greeting showed a machine (class not yet known).
     machine: Option<(u64, MachineSign)>,
     /// A person's words were in some transcript so far.
@@ -196,6 +198,7 @@ impl AnswerClassifier {
             transcript: String::new(),
             heard_to_ms: 0,
             evidence: Evidence::default(),
+            unconfirmed: None,
             machine: None,
             person_heard: false,
             doubtful: false,
@@ -259,13 +262,28 @@ impl AnswerClassifier {
         if self.verdict.is_some() {
             return;
         }
-        if let Some((class, cue)) = self.evidence.decisive() {
-            let reason = format!("transcript cue \"{cue}\"");
-            self.decide(class, &reason, at_ms);
-        } else if self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript) {
-            // Not a person's greeting, whatever its class turns out to be.
-            let at = self.machine.map_or(at_ms, |(at, _)| at);
-            self.machine = Some((at, MachineSign::Words));
+        // A partial of a second of audio can hallucinate a whole phrase ("Please listen" read
+        // as "Please leave a message", "Good morning" as "Not morning, listen carefully"):
+        // a decisive phrase counts once the next reading keeps it, or once the reading covers
+        // the whole greeting.
+        let decisive = self.evidence.decisive();
+        let whole = self.speaking_since.is_none()
+            && self.last_voice_ms.is_some_and(|last| heard_to_ms >= last);
+        let kept = decisive.is_some_and(|(class, _)| whole || self.unconfirmed == Some(class));
+        self.unconfirmed = decisive.map(|(class, _)| class);
+        match decisive {
+            Some((class, cue)) if kept => {
+                let reason = format!("transcript cue \"{cue}\"");
+                self.decide(class, &reason, at_ms);
+            }
+            _ if self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript) => {
+                // Not a person's greeting, whatever its class turns out to be.
+                let at = self.machine.map_or(at_ms, |(at, _)| at);
+                self.machine = Some((at, MachineSign::Words));
+            }
+            // The machine's words were a misreading the latest reading dropped.
+            _ if self.sign() == Some(MachineSign::Words) => self.machine = None,
+            _ => {}
         }
     }
 

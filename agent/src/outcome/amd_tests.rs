@@ -90,10 +90,50 @@ fn transcript_cues_name_the_machine() {
         ),
     ];
     for (text, class) in cases {
-        let v = run(&[(200, "start"), (1_500, text)], 3_000);
+        // Kept by the next reading, 250 ms on.
+        let v = run(&[(200, "start"), (1_500, text), (1_750, text)], 3_000);
         assert_eq!(v.class, class, "{text}: {v:?}");
-        assert_eq!(v.at_ms, 1_500);
+        assert_eq!(v.at_ms, 1_750);
     }
+}
+
+#[test]
+fn a_phrase_the_next_reading_drops_decides_nothing() {
+    // Whisper on 0.6 s of "Please listen carefully…": "Please leave a message."
+    let menu = "please listen carefully as our menu options have changed";
+    let v = run(
+        &[
+            (300, "start"),
+            (900, "please leave a message"),
+            (1_150, "please leave them cara"),
+            (1_800, menu),
+            (2_050, menu),
+        ],
+        6_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    // "Good morning" misread as "Not morning, listen carefully", then read right: the machine
+    // it seemed to show is forgotten, and the person is one.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_900, "not morning listen carefully"),
+            (2_100, "stop"),
+            (2_300, "good morning this is sarah"),
+        ],
+        6_000,
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    // A reading of the whole greeting needs no second one.
+    let v = run(
+        &[
+            (300, "start"),
+            (2_000, "stop"),
+            (2_300, "please leave a message"),
+        ],
+        6_000,
+    );
+    assert_eq!((v.class, v.at_ms), (AnswerClass::Voicemail, 2_300), "{v:?}");
 }
 
 #[test]
@@ -142,11 +182,12 @@ fn an_unbroken_greeting_is_a_machine_before_its_class_is_known() {
             (300, "start"),
             (1_800, "thank you"),
             (3_500, "thank you for calling acme for sales press one"),
+            (3_750, "thank you for calling acme for sales press one"),
         ],
         8_000,
     );
     assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
-    assert_eq!(v.at_ms, 3_500, "{v:?}");
+    assert_eq!(v.at_ms, 3_750, "{v:?}");
     let run_on = AmdConfig::default().machine_run_ms;
     assert_eq!(v.machine_at_ms, Some(300 + run_on), "{v:?}");
     assert_eq!(v.person_or_machine_ms(), 300 + run_on);
@@ -314,8 +355,16 @@ fn openings_that_machines_share_do_not_decide_the_class() {
     ];
     for (opening, text, class) in cases {
         assert_eq!(machine_cue(opening), None, "{opening}");
-        let v = run(&[(200, "start"), (1_500, opening), (3_000, text)], 4_000);
-        assert_eq!((v.class, v.at_ms), (class, 3_000), "{text}: {v:?}");
+        let v = run(
+            &[
+                (200, "start"),
+                (1_500, opening),
+                (3_000, text),
+                (3_250, text),
+            ],
+            4_000,
+        );
+        assert_eq!((v.class, v.at_ms), (class, 3_250), "{text}: {v:?}");
     }
 }
 
@@ -515,14 +564,12 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
     // Screening as soon as the request is heard, before its key.
     assert!(asks_for_key("To be connected, please press"));
     assert_eq!(connect_key("To be connected, please press"), None);
-    let v = run(
-        &[(200, "start"), (1_500, "To be connected, please press")],
-        3_000,
-    );
+    let asks = "To be connected, please press";
+    let v = run(&[(200, "start"), (1_500, asks), (1_750, asks)], 3_000);
     assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
     for (text, key) in privacy {
         assert_eq!(connect_key(text), Some(key), "{text}");
-        let v = run(&[(200, "start"), (1_500, text)], 3_000);
+        let v = run(&[(200, "start"), (1_500, text), (1_750, text)], 3_000);
         assert_eq!(v.class, AnswerClass::Screening, "{text}: {v:?}");
     }
     // A menu offers keys for choices, connecting or not; a voicemail's key is for its own
@@ -537,7 +584,7 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         assert_eq!(connect_key(text), None, "{text}");
     }
     for menu in &not_privacy[..2] {
-        let v = run(&[(200, "start"), (1_500, menu)], 3_000);
+        let v = run(&[(200, "start"), (1_500, menu), (1_750, menu)], 3_000);
         assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
     }
 }
