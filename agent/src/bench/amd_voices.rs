@@ -74,8 +74,9 @@ impl Voice {
 }
 
 /// hibari pads every sentence with ~300 ms of silence at each end, which a person answering does
-/// not; the agent trims it the same way before the caller hears it. Pauses inside the greeting
-/// (its "...") are kept whole: they are what the detector listens for.
+/// not: the greeting's ends are trimmed as the agent trims its own lines. Pauses inside it are
+/// kept whole (~0.7 s between sentences, as recorded greetings and menus pause, and its
+/// "..."): they are what the detector listens for.
 fn padding_trimmed(samples: &[i16], rate: u32) -> Vec<i16> {
     let config = TrimConfig {
         max_gap: rate as usize * 5,
