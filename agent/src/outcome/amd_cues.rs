@@ -245,8 +245,6 @@ const CLASSES: [(AnswerClass, &[(u32, &str)]); 3] = [
 pub(super) struct Evidence {
     /// Score and strongest phrase per class, in [`CLASSES`] order.
     classes: Vec<(AnswerClass, u32, &'static str)>,
-    /// The weight of the leading class's strongest phrase.
-    leading_weight: u32,
 }
 
 impl Evidence {
@@ -274,20 +272,10 @@ impl Evidence {
                         }
                     }
                 }
-                (*class, score, best)
+                (*class, score, best.1)
             })
-            .collect::<Vec<_>>();
-        let mut evidence = Self {
-            classes: classes.iter().map(|(c, s, b)| (*c, *s, b.1)).collect(),
-            leading_weight: 0,
-        };
-        if let Some((class, _, _)) = evidence.leading() {
-            evidence.leading_weight = classes
-                .iter()
-                .find(|(c, _, _)| *c == class)
-                .map_or(0, |(_, _, best)| best.0);
-        }
-        evidence
+            .collect();
+        Self { classes }
     }
 
     /// The class with the most evidence (ties: [`CLASSES`] order), with its strongest phrase.
@@ -315,7 +303,7 @@ impl Evidence {
             .unwrap_or(0);
         // Weaker phrases adding up ("emergency" … "dial" in a doctor's voicemail) wait for the
         // rest of the greeting: only a phrase that one class alone says decides early.
-        (self.leading_weight >= DECISIVE && score >= DECISIVE && score >= runner_up + LEAD)
+        (weight(class, cue) >= DECISIVE && score >= DECISIVE && score >= runner_up + LEAD)
             .then_some((class, cue))
     }
 
@@ -323,6 +311,19 @@ impl Evidence {
     pub fn strongest(&self) -> u32 {
         self.classes.iter().map(|c| c.1).max().unwrap_or(0)
     }
+}
+
+/// The weight of one of a class's phrases.
+fn weight(class: AnswerClass, cue: &str) -> u32 {
+    if class == AnswerClass::Screening && cue == PRIVACY_CUE {
+        return DECISIVE;
+    }
+    CLASSES
+        .iter()
+        .filter(|(c, _)| *c == class)
+        .flat_map(|(_, phrases)| phrases.iter())
+        .find(|(_, phrase)| *phrase == cue)
+        .map_or(0, |(w, _)| *w)
 }
 
 /// A person's words in a normalised transcript that shows no machine.
