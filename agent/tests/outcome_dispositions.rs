@@ -452,3 +452,71 @@ async fn a_callback_request_keeps_its_time() {
         a.summary
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_beep_after_a_person_verdict_stops_the_opening_and_leaves_the_message() {
+    // "Mm, it's Liam." and a pause: a person's "Hello?" by its cadence, so the opening starts.
+    // Then "Leave one." and a beep: a voicemail after all.
+    let mut caller = caller_audio(&[(300, 700), (2_800, 800)], 14_000);
+    let beep = audio::synth::sine(1_000.0, 0.4, 500, RATE);
+    let at = RATE.samples_for_ms(4_000);
+    caller[at..at + beep.len()].copy_from_slice(&beep);
+    let result = run(
+        sales_call(&["Mm, it's Liam.", "Leave one."]),
+        caller,
+        40_000,
+    )
+    .await;
+    let report = &result.report;
+    let agent: Vec<_> = report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Agent)
+        .collect();
+    let opening = agent.first().expect("the opening started");
+    assert!(opening.text.starts_with("Hello, is this Sam?"), "{agent:?}");
+    assert!(opening.start_ms < 2_800, "{opening:?}");
+    assert!(
+        opening.end_ms <= 4_600,
+        "the opening went on after the beep: {agent:?}"
+    );
+    let message = agent
+        .iter()
+        .find(|l| l.text.contains("I'll send you a short text"))
+        .unwrap_or_else(|| panic!("no voicemail message: {agent:?}"));
+    assert!(
+        (4_500..5_200).contains(&message.start_ms),
+        "the message should follow the beep: {message:?}"
+    );
+    let a = assessed(report);
+    assert_eq!(
+        a.answer,
+        Some(AnswerClass::Voicemail),
+        "{:?}",
+        report.records
+    );
+    assert_eq!(
+        (a.disposition, a.end_reason),
+        (Disposition::Voicemail, EndReason::VoicemailLeft),
+        "{report:?}"
+    );
+    let record = &report.records[0].detail;
+    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_beep_long_after_a_person_verdict_changes_nothing() {
+    // The person's "Hello?", the opening, then a tone from their side well after the watch.
+    let mut caller = caller_audio(&[(500, 500)], 30_000);
+    let watch = GateConfig::default().late_beep_ms as u32;
+    let beep = audio::synth::sine(1_000.0, 0.4, 500, RATE);
+    let at = RATE.samples_for_ms(2_000 + watch + 1_000);
+    caller[at..at + beep.len()].copy_from_slice(&beep);
+    let result = run(sales_call(&["Hello?"]), caller, 30_000).await;
+    let report = &result.report;
+    assert!(
+        !agent_said(report, "I'll send you a short text"),
+        "{report:?}"
+    );
+    assert_eq!(assessed(report).answer, Some(AnswerClass::Human));
+}

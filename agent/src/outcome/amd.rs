@@ -111,9 +111,14 @@ pub struct AmdConfig {
     /// decides. A recording's first sentence ("Welcome to CarePlus Pharmacy.") is followed by
     /// a pause as long as a person's after "Hello?"; its words tell them apart.
     pub human_words_wait_ms: u64,
-    /// Speech beyond this without a person's words is a machine's greeting, whose class the
-    /// words tell when it ends (voicemail when they do not). With a person's words heard,
-    /// length decides nothing: only a machine's words or a beep do.
+    /// The same wait while a decode that reaches the end of the voice is under way
+    /// ([`AnswerClassifier::decode_started`]): its words are coming, only late (a loaded
+    /// machine decodes a greeting's last words 2–4 s after the voice stops).
+    pub human_words_max_wait_ms: u64,
+    /// Speech beyond this without a person's words is held as a machine's greeting; when it
+    /// ends, its words tell the class if any of them leans to one, else it was a person who
+    /// talked on (doubtful). With a person's words heard, length decides nothing: only a
+    /// machine's words or a beep do.
     pub machine_speech_ms: u64,
     /// Voice this long before a person-length pause, with at least two words heard and none
     /// of them a person's, is held as a machine (the agent stays silent) until a machine's
@@ -139,6 +144,7 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             human_words_wait_ms: 1_000,
+            human_words_max_wait_ms: 3_000,
             machine_speech_ms: 4_000,
             machine_run_ms: 2_300,
             machine_run_unheard_ms: 2_700,
@@ -174,10 +180,16 @@ pub struct AnswerClassifier {
     transcript: String,
     /// The audio the transcript covers: the greeting up to this ms.
     heard_to_ms: u64,
+    /// The audio the furthest-reaching decode under way covers.
+    decoding_to_ms: Option<u64>,
     /// What the transcript says about the machine classes.
     evidence: Evidence,
     /// The class the previous reading showed decisively, not yet kept by a second one.
     unconfirmed: Option<AnswerClass>,
+    /// The previous reading held a machine's words.
+    machine_words_read: bool,
+    /// Two readings in a row held a machine's words.
+    machine_words_kept: bool,
     /// When, and by what, the greeting showed a machine (class not yet known).
     machine: Option<(u64, MachineSign)>,
     /// A person's words were in some transcript so far.
@@ -197,8 +209,11 @@ impl AnswerClassifier {
             segments: 0,
             transcript: String::new(),
             heard_to_ms: 0,
+            decoding_to_ms: None,
             evidence: Evidence::default(),
             unconfirmed: None,
+            machine_words_read: false,
+            machine_words_kept: false,
             machine: None,
             person_heard: false,
             doubtful: false,
@@ -253,11 +268,20 @@ impl AnswerClassifier {
         }
     }
 
+    /// A decode of everything said up to `heard_to_ms` (when it started) is under way: its
+    /// [`Self::transcript`] follows.
+    pub fn decode_started(&mut self, heard_to_ms: u64) {
+        self.decoding_to_ms = self.decoding_to_ms.max(Some(heard_to_ms));
+    }
+
     /// A (partial or final) transcript of everything said up to `heard_to_ms` (when its
     /// decode started), available at `at_ms`.
     pub fn transcript(&mut self, text: &str, heard_to_ms: u64, at_ms: u64) {
         self.transcript = normalise(text);
         self.heard_to_ms = heard_to_ms;
+        if self.decoding_to_ms.is_some_and(|to| to <= heard_to_ms) {
+            self.decoding_to_ms = None;
+        }
         self.evidence = Evidence::of(&self.transcript);
         if self.verdict.is_some() {
             return;
@@ -271,18 +295,26 @@ impl AnswerClassifier {
             && self.last_voice_ms.is_some_and(|last| heard_to_ms >= last);
         let kept = decisive.is_some_and(|(class, _)| whole || self.unconfirmed == Some(class));
         self.unconfirmed = decisive.map(|(class, _)| class);
+        let machine_words =
+            self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript);
+        // Two readings in a row with a machine's words: no misreading of the moment.
+        self.machine_words_kept |= machine_words && self.machine_words_read;
+        self.machine_words_read = machine_words;
         match decisive {
             Some((class, cue)) if kept => {
                 let reason = format!("transcript cue \"{cue}\"");
                 self.decide(class, &reason, at_ms);
             }
-            _ if self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript) => {
+            _ if machine_words => {
                 // Not a person's greeting, whatever its class turns out to be.
                 let at = self.machine.map_or(at_ms, |(at, _)| at);
                 self.machine = Some((at, MachineSign::Words));
             }
-            // The machine's words were a misreading the latest reading dropped.
-            _ if self.sign() == Some(MachineSign::Words) => self.machine = None,
+            // The machine's words were a misreading the latest reading dropped (once kept by
+            // two readings, it is the latest reading that wavers).
+            _ if self.sign() == Some(MachineSign::Words) && !self.machine_words_kept => {
+                self.machine = None;
+            }
             _ => {}
         }
     }
@@ -377,6 +409,8 @@ impl AnswerClassifier {
         // a person's words decoded late ("… actually wait, who is this?") still count.
         let words_wait = if self.heard_to_ms >= last {
             0
+        } else if self.decoding_to_ms.is_some_and(|to| to >= last) {
+            c.human_words_max_wait_ms
         } else {
             c.human_words_wait_ms
         };
@@ -391,16 +425,24 @@ impl AnswerClassifier {
         if self.machine.is_none() && short && silent >= person_pause {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
         } else if silent >= c.human_silence_ms * 3 + words_wait {
-            // A longer greeting that stopped without a beep: a machine's if its words or its
-            // length showed one; a run of voice with neither is a person who said more than
-            // "hello" (a receptionist's "Dr. Ortiz's office, how can I help you?" misheard),
-            // since a person taken for a machine is the costlier mistake.
-            let run_on = self.sign() == Some(MachineSign::RunOn);
-            if self.machine.is_some() && !run_on {
+            // A longer greeting that stopped without a beep is a machine's when its words
+            // showed one, or when it ran past a machine's length with words that lean to one
+            // ("welcome to …"). Length with no such word is not enough: people who talk on
+            // run long too (the independent corpora lost 5–16 people a run to it, and not one
+            // voicemail was found that way: they had their words or their beep). A person
+            // taken for a machine is the costlier mistake, and a beep after the verdict still
+            // turns the call to the voicemail path.
+            let leaning = self.evidence.strongest() > 0;
+            let machine = match self.sign() {
+                Some(MachineSign::Words) => true,
+                Some(MachineSign::Length) => leaning,
+                Some(MachineSign::RunOn) | None => false,
+            };
+            if machine {
                 self.decide_machine("greeting ended", now);
             } else {
                 // Held as a machine while it ran on: doubtful, an LLM may know better.
-                self.doubtful = run_on;
+                self.doubtful = self.machine.is_some();
                 self.decide(AnswerClass::Human, "greeting ended", now);
             }
         }

@@ -13,6 +13,7 @@ fn run(events: &[(u64, &str)], until: u64) -> Verdict {
                 "start" => c.speech_started(*at),
                 "stop" => c.speech_stopped(*at),
                 "tone" => c.tone(*at),
+                "decoding" => c.decode_started(*at),
                 text => c.transcript(text, *at, *at),
             }
             events.next();
@@ -223,12 +224,20 @@ fn a_person_who_talks_on_is_a_person_unless_a_machines_words_are_heard() {
     let said = "hello sorry I can't take your call right now leave a message";
     let v = run(&[(300, "start"), (2_000, said), (6_300, "stop")], 12_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
-    // Without a person's words, length alone still shows a machine.
-    let v = run(
-        &[(300, "start"), (2_000, "the our event"), (6_300, "stop")],
-        12_000,
+    // Without a person's words, length holds it as a machine: a beep after it makes it one,
+    // its end without one a person (doubtful: no words told).
+    let long = [(300, "start"), (2_000, "the our event"), (6_300, "stop")];
+    let v = run(&[long[0], long[1], long[2], (6_600, "tone")], 12_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(
+        v.machine_at_ms,
+        Some(300 + AmdConfig::default().machine_run_ms)
     );
-    assert!(v.class.is_machine(), "{v:?}");
+    let v = run(&long, 12_000);
+    assert_eq!(
+        (v.class, v.reason.as_str()),
+        (AnswerClass::Human, "greeting ended")
+    );
 }
 
 #[test]
@@ -251,13 +260,14 @@ fn a_run_on_greeting_that_stops_without_a_machines_words_or_length_is_a_person()
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
     // Pauses shorter than a person's wait do not reset the count: 1.2 s, a 200 ms breath,
-    // then voice on past a machine's length.
+    // then voice on past a machine's length, and a beep.
     let v = run(
         &[
             (300, "start"),
             (1_500, "stop"),
             (1_700, "start"),
             (4_800, "stop"),
+            (5_100, "tone"),
         ],
         9_000,
     );
@@ -277,16 +287,17 @@ fn a_person_verdict_carries_no_machine_time() {
 fn words_heard_without_a_persons_words_call_the_machine_sooner() {
     let config = AmdConfig::default();
     assert!(config.machine_run_ms < config.machine_run_unheard_ms);
-    let greeting = [(300, "start"), (1_600, "hey it's chris"), (5_000, "stop")];
-    // No transcript reaches the greeting's end: its pause waits for one, then decides.
+    // "Hey, it's Chris" running on and a beep: the machine was known when it ran on.
+    let greeting = [
+        (300, "start"),
+        (1_600, "hey it's chris"),
+        (5_000, "stop"),
+        (5_300, "tone"),
+    ];
     let v = run(&greeting, 9_000);
     assert_eq!(v.machine_at_ms, Some(300 + config.machine_run_ms), "{v:?}");
-    // "hey it's chris" is no cue: a machine whose words name no class is a voicemail.
-    assert_eq!(
-        (v.class, v.reason.as_str()),
-        (AnswerClass::Voicemail, "greeting ended")
-    );
-    let unheard = run(&[(300, "start"), (5_000, "stop")], 9_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    let unheard = run(&[(300, "start"), (5_000, "stop"), (5_300, "tone")], 9_000);
     assert_eq!(
         unheard.machine_at_ms,
         Some(300 + config.machine_run_unheard_ms),
@@ -311,12 +322,13 @@ fn a_persons_word_once_heard_is_not_unsaid_by_a_later_mishearing() {
         "{v:?}"
     );
     // Without the "hello" the same stretch is held as a machine while it runs on; one that
-    // goes on past a machine's length is one.
+    // goes on past a machine's length and beeps is one.
     let v = run(
         &[
             (300, "start"),
             (2_000, "the love might be"),
             (4_600, "stop"),
+            (4_900, "tone"),
         ],
         8_000,
     );
@@ -651,4 +663,75 @@ fn a_beep_after_a_menus_words_is_a_voicemails() {
         6_000,
     );
     assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+}
+
+#[test]
+fn a_pause_waits_for_a_decode_under_way_that_reaches_the_end_of_the_voice() {
+    let c = AmdConfig::default();
+    // "Leave a message." and a pause: its words, decoded 2.5 s after the voice stopped (a
+    // loaded machine), still make it a voicemail.
+    let late = [
+        (300, "start"),
+        (1_500, "stop"),
+        (1_600, "decoding"),
+        (4_000, "leave a message"),
+    ];
+    let v = run(&late, 8_000);
+    assert_eq!((v.class, v.at_ms), (AnswerClass::Voicemail, 4_000), "{v:?}");
+    // Without a decode under way the pause waits only so long for words.
+    let v = run(&[late[0], late[1], late[3]], 8_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert!(v.at_ms < 4_000, "{v:?}");
+    // A decode that never reports back holds the pause only so long.
+    let v = run(&late[..3], 8_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    let bound = 1_500 + c.human_silence_ms + c.human_words_max_wait_ms;
+    assert!(v.at_ms >= bound && v.at_ms < bound + 100, "{v:?}");
+    // A decode that started before the voice stopped does not reach its end: no longer wait.
+    let early = [(300, "start"), (1_200, "decoding"), (1_500, "stop")];
+    let v = run(&early, 8_000);
+    let bound = 1_500 + c.human_silence_ms + c.human_words_wait_ms;
+    assert!(v.at_ms >= bound && v.at_ms < bound + 100, "{v:?}");
+}
+
+#[test]
+fn a_long_greeting_without_a_machines_words_is_a_doubtful_person() {
+    // "Hiya, sorry, I'm on the other line, can you hold on a sec" read without its "sorry"
+    // or "hold on": 5 s unbroken, no word of a person's or a machine's.
+    let said = "hiya i'm on the other line can you wait a sec right i'm back what can i do";
+    let mut c = AnswerClassifier::new(AmdConfig::default());
+    c.speech_started(300);
+    c.transcript(said, 4_000, 4_500);
+    for t in (0..=5_400).step_by(20) {
+        assert!(c.poll(t).is_none(), "decided at {t} ms: {:?}", c.verdict());
+    }
+    c.speech_stopped(5_300);
+    c.transcript(said, 5_400, 5_900);
+    let v = (5_400..12_000)
+        .step_by(20)
+        .find_map(|t| c.poll(t).cloned())
+        .expect("a verdict");
+    assert_eq!(
+        (v.class, v.reason.as_str()),
+        (AnswerClass::Human, "greeting ended")
+    );
+    assert!(c.doubtful());
+}
+
+#[test]
+fn a_machines_words_kept_by_two_readings_outlast_a_wavering_one() {
+    // "Hello, this is Jordan, I can't take your call, leave your name…": the person's "hello"
+    // came first; a later reading loses the machine's words.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_000, "hello"),
+            (2_000, "hello this is jordan i can't take"),
+            (2_300, "hello this is jordan i can't take your"),
+            (2_600, "hello this is jordan i can't tape you"),
+            (2_900, "stop"),
+        ],
+        10_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
 }

@@ -39,6 +39,9 @@ pub struct GateConfig {
     pub ivr_max_steps: u32,
     /// With an LLM configured: how long its verdict on a doubtful machine is waited for.
     pub llm_deadline_ms: u64,
+    /// After a person verdict, how long a beep still shows a voicemail after all (a short
+    /// greeting taken for a person's "Hello?"): the agent stops and leaves the message.
+    pub late_beep_ms: u64,
 }
 
 impl Default for GateConfig {
@@ -53,6 +56,7 @@ impl Default for GateConfig {
             ivr_listen_ms: 15_000,
             ivr_max_steps: 3,
             llm_deadline_ms: 1_500,
+            late_beep_ms: 10_000,
         }
     }
 }
@@ -173,6 +177,11 @@ impl AnswerGate {
         &self.heard
     }
 
+    /// How long after a person verdict a beep still shows a voicemail.
+    pub fn late_beep_ms(&self) -> u64 {
+        self.config.late_beep_ms
+    }
+
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
     }
@@ -205,6 +214,12 @@ impl AnswerGate {
             | IngestEvent::Greeting { .. }
             | IngestEvent::InputEnded => {}
         }
+    }
+
+    /// A transcript of the callee's speech up to `now_ms` is being decoded.
+    pub fn on_decode_started(&mut self, now_ms: u64) {
+        self.classifier
+            .decode_started(now_ms.saturating_sub(self.base_ms));
     }
 
     /// A transcript of the callee's speech so far (partial or final).

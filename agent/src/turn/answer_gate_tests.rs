@@ -240,12 +240,11 @@ fn silence_hangs_up_as_no_answer() {
     ));
 }
 
-/// A greeting that runs on for 3 s with words that name no class, then stops.
-/// A 4.3 s greeting (a machine's length) whose words name no class.
+/// A 4.3 s greeting (a machine's length) whose words lean to a voicemail without naming it.
 fn doubtful_machine(g: &mut AnswerGate) -> (u64, GateAction) {
     g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 300 }, 300);
     g.on_transcript(
-        "hi it's jordan's phone helper tell me what you need",
+        "hi it's jordan's phone helper at the moment tell me what you need",
         2_000,
         2_000,
     );
@@ -287,7 +286,9 @@ fn a_machine_the_words_leave_in_doubt_is_put_to_the_llm() {
     let (at, action) = doubtful_machine(&mut g);
     assert_eq!(
         action,
-        GateAction::AskLlm("hi it's jordan's phone helper tell me what you need".into())
+        GateAction::AskLlm(
+            "hi it's jordan's phone helper at the moment tell me what you need".into()
+        )
     );
     // Nothing happens until it answers (or its deadline passes).
     assert_eq!(run_until(&mut g, at + 20, at + 500).1, GateAction::Wait);

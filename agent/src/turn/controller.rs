@@ -135,6 +135,8 @@ struct State {
     greeting_decodes: usize,
     /// The LLM's answer on who answered, when the gate asked for it.
     gate_llm: Option<oneshot::Receiver<Option<crate::outcome::AnswerClass>>>,
+    /// After a person verdict: a beep until this call ms turns the call to the voicemail path.
+    late_beep_until: Option<u64>,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -198,6 +200,7 @@ impl Controller {
             gate: gate::new(&self.config, self.llm.is_some()),
             greeting_decodes: 0,
             gate_llm: None,
+            late_beep_until: None,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,
@@ -318,6 +321,7 @@ impl Controller {
 
     async fn on_ingest(&mut self, st: &mut State, ev: IngestEvent, jobs: &Jobs) {
         self.gate_observe(st, &ev);
+        self.watch_late_beep(st, &ev, jobs).await;
         match ev {
             IngestEvent::SpeechStarted { onset_ms } => {
                 st.no_input_at = None;
@@ -337,6 +341,7 @@ impl Controller {
             } => {
                 st.paused = Some((segment, last_voice_ms));
                 self.start_stt(segment, audio, st, jobs);
+                self.gate_decoding(st);
             }
             IngestEvent::Resumed => st.paused = None,
             IngestEvent::ToneDetected { .. } => {}

@@ -63,6 +63,7 @@ impl Controller {
             return;
         }
         st.greeting_decodes += 1;
+        self.gate_decoding(st);
         let audio_ms = (audio.len() / audio::SampleRate::HZ_16K.samples_per_ms()) as u64;
         let request = SttRequest {
             audio_16k: audio,
@@ -71,6 +72,13 @@ impl Controller {
             quick: true,
         };
         self.spawn_stt(GREETING_SEGMENT, request, jobs);
+    }
+
+    /// A transcript of the callee's speech so far is being decoded: the gate waits for it.
+    pub(super) fn gate_decoding(&self, st: &mut State) {
+        if let Some(gate) = st.gate.as_mut() {
+            gate.on_decode_started(self.clock.now_ms());
+        }
     }
 
     /// A speculative transcript of the greeting so far.
@@ -118,14 +126,18 @@ impl Controller {
                 st.gate_llm = None;
             }
         }
-        let action = gate.poll(self.clock.now_ms());
+        let now = self.clock.now_ms();
+        let action = gate.poll(now);
         let heard = gate.heard().to_string();
         if gate.is_done() {
+            let late_beep_ms = gate.late_beep_ms();
             st.gate = None;
-            let _ = self
-                .ingest_control
-                .send(IngestControl::StopToneDetection)
-                .await;
+            if matches!(action, GateAction::Answered(_)) {
+                // Tones are still looked for: a short voicemail taken for a person beeps.
+                st.late_beep_until = Some(now + late_beep_ms);
+            } else {
+                self.stop_tone_detection().await;
+            }
         }
         match action {
             GateAction::Wait => {}
@@ -165,6 +177,48 @@ impl Controller {
 }
 
 impl Controller {
+    /// After a person verdict: a beep in time shows a voicemail after all. Whatever the agent
+    /// was saying stops, the conversation leaves its voicemail message (right after the beep)
+    /// and the call's answer record says so. Tones stop being looked for after the watch.
+    pub(super) async fn watch_late_beep(&mut self, st: &mut State, ev: &IngestEvent, jobs: &Jobs) {
+        let Some(until) = st.late_beep_until else {
+            return;
+        };
+        let beep = match ev {
+            IngestEvent::ToneDetected { onset_ms, .. } => Some(*onset_ms).filter(|&at| at <= until),
+            _ => None,
+        };
+        if beep.is_none() && self.clock.now_ms() <= until {
+            return;
+        }
+        st.late_beep_until = None;
+        self.stop_tone_detection().await;
+        let Some(at_ms) = beep else {
+            return;
+        };
+        if st.hangup.is_some() || st.ended.is_some() || st.listening.is_some() {
+            return;
+        }
+        tracing::info!(
+            at_ms,
+            "A beep after the person verdict: a voicemail after all; leaving the message"
+        );
+        reclassified_by_beep(st, at_ms);
+        // The agent's lines so far went to the recorder's greeting: drop what is left.
+        st.turn += 1;
+        st.barge_in = None;
+        self.flush(st).await;
+        self.deliver(st, ConversationEvent::VoicemailDetected, jobs)
+            .await;
+    }
+
+    async fn stop_tone_detection(&mut self) {
+        let _ = self
+            .ingest_control
+            .send(IngestControl::StopToneDetection)
+            .await;
+    }
+
     /// Asks the LLM who answered, in the background; the answer arrives on the receiver
     /// (`None` when it fails or names no class).
     fn ask_who_answered(&self, heard: String) -> Option<oneshot::Receiver<Option<AnswerClass>>> {
@@ -200,4 +254,23 @@ fn record(st: &mut State, v: &Verdict, heard: String) {
         detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
                         "machine_at_ms": v.machine_at_ms, "heard": heard }),
     });
+}
+
+/// The answer record of a call taken for a person whose greeting then beeped: a voicemail,
+/// keeping what was first decided.
+fn reclassified_by_beep(st: &mut State, at_ms: u64) {
+    let record = st
+        .report
+        .records
+        .iter_mut()
+        .find(|r| r.kind == ANSWER_RECORD);
+    if let Some(detail) = record.and_then(|r| r.detail.as_object_mut()) {
+        let first = json!({ "class": detail.get("class"), "reason": detail.get("reason"),
+                            "at_ms": detail.get("at_ms") });
+        detail.insert("first_verdict".into(), first);
+        detail.insert("class".into(), json!(AnswerClass::Voicemail.name()));
+        detail.insert("reason".into(), json!("beep after the person verdict"));
+        detail.insert("at_ms".into(), json!(at_ms));
+        detail.insert("machine_at_ms".into(), json!(at_ms));
+    }
 }
