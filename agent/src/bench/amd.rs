@@ -23,6 +23,7 @@ use crate::local_models::LocalModels;
 use crate::outcome::{
     greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
+use crate::turn::answer_gate::GateConfig;
 
 #[path = "amd_corpus.rs"]
 mod corpus;
@@ -75,6 +76,21 @@ pub fn classify(
             at_ms: t,
             machine_at_ms: None,
         }))
+}
+
+/// When a beep starts in the clip within `watch_ms` after a person verdict: the call then
+/// turns to the voicemail path (`GateConfig::late_beep_ms`).
+fn late_beep(clip: &Clip, v: &Verdict, watch_ms: u64) -> Option<u64> {
+    if v.class != AnswerClass::Human {
+        return None;
+    }
+    let mut beeps = BeepDetector::new(LINE, BeepConfig::default());
+    beeps.push(&clip.audio).into_iter().find_map(|e| match e {
+        BeepEvent::Started { onset_ms, .. } => {
+            (onset_ms > v.at_ms && onset_ms <= v.at_ms + watch_ms).then_some(onset_ms)
+        }
+        BeepEvent::Ended { .. } => None,
+    })
 }
 
 /// One clip's signal path, frame by frame: the call's receive side as the gate sees it.
@@ -197,6 +213,7 @@ impl<'a> Replay<'a> {
         if let Some(prompt) = greeting_prompt(audio_ms) {
             request = request.with_prompt(prompt);
         }
+        self.classifier.decode_started(t);
         let transcript = self.whisper.transcribe(&request)?;
         let ready = t + transcript.decode_ms.ceil() as u64;
         *decoder = ready;
@@ -239,10 +256,20 @@ struct Tally {
     read_right: usize,
     /// Per voice: clips, right, people, people taken for machines.
     by_voice: BTreeMap<String, [usize; 4]>,
+    /// Machines taken for people whose beep came within the watch after the verdict (the
+    /// agent stops and leaves the message), and people whose audio set the watch off.
+    machines_beeped_late: usize,
+    people_beeped_late: usize,
 }
 
 impl Tally {
-    fn add(&mut self, clip: &Clip, v: &Verdict) {
+    fn add(&mut self, clip: &Clip, v: &Verdict, watch_ms: u64) {
+        if late_beep(clip, v, watch_ms).is_some() {
+            match clip.class {
+                AnswerClass::Human => self.people_beeped_late += 1,
+                _ => self.machines_beeped_late += 1,
+            }
+        }
         *self.confusion.entry((clip.class, v.class)).or_default() += 1;
         self.times
             .push((clip.class, v.at_ms, v.person_or_machine_ms()));
@@ -424,13 +451,14 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
     let is_tune = |i: usize| which == Corpus::Tune && is_tune(i);
     let verdicts = classify_all(&clips, models, bench, is_tune)?;
     let mut tally = Tally::default();
+    let watch_ms = GateConfig::default().late_beep_ms;
     let (mut tune_ok, mut tune_n) = (0, 0);
     for (i, (clip, v)) in clips.iter().zip(&verdicts).enumerate() {
         if is_tune(i) {
             tune_n += 1;
             tune_ok += usize::from(v.class == clip.class);
         } else {
-            tally.add(clip, v);
+            tally.add(clip, v, watch_ms);
         }
     }
     let test_n = clips.len() - tune_n;
@@ -456,6 +484,10 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         Corpus::Fresh4 => {
             "fresh4: written by a fourth engineer who saw no code, notes, corpora or results; \
              every clip scored"
+        }
+        Corpus::Fresh5 => {
+            "fresh5: written by a fifth engineer who saw no code, notes, corpora or results, as \
+             a campaign typically hears it; every clip scored"
         }
     };
     let tuned = if tune_n > 0 {
@@ -488,6 +520,14 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         test_n - humans,
         tally.read_right,
         tally.spoken,
+    ));
+    section.para(format!(
+        "Of the machines taken for people, {} beeped within {} s of the verdict: the agent stops \
+         and leaves the message after the beep (disposition voicemail), having spoken over the \
+         greeting. People whose audio set that watch off: {}.",
+        tally.machines_beeped_late,
+        watch_ms / 1000,
+        tally.people_beeped_late,
     ));
     section.target("errors (100 − accuracy)", 100.0 - accuracy, 3.0, "%");
     let median = |f: fn(&(AnswerClass, u64, u64)) -> u64| {
