@@ -508,7 +508,7 @@ async fn a_beep_after_a_person_verdict_stops_the_opening_and_leaves_the_message(
 async fn a_beep_long_after_a_person_verdict_changes_nothing() {
     // The person's "Hello?", the opening, then a tone from their side well after the watch.
     let mut caller = caller_audio(&[(500, 500)], 30_000);
-    let watch = GateConfig::default().late_beep_ms as u32;
+    let watch = GateConfig::default().late_voicemail_ms as u32;
     let beep = audio::synth::sine(1_000.0, 0.4, 500, RATE);
     let at = RATE.samples_for_ms(2_000 + watch + 1_000);
     caller[at..at + beep.len()].copy_from_slice(&beep);
@@ -519,4 +519,62 @@ async fn a_beep_long_after_a_person_verdict_changes_nothing() {
         "{report:?}"
     );
     assert_eq!(assessed(report).answer, Some(AnswerClass::Human));
+}
+
+#[tokio::test(start_paused = true)]
+async fn voicemail_words_right_after_a_person_verdict_stop_the_opening_and_wait_for_the_greeting() {
+    // "Hi, it's Liam." and a pause (a person by its cadence), then at once "Leave a message
+    // after the tone." without a beep: the agent stops, and its message follows the greeting.
+    let caller = caller_audio(&[(300, 700), (2_300, 1_500)], 16_000);
+    let stt = ["Hi, it's Liam.", "Leave a message after the tone."];
+    let result = run(sales_call(&stt), caller, 40_000).await;
+    let report = &result.report;
+    let agent: Vec<_> = report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Agent)
+        .collect();
+    let opening = agent.first().expect("the opening started");
+    assert!(opening.text.starts_with("Hello, is this Sam?"), "{agent:?}");
+    let message = agent
+        .iter()
+        .find(|l| l.text.contains("I'll send you a short text"))
+        .unwrap_or_else(|| panic!("no voicemail message: {agent:?}"));
+    let silence_ms = GateConfig::default().voicemail_silence_ms;
+    assert!(
+        message.start_ms >= 3_700 + silence_ms && message.start_ms < 3_800 + silence_ms + 1_500,
+        "the message should follow the end of the greeting: {message:?}"
+    );
+    assert!(opening.end_ms <= message.start_ms, "{agent:?}");
+    let a = assessed(report);
+    assert_eq!(
+        a.answer,
+        Some(AnswerClass::Voicemail),
+        "{:?}",
+        report.records
+    );
+    assert_eq!(a.disposition, Disposition::Voicemail);
+    let record = &report.records[0].detail;
+    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
+    assert!(
+        record["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("voicemail words"),
+        "{record}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_person_who_mentions_a_message_after_hearing_the_opening_is_still_a_person() {
+    let report = person(
+        &["Sorry, she's not here, you can leave a message with me."],
+        None,
+    )
+    .await;
+    assert!(
+        !agent_said(&report, "I'll send you a short text"),
+        "{report:?}"
+    );
+    assert_eq!(assessed(&report).answer, Some(AnswerClass::Human));
 }

@@ -262,3 +262,44 @@ async fn an_llm_only_agent_streams_a_cloud_reply_to_a_spoken_question() {
         "sentences are spoken separately: {agent:?}"
     );
 }
+
+#[test]
+fn the_agents_own_voice_heard_back_on_a_phone_line_is_no_beep() {
+    // After a person verdict the beep detector keeps listening while the agent speaks its
+    // opening (a short voicemail taken for a person beeps then): the agent's voice echoed back
+    // on an 8 kHz µ-law line must not pass for a beep. Held vowels are the most tone-like.
+    let hibari = &models().hibari;
+    let rate = SampleRate::new(hibari.sample_rate()).expect("hibari's rate");
+    let line = SampleRate::HZ_8K;
+    let lines = [
+        "Hello, is this Sam? This is Alex calling from Daily Event Insurance.",
+        "Hi Sam, this is Alex from Daily Event Insurance. I'll send you a short text with the \
+         details. Thanks!",
+        "Oh, wonderful! Sooo, how are you doing today? Hmm, okay.",
+        "Would you rate us one, two, three, four or five? Noooo problem at all.",
+    ];
+    for (i, text) in lines.into_iter().enumerate() {
+        let options = speech::tts::SynthOptions {
+            speed: 1.0,
+            seed: Some(i as u64),
+        };
+        let voice = hibari.synthesize(text, &options).expect("synthesis");
+        let voice = audio::resample_all(&audio::f32_to_i16(&voice), rate, line).expect("resample");
+        let heard = audio::G711Law::MuLaw.decode(&audio::G711Law::MuLaw.encode(&voice));
+        let mut beeps = audio::BeepDetector::new(line, audio::BeepConfig::default());
+        let events = beeps.push(&heard);
+        assert!(
+            events.is_empty(),
+            "\"{text}\" set off the beep detector: {events:?}"
+        );
+        // The same detector still hears a beep right after the voice.
+        let beep = audio::synth::sine(1_000.0, 0.3, 400, line);
+        let started = beeps
+            .push(&beep)
+            .into_iter()
+            .chain(beeps.push(&audio::synth::silence(200, line)))
+            .filter(|e| matches!(e, audio::BeepEvent::Started { .. }))
+            .count();
+        assert_eq!(started, 1, "\"{text}\": the beep after it");
+    }
+}

@@ -484,6 +484,15 @@ pub fn words_class(text: &str) -> Option<AnswerClass> {
     (evidence.strongest() >= MACHINE).then_some(class)
 }
 
+/// The phrase of a voicemail greeting a transcript shows clearly enough to decide on ("leave a
+/// message"), if any.
+pub fn voicemail_cue(text: &str) -> Option<&'static str> {
+    Evidence::of(&normalise(text))
+        .decisive()
+        .filter(|(class, _)| *class == AnswerClass::Voicemail)
+        .map(|(_, cue)| cue)
+}
+
 /// The key a privacy manager asks the caller to press to be put through, if the transcript
 /// holds one: a lone "press" with its key and a connecting word ("connected", "robot") near it.
 pub fn connect_key(text: &str) -> Option<char> {

@@ -14,6 +14,10 @@ use dialogue::script::{IvrAction, IvrRule};
 use super::ingest::IngestEvent;
 use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
+/// Speech starting this soon after a person verdict went on without hearing the agent: a
+/// greeting's next sentence, not a person's answer to the opening.
+pub const WENT_ON_MS: u64 = 1_500;
+
 /// How long a privacy manager's key is waited for once "press" is heard without it.
 const KEY_WAIT_MS: u64 = 2_000;
 
@@ -39,9 +43,10 @@ pub struct GateConfig {
     pub ivr_max_steps: u32,
     /// With an LLM configured: how long its verdict on a doubtful machine is waited for.
     pub llm_deadline_ms: u64,
-    /// After a person verdict, how long a beep still shows a voicemail after all (a short
-    /// greeting taken for a person's "Hello?"): the agent stops and leaves the message.
-    pub late_beep_ms: u64,
+    /// After a person verdict, how long a beep, or a voicemail's words in speech that went on
+    /// at once, still show a voicemail after all (a short greeting taken for a person's
+    /// "Hello?"): the agent stops and leaves its message after the greeting.
+    pub late_voicemail_ms: u64,
 }
 
 impl Default for GateConfig {
@@ -56,7 +61,7 @@ impl Default for GateConfig {
             ivr_listen_ms: 15_000,
             ivr_max_steps: 3,
             llm_deadline_ms: 1_500,
-            late_beep_ms: 10_000,
+            late_voicemail_ms: 10_000,
         }
     }
 }
@@ -177,9 +182,23 @@ impl AnswerGate {
         &self.heard
     }
 
-    /// How long after a person verdict a beep still shows a voicemail.
-    pub fn late_beep_ms(&self) -> u64 {
-        self.config.late_beep_ms
+    /// A call first taken for a person that turned out a voicemail (`v`, found at `now_ms`):
+    /// the gate waits for its greeting to end (the voice last heard at `last_voice_ms`, or the
+    /// beep already heard), then leaves the message.
+    pub fn voicemail_after_all(
+        config: GateConfig,
+        v: Verdict,
+        last_voice_ms: Option<u64>,
+        beep_heard: bool,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            phase: Phase::AwaitingGreetingEnd { since: now_ms },
+            last_voice_ms,
+            beep_heard,
+            verdict: Some(v),
+            ..Self::new(config)
+        }
     }
 
     pub fn is_done(&self) -> bool {

@@ -340,3 +340,29 @@ fn clear_words_or_no_llm_never_wait_for_one() {
         "{action:?}"
     );
 }
+
+#[test]
+fn a_voicemail_found_after_a_person_verdict_waits_for_its_greeting_to_end() {
+    let v = Verdict {
+        class: AnswerClass::Voicemail,
+        reason: "voicemail words after the person verdict".into(),
+        at_ms: 4_000,
+        machine_at_ms: Some(4_000),
+    };
+    let config = GateConfig::default();
+    let silence = config.voicemail_silence_ms;
+    // Its words heard in a turn whose voice stopped at 3.8 s: the message after the silence
+    // that ends a greeting, unless the voice goes on.
+    let mut g =
+        AnswerGate::voicemail_after_all(config.clone(), v.clone(), Some(3_800), false, 4_000);
+    let (at, action) = run_until(&mut g, 4_000, 10_000);
+    assert_eq!(at, 3_800 + silence, "{action:?}");
+    assert!(matches!(action, GateAction::LeaveVoicemail(ref l) if *l == v));
+    let mut g =
+        AnswerGate::voicemail_after_all(config.clone(), v.clone(), Some(3_800), false, 4_000);
+    utterance(&mut g, 4_500, 6_000, vec![0; 100]);
+    assert_eq!(run_until(&mut g, 4_500, 10_000).0, 6_000 + silence);
+    // Its beep heard: at once.
+    let mut g = AnswerGate::voicemail_after_all(config, v, None, true, 4_000);
+    assert!(matches!(g.poll(4_000), GateAction::LeaveVoicemail(_)));
+}

@@ -135,8 +135,8 @@ struct State {
     greeting_decodes: usize,
     /// The LLM's answer on who answered, when the gate asked for it.
     gate_llm: Option<oneshot::Receiver<Option<crate::outcome::AnswerClass>>>,
-    /// After a person verdict: a beep until this call ms turns the call to the voicemail path.
-    late_beep_until: Option<u64>,
+    /// After a person verdict: what may still show a voicemail after all.
+    late: Option<gate::LateWatch>,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -200,7 +200,7 @@ impl Controller {
             gate: gate::new(&self.config, self.llm.is_some()),
             greeting_decodes: 0,
             gate_llm: None,
-            late_beep_until: None,
+            late: None,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,
@@ -321,7 +321,7 @@ impl Controller {
 
     async fn on_ingest(&mut self, st: &mut State, ev: IngestEvent, jobs: &Jobs) {
         self.gate_observe(st, &ev);
-        self.watch_late_beep(st, &ev, jobs).await;
+        self.late_beep(st, &ev, jobs).await;
         match ev {
             IngestEvent::SpeechStarted { onset_ms } => {
                 st.no_input_at = None;
@@ -485,6 +485,9 @@ impl Controller {
                 (String::new(), 0.0)
             }
         };
+        if self.late_voicemail_words(st, &text, &turn, jobs).await {
+            return;
+        }
         let meaningful =
             self.gate_passes(st, &text, done.started_ms, jobs).await && is_meaningful(&text);
         if let Some((onset_ms, reaction_ms)) = st.barge_in.take() {

@@ -9,12 +9,13 @@ use serde_json::json;
 use tokio::sync::oneshot::{self, error::TryRecvError};
 use tokio::time::{Duration, Instant};
 
-use super::{Controller, Jobs, State, SttDone};
+use super::{Controller, EndedTurn, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
-use crate::outcome::{amd_llm, greeting_prompt, AnswerClass, Verdict, ANSWER_RECORD};
+use crate::outcome::{
+    amd_llm, greeting_prompt, voicemail_cue, AnswerClass, Verdict, ANSWER_RECORD,
+};
 use crate::stt::SttRequest;
-use crate::turn::answer_gate::AnswerGate;
-use crate::turn::answer_gate::GateAction;
+use crate::turn::answer_gate::{AnswerGate, GateAction, WENT_ON_MS};
 use crate::turn::ingest::{IngestControl, IngestEvent};
 use crate::turn::TurnConfig;
 
@@ -25,6 +26,25 @@ pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
 /// Greeting transcripts decoding at once (the local recogniser's pool holds two); a greeting
 /// offered while they run is skipped: the next one, 250 ms on, has more words anyway.
 const GREETING_DECODES: usize = 2;
+
+/// After a person verdict: the window in which a beep, or a voicemail's words in speech that
+/// went on at once, still show a voicemail.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LateWatch {
+    /// When the person verdict was reached (call ms).
+    verdict_ms: u64,
+    until_ms: u64,
+}
+
+/// What showed a voicemail after a person verdict.
+enum LateSign<'a> {
+    Beep,
+    /// A voicemail's words in a caller turn that ended at `last_voice_ms`.
+    Words {
+        text: &'a str,
+        last_voice_ms: u64,
+    },
+}
 
 /// The gate of a call whose settings ask for one (asking the LLM about doubtful machines
 /// when the call has one).
@@ -130,13 +150,21 @@ impl Controller {
         let action = gate.poll(now);
         let heard = gate.heard().to_string();
         if gate.is_done() {
-            let late_beep_ms = gate.late_beep_ms();
             st.gate = None;
-            if matches!(action, GateAction::Answered(_)) {
+            let watch_ms = self
+                .config
+                .answer_gate
+                .as_ref()
+                .map(|g| g.late_voicemail_ms);
+            match (&action, watch_ms) {
                 // Tones are still looked for: a short voicemail taken for a person beeps.
-                st.late_beep_until = Some(now + late_beep_ms);
-            } else {
-                self.stop_tone_detection().await;
+                (GateAction::Answered(_), Some(watch_ms)) => {
+                    st.late = Some(LateWatch {
+                        verdict_ms: now,
+                        until_ms: now + watch_ms,
+                    });
+                }
+                _ => self.stop_tone_detection().await,
             }
         }
         match action {
@@ -177,39 +205,113 @@ impl Controller {
 }
 
 impl Controller {
-    /// After a person verdict: a beep in time shows a voicemail after all. Whatever the agent
-    /// was saying stops, the conversation leaves its voicemail message (right after the beep)
-    /// and the call's answer record says so. Tones stop being looked for after the watch.
-    pub(super) async fn watch_late_beep(&mut self, st: &mut State, ev: &IngestEvent, jobs: &Jobs) {
-        let Some(until) = st.late_beep_until else {
+    /// After a person verdict: a beep within the watch shows a voicemail after all. Tones
+    /// stop being looked for once the watch is over.
+    pub(super) async fn late_beep(&mut self, st: &mut State, ev: &IngestEvent, jobs: &Jobs) {
+        let Some(watch) = st.late else {
             return;
         };
         let beep = match ev {
-            IngestEvent::ToneDetected { onset_ms, .. } => Some(*onset_ms).filter(|&at| at <= until),
+            IngestEvent::ToneDetected { onset_ms, .. } if *onset_ms <= watch.until_ms => {
+                Some(*onset_ms)
+            }
             _ => None,
         };
-        if beep.is_none() && self.clock.now_ms() <= until {
+        if beep.is_none() && self.clock.now_ms() <= watch.until_ms {
             return;
         }
-        st.late_beep_until = None;
-        self.stop_tone_detection().await;
-        let Some(at_ms) = beep else {
+        st.late = None;
+        match beep {
+            Some(at_ms) => {
+                let reason = "beep after the person verdict";
+                self.voicemail_after_all(st, reason, at_ms, LateSign::Beep, jobs)
+                    .await;
+            }
+            None => self.stop_tone_detection().await,
+        }
+    }
+
+    /// After a person verdict: a caller turn that started at once (the greeting went on
+    /// without hearing the agent) and says a voicemail's words ("… leave a message") shows a
+    /// voicemail after all. True when it did (the turn is not the conversation's).
+    pub(super) async fn late_voicemail_words(
+        &mut self,
+        st: &mut State,
+        text: &str,
+        turn: &EndedTurn,
+        jobs: &Jobs,
+    ) -> bool {
+        let Some(watch) = st.late else {
+            return false;
+        };
+        let went_on = turn.onset_ms <= watch.verdict_ms + WENT_ON_MS;
+        let Some(cue) = voicemail_cue(text).filter(|_| went_on) else {
+            return false;
+        };
+        st.late = None;
+        let reason = format!("voicemail words after the person verdict, cue \"{cue}\"");
+        let at_ms = self.clock.now_ms();
+        let sign = LateSign::Words {
+            text,
+            last_voice_ms: turn.last_voice_ms,
+        };
+        self.voicemail_after_all(st, &reason, at_ms, sign, jobs)
+            .await;
+        true
+    }
+
+    /// A call taken for a person is a voicemail after all: whatever the agent was saying
+    /// stops, a gate waits for the greeting to end (at once after a beep) and the conversation
+    /// then leaves its message; the answer record says so.
+    async fn voicemail_after_all(
+        &mut self,
+        st: &mut State,
+        reason: &str,
+        at_ms: u64,
+        sign: LateSign<'_>,
+        jobs: &Jobs,
+    ) {
+        let Some(config) = self.config.answer_gate.clone() else {
             return;
         };
         if st.hangup.is_some() || st.ended.is_some() || st.listening.is_some() {
+            self.stop_tone_detection().await;
             return;
         }
         tracing::info!(
             at_ms,
-            "A beep after the person verdict: a voicemail after all; leaving the message"
+            reason,
+            "A voicemail after all: the agent stops, and leaves its message after the greeting"
         );
-        reclassified_by_beep(st, at_ms);
-        // The agent's lines so far went to the recorder's greeting: drop what is left.
         st.turn += 1;
         st.barge_in = None;
         self.flush(st).await;
-        self.deliver(st, ConversationEvent::VoicemailDetected, jobs)
-            .await;
+        let verdict = Verdict {
+            class: AnswerClass::Voicemail,
+            reason: reason.to_string(),
+            at_ms,
+            machine_at_ms: Some(at_ms),
+        };
+        let now = self.clock.now_ms();
+        let gate = match sign {
+            LateSign::Beep => AnswerGate::voicemail_after_all(config, verdict, None, true, now),
+            LateSign::Words {
+                text,
+                last_voice_ms,
+            } => {
+                let mut gate = AnswerGate::voicemail_after_all(
+                    config,
+                    verdict,
+                    Some(last_voice_ms),
+                    false,
+                    now,
+                );
+                gate.on_transcript(text, now, now);
+                gate
+            }
+        };
+        st.gate = Some(gate);
+        self.gate_tick(st, jobs).await;
     }
 
     async fn stop_tone_detection(&mut self) {
@@ -246,31 +348,20 @@ impl Controller {
     }
 }
 
-/// Leaves the verdict, and what the callee said before it, in the call report.
+/// Leaves the verdict, and what the callee said before it, in the call report; a verdict that
+/// corrects an earlier one (a voicemail after all) keeps that one as `first_verdict`.
 fn record(st: &mut State, v: &Verdict, heard: String) {
     tracing::info!(class = v.class.name(), reason = %v.reason, at_ms = v.at_ms, "Answer classified");
-    st.report.records.push(CallRecord {
-        kind: ANSWER_RECORD.into(),
-        detail: json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
-                        "machine_at_ms": v.machine_at_ms, "heard": heard }),
-    });
-}
-
-/// The answer record of a call taken for a person whose greeting then beeped: a voicemail,
-/// keeping what was first decided.
-fn reclassified_by_beep(st: &mut State, at_ms: u64) {
-    let record = st
-        .report
-        .records
-        .iter_mut()
-        .find(|r| r.kind == ANSWER_RECORD);
-    if let Some(detail) = record.and_then(|r| r.detail.as_object_mut()) {
-        let first = json!({ "class": detail.get("class"), "reason": detail.get("reason"),
-                            "at_ms": detail.get("at_ms") });
-        detail.insert("first_verdict".into(), first);
-        detail.insert("class".into(), json!(AnswerClass::Voicemail.name()));
-        detail.insert("reason".into(), json!("beep after the person verdict"));
-        detail.insert("at_ms".into(), json!(at_ms));
-        detail.insert("machine_at_ms".into(), json!(at_ms));
+    let mut detail = json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
+                             "machine_at_ms": v.machine_at_ms, "heard": heard });
+    let records = &mut st.report.records;
+    if let Some(i) = records.iter().position(|r| r.kind == ANSWER_RECORD) {
+        let first = records.remove(i).detail;
+        detail["first_verdict"] = json!({ "class": first["class"], "reason": first["reason"],
+                                          "at_ms": first["at_ms"], "heard": first["heard"] });
     }
+    records.push(CallRecord {
+        kind: ANSWER_RECORD.into(),
+        detail,
+    });
 }
