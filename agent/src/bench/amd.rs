@@ -21,9 +21,9 @@ use speech::stt::{DecodeRequest, WhisperPool};
 use super::stats::{Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::outcome::{
-    greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+    greeting_prompt, voicemail_cue, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
-use crate::turn::answer_gate::GateConfig;
+use crate::turn::answer_gate::{GateConfig, WENT_ON_MS};
 
 #[path = "amd_corpus.rs"]
 mod corpus;
@@ -79,7 +79,7 @@ pub fn classify(
 }
 
 /// When a beep starts in the clip within `watch_ms` after a person verdict: the call then
-/// turns to the voicemail path (`GateConfig::late_beep_ms`).
+/// turns to the voicemail path (`GateConfig::late_voicemail_ms`).
 fn late_beep(clip: &Clip, v: &Verdict, watch_ms: u64) -> Option<u64> {
     if v.class != AnswerClass::Human {
         return None;
@@ -91,6 +91,59 @@ fn late_beep(clip: &Clip, v: &Verdict, watch_ms: u64) -> Option<u64> {
         }
         BeepEvent::Ended { .. } => None,
     })
+}
+
+/// After a person verdict: the clip's next utterance (pauses under 800 ms bridged, as a turn
+/// would), decoded whole, when it starts within [`WENT_ON_MS`] of the verdict: the greeting
+/// went on without hearing the agent, and the call shows it the words.
+fn went_on_words(
+    clip: &Clip,
+    v: &Verdict,
+    silero: &Arc<SileroModel>,
+    whisper: &WhisperPool,
+) -> anyhow::Result<Option<String>> {
+    if v.class != AnswerClass::Human {
+        return Ok(None);
+    }
+    let wide = audio::resample_all(&clip.audio, LINE, SampleRate::HZ_16K)?;
+    let vad_config = VadConfig {
+        min_silence_ms: 300,
+        ..VadConfig::default()
+    };
+    let mut vad = StreamingVad::new(
+        SileroVad::new(silero.clone(), SampleRate::HZ_16K)?,
+        vad_config,
+    )?;
+    let mut spans: Vec<(u64, u64)> = Vec::new();
+    let mut onset = None;
+    for chunk in wide.chunks(SampleRate::HZ_16K.samples_for_ms(FRAME_MS as u32)) {
+        for e in vad.push(chunk)? {
+            match e {
+                VadEvent::SpeechStarted { at_ms } => onset = Some(at_ms as u64),
+                VadEvent::SpeechEnded { at_ms, .. } => {
+                    if let Some(from) = onset.take() {
+                        spans.push((from, at_ms as u64));
+                    }
+                }
+            }
+        }
+    }
+    let mut after = spans.into_iter().skip_while(|&(_, to)| to <= v.at_ms);
+    let Some((from, mut to)) = after
+        .next()
+        .filter(|&(from, _)| from <= v.at_ms + WENT_ON_MS)
+    else {
+        return Ok(None);
+    };
+    for (next_from, next_to) in after {
+        if next_from > to + 800 {
+            break;
+        }
+        to = next_to;
+    }
+    let ms = |t: u64| SampleRate::HZ_16K.samples_for_ms(t as u32).min(wide.len());
+    let pcm = audio::i16_to_f32(&wide[ms(from.saturating_sub(300))..ms(to + 200)]);
+    Ok(Some(whisper.transcribe(&DecodeRequest::new(&pcm))?.text))
 }
 
 /// One clip's signal path, frame by frame: the call's receive side as the gate sees it.
@@ -256,19 +309,31 @@ struct Tally {
     read_right: usize,
     /// Per voice: clips, right, people, people taken for machines.
     by_voice: BTreeMap<String, [usize; 4]>,
-    /// Machines taken for people whose beep came within the watch after the verdict (the
-    /// agent stops and leaves the message), and people whose audio set the watch off.
-    machines_beeped_late: usize,
-    people_beeped_late: usize,
+    /// Person verdicts turned to a voicemail after all ([`AfterAll`]), per true class.
+    after_all: BTreeMap<AnswerClass, AfterAll>,
+}
+
+/// Person verdicts that the call turns into a voicemail after all: the agent stops its opening
+/// and leaves the message after the greeting.
+#[derive(Default, Clone, Copy)]
+struct AfterAll {
+    /// By a beep within the watch ([`late_beep`]) or by a voicemail's words in speech that went
+    /// on at once ([`went_on_words`]); either.
+    beep: usize,
+    words: usize,
+    either: usize,
 }
 
 impl Tally {
-    fn add(&mut self, clip: &Clip, v: &Verdict, watch_ms: u64) {
-        if late_beep(clip, v, watch_ms).is_some() {
-            match clip.class {
-                AnswerClass::Human => self.people_beeped_late += 1,
-                _ => self.machines_beeped_late += 1,
-            }
+    fn add(&mut self, clip: &Clip, c: &Classified, watch_ms: u64) {
+        let v = &c.verdict;
+        let beep = late_beep(clip, v, watch_ms).is_some();
+        let words = c.went_on.as_deref().and_then(voicemail_cue).is_some();
+        if beep || words {
+            let row = self.after_all.entry(clip.class).or_default();
+            row.beep += usize::from(beep);
+            row.words += usize::from(words);
+            row.either += 1;
         }
         *self.confusion.entry((clip.class, v.class)).or_default() += 1;
         self.times
@@ -296,6 +361,33 @@ impl Tally {
             let read = words_class(clip.text).unwrap_or(AnswerClass::Human);
             self.read_right += usize::from(read == clip.class);
         }
+    }
+
+    /// What the voicemail-after-all watch did to the person verdicts.
+    fn after_all_text(&self, watch_ms: u64) -> String {
+        let row = |class| self.after_all.get(&class).copied().unwrap_or_default();
+        let what = |class, whom: &str| {
+            let r = row(class);
+            format!(
+                "{whom} {} ({} by a beep, {} by words)",
+                r.either, r.beep, r.words
+            )
+        };
+        let others = AnswerClass::ALL
+            .into_iter()
+            .filter(|c| *c != AnswerClass::Voicemail && c.is_machine())
+            .map(|c| row(c).either)
+            .sum::<usize>();
+        format!(
+            "Voicemail after all — person verdicts the call turns to the voicemail message (the \
+             agent stops its opening; a beep within {} s of the verdict, or a voicemail's words \
+             in speech that went on within {} s of it): {}; other machines {others} (the message \
+             goes to a screener or menu); {}.",
+            watch_ms / 1000,
+            WENT_ON_MS as f64 / 1000.0,
+            what(AnswerClass::Voicemail, "voicemails"),
+            what(AnswerClass::Human, "**people**"),
+        )
     }
 
     fn correct(&self) -> usize {
@@ -363,16 +455,22 @@ impl Tally {
     }
 }
 
+/// A clip's verdict, and after a person verdict the words of speech that went on at once.
+struct Classified {
+    verdict: Verdict,
+    went_on: Option<String>,
+}
+
 /// Classifies every clip, `bench.jobs` at a time; the verdicts in the clips' order.
 fn classify_all(
     clips: &[Clip],
     models: &LocalModels,
     bench: &AmdBench,
     is_tune: impl Fn(usize) -> bool + Sync,
-) -> anyhow::Result<Vec<Verdict>> {
+) -> anyhow::Result<Vec<Classified>> {
     let config = AmdConfig::default();
     let next = AtomicUsize::new(0);
-    let worker = || -> anyhow::Result<Vec<(usize, Verdict)>> {
+    let worker = || -> anyhow::Result<Vec<(usize, Classified)>> {
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -384,14 +482,18 @@ fn classify_all(
                 eprintln!("{tag} {}", if is_tune(i) { "tune" } else { "test" });
             }
             let details = bench.details.then_some(tag.as_str());
-            let v = classify(clip, &models.silero, &models.whisper, &config, details)?;
+            let verdict = classify(clip, &models.silero, &models.whisper, &config, details)?;
+            let went_on = went_on_words(clip, &verdict, &models.silero, &models.whisper)?;
             if bench.details {
-                eprintln!("{tag} {}", describe(clip, &v));
+                eprintln!("{tag} {}", describe(clip, &verdict));
+                if let Some(words) = &went_on {
+                    eprintln!("{tag} went on: {words:?}");
+                }
             }
-            done.push((i, v));
+            done.push((i, Classified { verdict, went_on }));
         }
     };
-    let mut verdicts: Vec<Option<Verdict>> = vec![None; clips.len()];
+    let mut verdicts: Vec<Option<Classified>> = (0..clips.len()).map(|_| None).collect();
     std::thread::scope(|s| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..bench.jobs.max(1)).map(|_| s.spawn(worker)).collect();
         for w in workers {
@@ -451,14 +553,14 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
     let is_tune = |i: usize| which == Corpus::Tune && is_tune(i);
     let verdicts = classify_all(&clips, models, bench, is_tune)?;
     let mut tally = Tally::default();
-    let watch_ms = GateConfig::default().late_beep_ms;
+    let watch_ms = GateConfig::default().late_voicemail_ms;
     let (mut tune_ok, mut tune_n) = (0, 0);
-    for (i, (clip, v)) in clips.iter().zip(&verdicts).enumerate() {
+    for (i, (clip, c)) in clips.iter().zip(&verdicts).enumerate() {
         if is_tune(i) {
             tune_n += 1;
-            tune_ok += usize::from(v.class == clip.class);
+            tune_ok += usize::from(c.verdict.class == clip.class);
         } else {
-            tally.add(clip, v, watch_ms);
+            tally.add(clip, c, watch_ms);
         }
     }
     let test_n = clips.len() - tune_n;
@@ -521,14 +623,7 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         tally.read_right,
         tally.spoken,
     ));
-    section.para(format!(
-        "Of the machines taken for people, {} beeped within {} s of the verdict: the agent stops \
-         and leaves the message after the beep (disposition voicemail), having spoken over the \
-         greeting. People whose audio set that watch off: {}.",
-        tally.machines_beeped_late,
-        watch_ms / 1000,
-        tally.people_beeped_late,
-    ));
+    section.para(tally.after_all_text(watch_ms));
     section.target("errors (100 − accuracy)", 100.0 - accuracy, 3.0, "%");
     let median = |f: fn(&(AnswerClass, u64, u64)) -> u64| {
         Summary::of_ms(tally.times.iter().map(f)).map_or(f64::NAN, |s| s.p50 / 1000.0)

@@ -437,7 +437,11 @@ fn generate(
                     }
                     let seed = spec.seed_base + (t * 100 + v * 10 + s) as u64;
                     let speech = voice.speak(text, *speed, seed, hibari)?;
-                    let beep = (class == AnswerClass::Voicemail && seed.is_multiple_of(2))
+                    // Half the voicemails beep: alternate speeds where a corpus has two, else
+                    // alternate texts and voices (every voicemail of the one-speed corpora
+                    // fresh4 and fresh5 beeped on their first runs).
+                    let alternate = if spec.speeds.len() > 1 { s } else { t + v };
+                    let beep = (class == AnswerClass::Voicemail && alternate % 2 == 0)
                         .then(|| [440.0, 850.0, 1000.0, 1400.0][(seed / 2) as usize % 4]);
                     let lead_ms = 200 + (seed * 137 % 600) as u32;
                     let mut audio = audio::synth::silence(lead_ms, LINE);
