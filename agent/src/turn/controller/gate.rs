@@ -1,7 +1,10 @@
 //! The controller's side of the answer gate ([`crate::turn::answer_gate`]): while an
 //! outbound call's answer is being classified, caller events and transcripts go to the gate
 //! instead of the conversation, and the gate's decision starts the conversation, leaves the
-//! voicemail message, answers a screening assistant or ends the call.
+//! voicemail message, answers a screening assistant or ends the call. After a person verdict
+//! a short watch stays on: a beep, or a voicemail's words in speech that went on at once,
+//! show a voicemail after all, and a gate is opened again to leave the message after the
+//! greeting.
 
 use std::sync::Arc;
 
