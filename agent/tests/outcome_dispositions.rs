@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::*;
 use futures::future::BoxFuture;
-use switchboard::call::report::{CallReport, Speaker};
+use switchboard::call::report::{CallReport, Speaker, TranscriptLine};
 use switchboard::call::session::{run_call_with_signals, CallSignals};
 use switchboard::conversation::script::ScriptConversation;
 use switchboard::outcome::{
@@ -74,6 +74,43 @@ fn assessed(report: &CallReport) -> switchboard::outcome::CallAssessment {
     assess(report, &ctx)
 }
 
+/// The call ended as a voicemail with its message left.
+fn assert_voicemail_left(report: &CallReport) {
+    let a = assessed(report);
+    assert_eq!(
+        a.answer,
+        Some(AnswerClass::Voicemail),
+        "{:?}",
+        report.records
+    );
+    assert_eq!(
+        (a.disposition, a.end_reason),
+        (Disposition::Voicemail, EndReason::VoicemailLeft),
+        "{report:?}"
+    );
+}
+
+/// A call first taken for a person, then a voicemail after all: the opening the agent started
+/// and the voicemail message it left instead, after it.
+fn opening_then_message(report: &CallReport) -> (&TranscriptLine, &TranscriptLine) {
+    assert_voicemail_left(report);
+    let record = &report.records[0].detail;
+    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
+    let agent: Vec<_> = report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Agent)
+        .collect();
+    let opening = agent.first().expect("the opening started");
+    assert!(opening.text.starts_with("Hello, is this Sam?"), "{agent:?}");
+    let message = agent
+        .iter()
+        .find(|l| l.text.contains("I'll send you a short text"))
+        .unwrap_or_else(|| panic!("no voicemail message: {agent:?}"));
+    assert!(opening.end_ms <= message.start_ms, "{agent:?}");
+    (opening, message)
+}
+
 #[tokio::test(start_paused = true)]
 async fn voicemail_gets_its_message_after_the_greeting_and_disposition_voicemail() {
     let greeting = "Hi, you've reached Sam, please leave a message after the tone";
@@ -94,18 +131,7 @@ async fn voicemail_gets_its_message_after_the_greeting_and_disposition_voicemail
         first_agent.start_ms >= 4_100,
         "the agent talked over the greeting: {first_agent:?}"
     );
-    let a = assessed(report);
-    assert_eq!(
-        a.answer,
-        Some(AnswerClass::Voicemail),
-        "{:?}",
-        report.records
-    );
-    assert_eq!(
-        (a.disposition, a.end_reason),
-        (Disposition::Voicemail, EndReason::VoicemailLeft),
-        "{report:?}"
-    );
+    assert_voicemail_left(report);
 }
 
 #[tokio::test(start_paused = true)]
@@ -467,41 +493,16 @@ async fn a_beep_after_a_person_verdict_stops_the_opening_and_leaves_the_message(
         40_000,
     )
     .await;
-    let report = &result.report;
-    let agent: Vec<_> = report
-        .transcript
-        .iter()
-        .filter(|l| l.speaker == Speaker::Agent)
-        .collect();
-    let opening = agent.first().expect("the opening started");
-    assert!(opening.text.starts_with("Hello, is this Sam?"), "{agent:?}");
+    let (opening, message) = opening_then_message(&result.report);
     assert!(opening.start_ms < 2_800, "{opening:?}");
     assert!(
         opening.end_ms <= 4_600,
-        "the opening went on after the beep: {agent:?}"
+        "the opening went on after the beep: {opening:?}"
     );
-    let message = agent
-        .iter()
-        .find(|l| l.text.contains("I'll send you a short text"))
-        .unwrap_or_else(|| panic!("no voicemail message: {agent:?}"));
     assert!(
         (4_500..5_200).contains(&message.start_ms),
         "the message should follow the beep: {message:?}"
     );
-    let a = assessed(report);
-    assert_eq!(
-        a.answer,
-        Some(AnswerClass::Voicemail),
-        "{:?}",
-        report.records
-    );
-    assert_eq!(
-        (a.disposition, a.end_reason),
-        (Disposition::Voicemail, EndReason::VoicemailLeft),
-        "{report:?}"
-    );
-    let record = &report.records[0].detail;
-    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -524,45 +525,29 @@ async fn a_beep_long_after_a_person_verdict_changes_nothing() {
 #[tokio::test(start_paused = true)]
 async fn voicemail_words_right_after_a_person_verdict_stop_the_opening_and_wait_for_the_greeting() {
     // "Hi, it's Liam." and a pause (a person by its cadence), then at once "Leave a message
-    // after the tone." without a beep: the agent stops, and its message follows the greeting.
-    let caller = caller_audio(&[(300, 700), (2_300, 1_500)], 16_000);
-    let stt = ["Hi, it's Liam.", "Leave a message after the tone."];
-    let result = run(sales_call(&stt), caller, 40_000).await;
-    let report = &result.report;
-    let agent: Vec<_> = report
-        .transcript
-        .iter()
-        .filter(|l| l.speaker == Speaker::Agent)
-        .collect();
-    let opening = agent.first().expect("the opening started");
-    assert!(opening.text.starts_with("Hello, is this Sam?"), "{agent:?}");
-    let message = agent
-        .iter()
-        .find(|l| l.text.contains("I'll send you a short text"))
-        .unwrap_or_else(|| panic!("no voicemail message: {agent:?}"));
-    let silence_ms = GateConfig::default().voicemail_silence_ms;
-    assert!(
-        message.start_ms >= 3_700 + silence_ms && message.start_ms < 3_800 + silence_ms + 1_500,
-        "the message should follow the end of the greeting: {message:?}"
-    );
-    assert!(opening.end_ms <= message.start_ms, "{agent:?}");
-    let a = assessed(report);
-    assert_eq!(
-        a.answer,
-        Some(AnswerClass::Voicemail),
-        "{:?}",
-        report.records
-    );
-    assert_eq!(a.disposition, Disposition::Voicemail);
-    let record = &report.records[0].detail;
-    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
-    assert!(
-        record["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("voicemail words"),
-        "{record}"
-    );
+    // after the tone." without a beep: the agent stops, and its message follows the greeting,
+    // however long the greeting goes on (here past the 10 s beep watch too).
+    for went_on_ms in [1_500u32, 12_000] {
+        let end = u64::from(2_300 + went_on_ms);
+        let caller = caller_audio(
+            &[(300, 700), (2_300, went_on_ms)],
+            2_300 + went_on_ms + 12_000,
+        );
+        let stt = ["Hi, it's Liam.", "Leave a message after the tone."];
+        let result = run(sales_call(&stt), caller, 60_000).await;
+        let (_, message) = opening_then_message(&result.report);
+        let silence_ms = GateConfig::default().voicemail_silence_ms;
+        assert!(
+            message.start_ms >= end - 100 + silence_ms
+                && message.start_ms < end + silence_ms + 1_500,
+            "{went_on_ms}: the message should follow the end of the greeting: {message:?}"
+        );
+        let reason = &result.report.records[0].detail["reason"];
+        assert!(
+            reason.as_str().unwrap().starts_with("voicemail words"),
+            "{reason}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

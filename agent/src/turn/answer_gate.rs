@@ -43,9 +43,10 @@ pub struct GateConfig {
     pub ivr_max_steps: u32,
     /// With an LLM configured: how long its verdict on a doubtful machine is waited for.
     pub llm_deadline_ms: u64,
-    /// After a person verdict, how long a beep, or a voicemail's words in speech that went on
-    /// at once, still show a voicemail after all (a short greeting taken for a person's
-    /// "Hello?"): the agent stops and leaves its message after the greeting.
+    /// After a person verdict, how long a beep still shows a voicemail after all (a short
+    /// greeting taken for a person's "Hello?"): the agent stops and leaves its message. A
+    /// voicemail's words in the first caller turn do too when it began within [`WENT_ON_MS`]
+    /// of the verdict, the message then following the greeting.
     pub late_voicemail_ms: u64,
 }
 

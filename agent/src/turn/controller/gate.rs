@@ -30,13 +30,16 @@ pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
 /// offered while they run is skipped: the next one, 250 ms on, has more words anyway.
 const GREETING_DECODES: usize = 2;
 
-/// After a person verdict: the window in which a beep, or a voicemail's words in speech that
-/// went on at once, still show a voicemail.
+/// After a person verdict: what may still show a voicemail — a beep within the watch, or a
+/// voicemail's words in the first caller turn when it went on at once.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LateWatch {
     /// When the person verdict was reached (call ms).
     verdict_ms: u64,
-    until_ms: u64,
+    /// Tones are looked for until then; `None` once the watch is over.
+    beep_until_ms: Option<u64>,
+    /// The first caller turn since the verdict is still to come.
+    first_turn: bool,
 }
 
 /// What showed a voicemail after a person verdict.
@@ -164,7 +167,8 @@ impl Controller {
                 (GateAction::Answered(_), Some(watch_ms)) => {
                     st.late = Some(LateWatch {
                         verdict_ms: now,
-                        until_ms: now + watch_ms,
+                        beep_until_ms: Some(now + watch_ms),
+                        first_turn: true,
                     });
                 }
                 _ => self.stop_tone_detection().await,
@@ -211,19 +215,19 @@ impl Controller {
     /// After a person verdict: a beep within the watch shows a voicemail after all. Tones
     /// stop being looked for once the watch is over.
     pub(super) async fn late_beep(&mut self, st: &mut State, ev: &IngestEvent, jobs: &Jobs) {
-        let Some(watch) = st.late else {
+        let Some(until_ms) = st.late.as_mut().and_then(|w| w.beep_until_ms) else {
             return;
         };
         let beep = match ev {
-            IngestEvent::ToneDetected { onset_ms, .. } if *onset_ms <= watch.until_ms => {
-                Some(*onset_ms)
-            }
+            IngestEvent::ToneDetected { onset_ms, .. } if *onset_ms <= until_ms => Some(*onset_ms),
             _ => None,
         };
-        if beep.is_none() && self.clock.now_ms() <= watch.until_ms {
+        if beep.is_none() && self.clock.now_ms() <= until_ms {
             return;
         }
-        st.late = None;
+        if let Some(watch) = st.late.as_mut() {
+            watch.beep_until_ms = None;
+        }
         match beep {
             Some(at_ms) => {
                 let reason = "beep after the person verdict";
@@ -234,9 +238,10 @@ impl Controller {
         }
     }
 
-    /// After a person verdict: a caller turn that started at once (the greeting went on
-    /// without hearing the agent) and says a voicemail's words ("… leave a message") shows a
-    /// voicemail after all. True when it did (the turn is not the conversation's).
+    /// After a person verdict: the first caller turn, when it started at once (the greeting
+    /// went on without hearing the agent) and says a voicemail's words ("… leave a message"),
+    /// shows a voicemail after all, however long it ran. True when it did (the turn is not
+    /// the conversation's).
     pub(super) async fn late_voicemail_words(
         &mut self,
         st: &mut State,
@@ -244,14 +249,14 @@ impl Controller {
         turn: &EndedTurn,
         jobs: &Jobs,
     ) -> bool {
-        let Some(watch) = st.late else {
+        let Some(watch) = st.late.as_mut().filter(|w| w.first_turn) else {
             return false;
         };
+        watch.first_turn = false;
         let went_on = turn.onset_ms <= watch.verdict_ms + WENT_ON_MS;
         let Some(cue) = voicemail_cue(text).filter(|_| went_on) else {
             return false;
         };
-        st.late = None;
         let reason = format!("voicemail words after the person verdict, cue \"{cue}\"");
         let at_ms = self.clock.now_ms();
         let sign = LateSign::Words {
@@ -277,6 +282,7 @@ impl Controller {
         let Some(config) = self.config.answer_gate.clone() else {
             return;
         };
+        st.late = None;
         if st.hangup.is_some() || st.ended.is_some() || st.listening.is_some() {
             self.stop_tone_detection().await;
             return;
