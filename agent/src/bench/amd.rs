@@ -78,6 +78,17 @@ pub fn classify(
         }))
 }
 
+/// The VAD on a greeting's 16 kHz audio, as the call's ingest runs it (segments end after
+/// 300 ms of silence).
+fn greeting_vad(silero: &Arc<SileroModel>) -> anyhow::Result<StreamingVad<SileroVad>> {
+    let config = VadConfig {
+        min_silence_ms: 300,
+        ..VadConfig::default()
+    };
+    let vad = SileroVad::new(silero.clone(), SampleRate::HZ_16K)?;
+    Ok(StreamingVad::new(vad, config)?)
+}
+
 /// When a beep starts in the clip within `watch_ms` after a person verdict: the call then
 /// turns to the voicemail path (`GateConfig::late_voicemail_ms`).
 fn late_beep(clip: &Clip, v: &Verdict, watch_ms: u64) -> Option<u64> {
@@ -106,14 +117,7 @@ fn went_on_words(
         return Ok(None);
     }
     let wide = audio::resample_all(&clip.audio, LINE, SampleRate::HZ_16K)?;
-    let vad_config = VadConfig {
-        min_silence_ms: 300,
-        ..VadConfig::default()
-    };
-    let mut vad = StreamingVad::new(
-        SileroVad::new(silero.clone(), SampleRate::HZ_16K)?,
-        vad_config,
-    )?;
+    let mut vad = greeting_vad(silero)?;
     let mut spans: Vec<(u64, u64)> = Vec::new();
     let mut onset = None;
     for chunk in wide.chunks(SampleRate::HZ_16K.samples_for_ms(FRAME_MS as u32)) {
@@ -175,17 +179,10 @@ impl<'a> Replay<'a> {
         config: &AmdConfig,
         details: Option<&'a str>,
     ) -> anyhow::Result<Self> {
-        let vad_config = VadConfig {
-            min_silence_ms: 300,
-            ..VadConfig::default()
-        };
         Ok(Self {
             whisper,
             details,
-            vad: StreamingVad::new(
-                SileroVad::new(silero.clone(), SampleRate::HZ_16K)?,
-                vad_config,
-            )?,
+            vad: greeting_vad(silero)?,
             beeps: BeepDetector::new(LINE, BeepConfig::default()),
             up: audio::Resampler::new(LINE, SampleRate::HZ_16K)?,
             classifier: AnswerClassifier::new(config.clone()),
