@@ -563,3 +563,42 @@ async fn a_person_who_mentions_a_message_after_hearing_the_opening_is_still_a_pe
     );
     assert_eq!(assessed(&report).answer, Some(AnswerClass::Human));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_screener_that_opens_like_a_person_gets_its_answer_and_the_person_hears_the_opening() {
+    // "Hello?" and a pause (a person by its cadence), so the opening starts; then at once the
+    // screener's request. The agent stops, gives its name and reason, and the person it puts
+    // through hears the opening from the start.
+    let reply = "This is Alex from Daily Event Insurance, calling for Sam.";
+    let stt = [
+        "Hello?",
+        "The subscriber you've called is screening their calls. To continue, please say your name.",
+        "Hello?",
+    ];
+    let caller = caller_audio(&[(300, 600), (2_300, 3_000), (11_000, 600)], 45_000);
+    let spec = sales_call_with(&stt, FakeLlm::new(LlmMode::Fails), Some(reply));
+    let report = run(spec, caller, 45_000).await.report;
+    let agent: Vec<_> = report
+        .transcript
+        .iter()
+        .filter(|l| l.speaker == Speaker::Agent)
+        .collect();
+    let [first, answer, again, ..] = agent[..] else {
+        panic!("opening, reply, opening again: {agent:#?}");
+    };
+    assert!(first.text.starts_with("Hello, is this Sam?"), "{agent:#?}");
+    assert!(first.start_ms < 2_300 && first.end_ms < 6_500, "{first:?}");
+    assert_eq!(answer.text, reply);
+    assert!(answer.start_ms > 5_300, "{answer:?}");
+    assert!(again.text.starts_with("Hello, is this Sam?"), "{agent:#?}");
+    assert!(
+        again.start_ms > 11_600,
+        "before the person spoke: {again:?}"
+    );
+    let record = &report.records[0].detail;
+    assert_eq!(record["class"], "human", "{record}");
+    let reason = record["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("a person after screening"), "{record}");
+    assert_eq!(record["first_verdict"]["class"], "human", "{record}");
+    assert_eq!(assessed(&report).disposition, Disposition::Reached);
+}

@@ -21,7 +21,7 @@ use speech::stt::{DecodeRequest, WhisperPool};
 use super::stats::{Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::outcome::{
-    greeting_prompt, voicemail_cue, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+    after_all_cue, greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
 use crate::turn::answer_gate::{GateConfig, WENT_ON_MS};
 
@@ -306,15 +306,15 @@ struct Tally {
     read_right: usize,
     /// Per voice: clips, right, people, people taken for machines.
     by_voice: BTreeMap<String, [usize; 4]>,
-    /// Person verdicts turned to a voicemail after all ([`AfterAll`]), per true class.
+    /// Person verdicts turned to a machine's path after all ([`AfterAll`]), per true class.
     after_all: BTreeMap<AnswerClass, AfterAll>,
 }
 
-/// Person verdicts that the call turns into a voicemail after all: the agent stops its opening
-/// and leaves the message after the greeting.
+/// Person verdicts that the call turns to a machine's path after all: the agent stops its
+/// opening and leaves the message after the greeting, or answers the screener.
 #[derive(Default, Clone, Copy)]
 struct AfterAll {
-    /// By a beep within the watch ([`late_beep`]) or by a voicemail's words in speech that went
+    /// By a beep within the watch ([`late_beep`]) or by a machine's words in speech that went
     /// on at once ([`went_on_words`]); either.
     beep: usize,
     words: usize,
@@ -324,8 +324,16 @@ struct AfterAll {
 impl Tally {
     fn add(&mut self, clip: &Clip, c: &Classified, watch_ms: u64) {
         let v = &c.verdict;
-        let beep = late_beep(clip, v, watch_ms).is_some();
-        let words = c.went_on.as_deref().and_then(voicemail_cue).is_some();
+        // A beep turns a call to the voicemail message and a screener's words to the screening
+        // reply: for a voicemail or a screener only its own sign counts, any for a person (a
+        // false alarm) or a menu.
+        let own = |class: AnswerClass| {
+            class == clip.class
+                || !matches!(clip.class, AnswerClass::Voicemail | AnswerClass::Screening)
+        };
+        let beep = late_beep(clip, v, watch_ms).is_some() && own(AnswerClass::Voicemail);
+        let cue = c.went_on.as_deref().and_then(after_all_cue);
+        let words = cue.is_some_and(|(class, _)| own(class));
         if beep || words {
             let row = self.after_all.entry(clip.class).or_default();
             row.beep += usize::from(beep);
@@ -360,7 +368,7 @@ impl Tally {
         }
     }
 
-    /// What the voicemail-after-all watch did to the person verdicts.
+    /// What the machine-after-all watch did to the person verdicts.
     fn after_all_text(&self, watch_ms: u64) -> String {
         let row = |class| self.after_all.get(&class).copied().unwrap_or_default();
         let what = |class, whom: &str| {
@@ -370,19 +378,16 @@ impl Tally {
                 r.either, r.beep, r.words
             )
         };
-        let others = AnswerClass::ALL
-            .into_iter()
-            .filter(|c| *c != AnswerClass::Voicemail && c.is_machine())
-            .map(|c| row(c).either)
-            .sum::<usize>();
+        let others = row(AnswerClass::Ivr).either + row(AnswerClass::SilenceOrFax).either;
         format!(
-            "Voicemail after all — person verdicts the call turns to the voicemail message (the \
-             agent stops its opening; a beep within {} s of the verdict, or a voicemail's words \
-             in speech that went on within {} s of it): {}; other machines {others} (the message \
-             goes to a screener or menu); {}.",
+            "Machine after all — person verdicts the call turns to the machine's path (the \
+             agent stops its opening; a beep within {} s of the verdict, or a voicemail's or a \
+             screener's words in speech that went on within {} s of it): {}; {}; menus {others} \
+             (they get the message or the screening reply); {}.",
             watch_ms / 1000,
             WENT_ON_MS as f64 / 1000.0,
-            what(AnswerClass::Voicemail, "voicemails"),
+            what(AnswerClass::Voicemail, "voicemails (the message)"),
+            what(AnswerClass::Screening, "screeners (the reply)"),
             what(AnswerClass::Human, "**people**"),
         )
     }

@@ -77,7 +77,7 @@ impl Conversation for LlmChat {
     fn handle(&mut self, event: ConversationEvent, _now: CallMs) -> Vec<ConversationEffect> {
         let listen = ConversationEffect::Listen(ListenSpec::default());
         match event {
-            ConversationEvent::CallAnswered => {
+            ConversationEvent::CallAnswered | ConversationEvent::PutThrough => {
                 let greeting = self.config.greeting.clone();
                 self.history.push(ChatMessage::Assistant {
                     content: greeting.clone(),

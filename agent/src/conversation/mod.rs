@@ -27,6 +27,9 @@ pub enum ConversationEvent {
     /// Answer detection found an answering machine (instead of [`Self::CallAnswered`]) and
     /// its greeting is over: the conversation leaves its message, if any, and hangs up.
     VoicemailDetected,
+    /// The call, started with [`Self::CallAnswered`], turned out answered by a call-screening
+    /// assistant, and the person it screens for has come on: the opening starts over for them.
+    PutThrough,
     /// The caller finished a turn and this is what they said.
     CallerSaid { text: String, confidence: f32 },
     /// The caller said nothing within the current listen's no-input timeout.

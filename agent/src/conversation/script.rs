@@ -210,6 +210,7 @@ impl Conversation for ScriptConversation {
                 };
                 return self.caller_said(said, mood, at);
             }
+            ConversationEvent::PutThrough => Event::PutThrough { now: at },
             ConversationEvent::CallerSilent => Event::NoInput { now: at },
             ConversationEvent::DtmfReceived { digit } => Event::Dtmf { digit, now: at },
             ConversationEvent::HumanJoined { identity } => Event::HumanJoined { identity, now: at },

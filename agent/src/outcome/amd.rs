@@ -484,13 +484,13 @@ pub fn words_class(text: &str) -> Option<AnswerClass> {
     (evidence.strongest() >= MACHINE).then_some(class)
 }
 
-/// The phrase of a voicemail greeting a transcript shows clearly enough to decide on ("leave a
-/// message"), if any.
-pub fn voicemail_cue(text: &str) -> Option<&'static str> {
+/// The phrase of a voicemail greeting ("leave a message") or of a screening assistant ("say
+/// your name and why you're calling") a transcript shows clearly enough to decide on, with its
+/// class: what shows, in speech that went on after a person verdict, a machine after all.
+pub fn after_all_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
     Evidence::of(&normalise(text))
         .decisive()
-        .filter(|(class, _)| *class == AnswerClass::Voicemail)
-        .map(|(_, cue)| cue)
+        .filter(|(class, _)| matches!(class, AnswerClass::Voicemail | AnswerClass::Screening))
 }
 
 /// The key a privacy manager asks the caller to press to be put through, if the transcript

@@ -111,6 +111,7 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "doesn't accept"),
     (3, "unmask"),
     (3, "answering for"),
+    (3, "call filter"),
     (2, "who you are"),
     (2, "who is calling and"),
     (2, "who's calling and"),
@@ -346,15 +347,16 @@ const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
 /// A menu's phrases about keys, which a privacy manager's key request says too.
 const KEY_PHRASES: &[&str] = &["press", "pound", "hash", "digit", "keypad"];
 
-/// Words near a lone "press <key>" that make it a privacy manager's way through to the person.
-const CONNECT_WORDS: &[&str] = &["connected", "connect", "robot", "human"];
+/// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
+/// ("to reach this person, press five"; a menu's "to speak to a person" is no such way).
+const CONNECT_PHRASES: &[&str] = &["connected", "connect", "robot", "human", "this person"];
 
 /// The cue a privacy manager's key request reports.
 const PRIVACY_CUE: &str = "press a key to be connected";
 
 /// Where a privacy manager asks for a key to put the call through ("to be connected, press
 /// one", "press 5 if you are not a robot"): its lone "press", with a connecting word near it.
-/// A greeting saying "press" twice is a menu, and one without a connecting word ("press zero
+/// A greeting saying "press" twice is a menu, and one without a connecting phrase ("press zero
 /// to reach reception", "press one for more options") is no privacy manager.
 fn privacy_press(words: &[&str]) -> Option<usize> {
     let presses: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "press").collect();
@@ -362,7 +364,10 @@ fn privacy_press(words: &[&str]) -> Option<usize> {
         return None;
     };
     let near = &words[at.saturating_sub(8)..(at + 12).min(words.len())];
-    near.iter().any(|w| CONNECT_WORDS.contains(w)).then_some(at)
+    CONNECT_PHRASES
+        .iter()
+        .any(|p| contains(near, p))
+        .then_some(at)
 }
 
 /// Whether normalised words hold a privacy manager's key request (its key may not be heard

@@ -572,6 +572,10 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
             '#',
         ),
         ("If you are a human caller, please press nine now.", '9'),
+        (
+            "Hello, this is an automated call filter. To reach this person, please press five now.",
+            '5',
+        ),
     ];
     // Screening as soon as the request is heard, before its key.
     assert!(asks_for_key("To be connected, please press"));
@@ -591,6 +595,7 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         "To speak to the front desk, press zero.",
         "Please leave a message after the tone, or press one for more options.",
         "Leave your name and number; if it's urgent, press zero to reach my assistant.",
+        "To speak to a person, press zero.",
     ];
     for text in not_privacy {
         assert_eq!(connect_key(text), None, "{text}");

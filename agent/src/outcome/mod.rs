@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use amd::{
-    asks_for_key, connect_key, greeting_prompt, voicemail_cue, words_class, AmdConfig, AnswerClass,
+    after_all_cue, asks_for_key, connect_key, greeting_prompt, words_class, AmdConfig, AnswerClass,
     AnswerClassifier, Verdict,
 };
 pub use disposition::{CallFact, DialResult, Disposition, DispositionMachine, EndReason};

@@ -45,8 +45,9 @@ pub struct GateConfig {
     pub llm_deadline_ms: u64,
     /// After a person verdict, how long a beep still shows a voicemail after all (a short
     /// greeting taken for a person's "Hello?"): the agent stops and leaves its message. A
-    /// voicemail's words in the first caller turn do too when it began within [`WENT_ON_MS`]
-    /// of the verdict, the message then following the greeting.
+    /// voicemail's or a screener's words in the first caller turn do too when it began within
+    /// [`WENT_ON_MS`] of the verdict: the message then follows the greeting, or the screener
+    /// gets its answer.
     pub late_voicemail_ms: u64,
 }
 
@@ -94,6 +95,9 @@ pub enum GateAction {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
     Classifying,
+    /// The verdict was reached outside the gate ([`AnswerGate::after_all`]): carried out at
+    /// the next poll.
+    Decided,
     /// A machine whose class the words left in doubt, `since`: the LLM was asked.
     AwaitingLlm {
         since: u64,
@@ -183,18 +187,20 @@ impl AnswerGate {
         &self.heard
     }
 
-    /// A call first taken for a person that turned out a voicemail (`v`, found at `now_ms`):
-    /// the gate waits for its greeting to end (the voice last heard at `last_voice_ms`, or the
-    /// beep already heard), then leaves the message.
-    pub fn voicemail_after_all(
+    /// A call first taken for a person that turned out a machine after all (`v`: a voicemail
+    /// or a screener, found in what it said, `heard`): the gate carries `v` out at the next
+    /// poll — a voicemail's message once its greeting has ended (the voice last heard at
+    /// `last_voice_ms`, or the beep already heard), a screener's name and reason or key.
+    pub fn after_all(
         config: GateConfig,
         v: Verdict,
+        heard: &str,
         last_voice_ms: Option<u64>,
         beep_heard: bool,
-        now_ms: u64,
     ) -> Self {
         Self {
-            phase: Phase::AwaitingGreetingEnd { since: now_ms },
+            phase: Phase::Decided,
+            heard: heard.trim().to_string(),
             last_voice_ms,
             beep_heard,
             verdict: Some(v),
@@ -257,6 +263,10 @@ impl AnswerGate {
     pub fn poll(&mut self, now_ms: u64) -> GateAction {
         match self.phase {
             Phase::Done => GateAction::Wait,
+            Phase::Decided => match self.verdict.clone() {
+                Some(v) => self.act_on(v, now_ms),
+                None => GateAction::Wait,
+            },
             Phase::Classifying => {
                 let Some(v) = self.classified(now_ms) else {
                     return GateAction::Wait;
@@ -300,6 +310,11 @@ impl AnswerGate {
                 let first = self.verdict.clone();
                 match self.classified(now_ms) {
                     Some(v) if v.class == AnswerClass::Human => {
+                        let after = first.map_or("a machine", |f| f.class.name());
+                        let v = Verdict {
+                            reason: format!("a person after {after}: {}", v.reason),
+                            ..v
+                        };
                         self.finish(GateAction::Answered(v))
                     }
                     Some(v) if v.class == AnswerClass::Voicemail => {

@@ -353,16 +353,55 @@ fn a_voicemail_found_after_a_person_verdict_waits_for_its_greeting_to_end() {
     let silence = config.voicemail_silence_ms;
     // Its words heard in a turn whose voice stopped at 3.8 s: the message after the silence
     // that ends a greeting, unless the voice goes on.
-    let mut g =
-        AnswerGate::voicemail_after_all(config.clone(), v.clone(), Some(3_800), false, 4_000);
+    let mut g = AnswerGate::after_all(config.clone(), v.clone(), "", Some(3_800), false);
     let (at, action) = run_until(&mut g, 4_000, 10_000);
     assert_eq!(at, 3_800 + silence, "{action:?}");
     assert!(matches!(action, GateAction::LeaveVoicemail(ref l) if *l == v));
-    let mut g =
-        AnswerGate::voicemail_after_all(config.clone(), v.clone(), Some(3_800), false, 4_000);
+    let mut g = AnswerGate::after_all(config.clone(), v.clone(), "", Some(3_800), false);
     utterance(&mut g, 4_500, 6_000, vec![0; 100]);
     assert_eq!(run_until(&mut g, 4_500, 10_000).0, 6_000 + silence);
     // Its beep heard: at once.
-    let mut g = AnswerGate::voicemail_after_all(config, v, None, true, 4_000);
+    let mut g = AnswerGate::after_all(config, v, "", None, true);
     assert!(matches!(g.poll(4_000), GateAction::LeaveVoicemail(_)));
+}
+
+#[test]
+fn a_screener_found_after_a_person_verdict_gets_its_answer_then_the_person_starts() {
+    let v = |reason: &str| Verdict {
+        class: AnswerClass::Screening,
+        reason: reason.into(),
+        at_ms: 7_000,
+        machine_at_ms: Some(7_000),
+    };
+    let reply = "This is Alex from Daily Event Insurance, calling about your quote.";
+    let config = GateConfig {
+        screening_reply: Some(reply.into()),
+        ..GateConfig::default()
+    };
+    let asks = "The subscriber you've called is screening their calls. To continue, please \
+                say your name.";
+    let mut g = AnswerGate::after_all(config.clone(), v("name"), asks, Some(6_500), false);
+    assert_eq!(g.poll(7_000), GateAction::Say(reply.into()));
+    utterance(&mut g, 9_000, 9_600, vec![0; 100]);
+    g.on_transcript("Hello?", 9_800, 9_800);
+    let (_, action) = run_until(&mut g, 9_800, 12_000);
+    assert!(
+        matches!(action, GateAction::Answered(ref p) if p.class == AnswerClass::Human),
+        "{action:?}"
+    );
+    // A privacy manager's key is pressed instead; without a reply, the screener is hung up on.
+    let press = "Hello, this call is screened. To be connected, please press five.";
+    let mut g = AnswerGate::after_all(config, v("key"), press, Some(6_500), false);
+    assert_eq!(g.poll(7_000), GateAction::SendDtmf("5".into()));
+    let mut g = AnswerGate::after_all(GateConfig::default(), v("name"), asks, Some(6_500), false);
+    assert!(
+        matches!(
+            g.poll(7_000),
+            GateAction::HangUp {
+                disposition: "screened",
+                ..
+            }
+        ),
+        "no reply configured"
+    );
 }

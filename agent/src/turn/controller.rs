@@ -135,8 +135,11 @@ struct State {
     greeting_decodes: usize,
     /// The LLM's answer on who answered, when the gate asked for it.
     gate_llm: Option<oneshot::Receiver<Option<crate::outcome::AnswerClass>>>,
-    /// After a person verdict: what may still show a voicemail after all.
+    /// After a person verdict: what may still show a machine after all.
     late: Option<gate::LateWatch>,
+    /// A machine was found after a person verdict: the conversation has started, and a person
+    /// coming on after it is put through to the opening again; no second watch.
+    after_all: bool,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -201,6 +204,7 @@ impl Controller {
             greeting_decodes: 0,
             gate_llm: None,
             late: None,
+            after_all: false,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,
@@ -485,7 +489,7 @@ impl Controller {
                 (String::new(), 0.0)
             }
         };
-        if self.late_voicemail_words(st, &text, &turn, jobs).await {
+        if self.late_words(st, &text, &turn, jobs).await {
             return;
         }
         let meaningful =

@@ -20,6 +20,10 @@ pub enum Event {
     CallStarted { now: DateTime<Utc> },
     /// A person (not a machine) picked up; the graph starts.
     Answered { now: DateTime<Utc> },
+    /// The call was answered by a call-screening assistant after all (taken for a person, it
+    /// heard the opening), and the person it screens for has now come on: the graph starts
+    /// over from its start node, answers kept, so that the person hears the opening.
+    PutThrough { now: DateTime<Utc> },
     /// Answering-machine detection fired: the engine leaves the voicemail message.
     VoicemailDetected { now: DateTime<Utc> },
     /// A final transcript of the caller's turn.
@@ -72,6 +76,7 @@ impl Event {
         match self {
             Event::CallStarted { now }
             | Event::Answered { now }
+            | Event::PutThrough { now }
             | Event::VoicemailDetected { now }
             | Event::UserSaid { now, .. }
             | Event::NoInput { now }

@@ -45,6 +45,18 @@ impl Engine {
         self.goto(self.script.start, out);
     }
 
+    /// A person came on after a screener that heard the opening: the opening again, from the
+    /// notice on (the screener may have heard it; the person did not).
+    pub(super) fn put_through(&mut self, out: &mut Vec<Effect>) {
+        if self.state.phase != Phase::Active {
+            return;
+        }
+        if let Some(notice) = self.script.consent_notice.clone() {
+            self.say(&notice, false, out);
+        }
+        self.goto(self.script.start, out);
+    }
+
     pub(super) fn voicemail_detected(&mut self, out: &mut Vec<Effect>) {
         if let Some(msg) = self.script.voicemail.clone() {
             self.say(&msg, false, out);

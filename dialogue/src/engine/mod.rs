@@ -251,6 +251,7 @@ impl Engine {
         match event {
             Event::CallStarted { .. } => self.call_started(&mut out),
             Event::Answered { .. } => self.answered(&mut out),
+            Event::PutThrough { .. } => self.put_through(&mut out),
             Event::VoicemailDetected { .. } => self.voicemail_detected(&mut out),
             Event::UserSaid {
                 text, confidence, ..

@@ -334,3 +334,57 @@ fn a_waiting_caller_is_reminded_until_a_human_joins() {
         "{late:?}"
     );
 }
+
+#[test]
+fn a_person_put_through_by_a_screener_hears_the_opening_again() {
+    let src = LLM.replace(
+        "variables: {}",
+        "variables: {}\nmax_duration: 60s\nconsent_notice: \"This call is recorded.\"",
+    );
+    let s = Arc::new(compile("t.yaml", &src).unwrap());
+    let (mut e, _) = Engine::new(s, &BTreeMap::new(), t0());
+    let early = e.step(Event::PutThrough { now: t0() });
+    assert!(early.is_empty(), "not answered yet: {early:?}");
+    e.step(Event::Answered { now: t0() });
+    // The screener's words went to answer detection; the opening's LLM turn was under way.
+    let stale = request_id(&e.step(Event::UserSaid {
+        text: "who is calling".into(),
+        confidence: 0.9,
+        now: t0(),
+    }));
+    let fx = e.step(Event::PutThrough { now: t0() });
+    let said: Vec<&str> = fx
+        .iter()
+        .filter_map(|f| match f {
+            Effect::Say { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        said,
+        ["This call is recorded.", "Ask me anything."],
+        "{fx:?}"
+    );
+    assert!(
+        fx.iter()
+            .any(|f| matches!(f, Effect::NodeEntered { id, visit: 2, .. } if id == "chat")),
+        "{fx:?}"
+    );
+    assert!(
+        !fx.iter().any(|f| matches!(f, Effect::StartTimer { .. })),
+        "one max-duration timer per call: {fx:?}"
+    );
+    assert!(matches!(fx.last(), Some(Effect::Listen { .. })), "{fx:?}");
+    let late = e.step(Event::LlmFinished {
+        request_id: stale,
+        outcome: LlmOutcome::Reply {
+            text: "x".into(),
+            verdict: None,
+        },
+        now: t0(),
+    });
+    assert!(
+        late.is_empty(),
+        "the screener's turn is not answered: {late:?}"
+    );
+}

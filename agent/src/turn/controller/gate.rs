@@ -2,9 +2,9 @@
 //! outbound call's answer is being classified, caller events and transcripts go to the gate
 //! instead of the conversation, and the gate's decision starts the conversation, leaves the
 //! voicemail message, answers a screening assistant or ends the call. After a person verdict
-//! a short watch stays on: a beep, or a voicemail's words in speech that went on at once,
-//! show a voicemail after all, and a gate is opened again to leave the message after the
-//! greeting.
+//! a short watch stays on: a beep, or a voicemail's or screener's words in speech that went on
+//! at once, show a machine after all, and a gate is opened again to leave the message after
+//! the greeting, or to answer the screener and put the person through to the opening again.
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use tokio::time::{Duration, Instant};
 use super::{Controller, EndedTurn, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
 use crate::outcome::{
-    amd_llm, greeting_prompt, voicemail_cue, AnswerClass, Verdict, ANSWER_RECORD,
+    after_all_cue, amd_llm, greeting_prompt, AnswerClass, Verdict, ANSWER_RECORD,
 };
 use crate::stt::SttRequest;
 use crate::turn::answer_gate::{AnswerGate, GateAction, WENT_ON_MS};
@@ -30,8 +30,8 @@ pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
 /// offered while they run is skipped: the next one, 250 ms on, has more words anyway.
 const GREETING_DECODES: usize = 2;
 
-/// After a person verdict: what may still show a voicemail — a beep within the watch, or a
-/// voicemail's words in the first caller turn when it went on at once.
+/// After a person verdict: what may still show a machine — a beep within the watch, or a
+/// voicemail's or screener's words in the first caller turn when it went on at once.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LateWatch {
     /// When the person verdict was reached (call ms).
@@ -42,14 +42,12 @@ pub(super) struct LateWatch {
     first_turn: bool,
 }
 
-/// What showed a voicemail after a person verdict.
+/// What showed a machine after a person verdict.
 enum LateSign<'a> {
+    /// A voicemail's beep.
     Beep,
-    /// A voicemail's words in a caller turn that ended at `last_voice_ms`.
-    Words {
-        text: &'a str,
-        last_voice_ms: u64,
-    },
+    /// A voicemail's or a screener's words in a caller turn that ended at `last_voice_ms`.
+    Words { text: &'a str, last_voice_ms: u64 },
 }
 
 /// The gate of a call whose settings ask for one (asking the LLM about doubtful machines
@@ -164,7 +162,7 @@ impl Controller {
                 .map(|g| g.late_voicemail_ms);
             match (&action, watch_ms) {
                 // Tones are still looked for: a short voicemail taken for a person beeps.
-                (GateAction::Answered(_), Some(watch_ms)) => {
+                (GateAction::Answered(_), Some(watch_ms)) if !st.after_all => {
                     st.late = Some(LateWatch {
                         verdict_ms: now,
                         beep_until_ms: Some(now + watch_ms),
@@ -190,8 +188,14 @@ impl Controller {
             }
             GateAction::Answered(v) => {
                 record(st, &v, heard);
-                self.deliver(st, ConversationEvent::CallAnswered, jobs)
-                    .await;
+                // After a screener found late, the conversation has started already: the
+                // person hears its opening again.
+                let event = if st.after_all {
+                    ConversationEvent::PutThrough
+                } else {
+                    ConversationEvent::CallAnswered
+                };
+                self.deliver(st, event, jobs).await;
             }
             GateAction::LeaveVoicemail(v) => {
                 record(st, &v, heard);
@@ -231,7 +235,8 @@ impl Controller {
         match beep {
             Some(at_ms) => {
                 let reason = "beep after the person verdict";
-                self.voicemail_after_all(st, reason, at_ms, LateSign::Beep, jobs)
+                let class = AnswerClass::Voicemail;
+                self.machine_after_all(st, class, reason, at_ms, LateSign::Beep, jobs)
                     .await;
             }
             None => self.stop_tone_detection().await,
@@ -239,10 +244,10 @@ impl Controller {
     }
 
     /// After a person verdict: the first caller turn, when it started at once (the greeting
-    /// went on without hearing the agent) and says a voicemail's words ("… leave a message"),
-    /// shows a voicemail after all, however long it ran. True when it did (the turn is not
-    /// the conversation's).
-    pub(super) async fn late_voicemail_words(
+    /// went on without hearing the agent) and says a voicemail's words ("… leave a message")
+    /// or a screener's ("… say your name and why you're calling"), shows a machine after all,
+    /// however long it ran. True when it did (the turn is not the conversation's).
+    pub(super) async fn late_words(
         &mut self,
         st: &mut State,
         text: &str,
@@ -254,26 +259,31 @@ impl Controller {
         };
         watch.first_turn = false;
         let went_on = turn.onset_ms <= watch.verdict_ms + WENT_ON_MS;
-        let Some(cue) = voicemail_cue(text).filter(|_| went_on) else {
+        let Some((class, cue)) = after_all_cue(text).filter(|_| went_on) else {
             return false;
         };
-        let reason = format!("voicemail words after the person verdict, cue \"{cue}\"");
+        let reason = format!(
+            "{} words after the person verdict, cue \"{cue}\"",
+            class.name()
+        );
         let at_ms = self.clock.now_ms();
         let sign = LateSign::Words {
             text,
             last_voice_ms: turn.last_voice_ms,
         };
-        self.voicemail_after_all(st, &reason, at_ms, sign, jobs)
+        self.machine_after_all(st, class, &reason, at_ms, sign, jobs)
             .await;
         true
     }
 
-    /// A call taken for a person is a voicemail after all: whatever the agent was saying
-    /// stops, a gate waits for the greeting to end (at once after a beep) and the conversation
-    /// then leaves its message; the answer record says so.
-    async fn voicemail_after_all(
+    /// A call taken for a person is a machine after all: whatever the agent was saying stops,
+    /// and a gate carries out the new verdict — a voicemail's message once the greeting has
+    /// ended (at once after a beep), a screener's answer, after which a person coming on is
+    /// put through to the conversation's opening again. The answer record says so.
+    async fn machine_after_all(
         &mut self,
         st: &mut State,
+        class: AnswerClass,
         reason: &str,
         at_ms: u64,
         sign: LateSign<'_>,
@@ -290,36 +300,34 @@ impl Controller {
         tracing::info!(
             at_ms,
             reason,
-            "A voicemail after all: the agent stops, and leaves its message after the greeting"
+            class = class.name(),
+            "A machine after all: the agent stops its opening and answers the machine"
         );
         st.turn += 1;
         st.barge_in = None;
+        st.after_all = true;
         self.flush(st).await;
         let verdict = Verdict {
-            class: AnswerClass::Voicemail,
+            class,
             reason: reason.to_string(),
             at_ms,
             machine_at_ms: Some(at_ms),
         };
-        let now = self.clock.now_ms();
-        let gate = match sign {
-            LateSign::Beep => AnswerGate::voicemail_after_all(config, verdict, None, true, now),
+        let (heard, last_voice_ms, beep) = match sign {
+            LateSign::Beep => ("", None, true),
             LateSign::Words {
                 text,
                 last_voice_ms,
-            } => {
-                let mut gate = AnswerGate::voicemail_after_all(
-                    config,
-                    verdict,
-                    Some(last_voice_ms),
-                    false,
-                    now,
-                );
-                gate.on_transcript(text, now, now);
-                gate
-            }
+            } => (text, Some(last_voice_ms), false),
         };
-        st.gate = Some(gate);
+        record(st, &verdict, heard.to_string());
+        st.gate = Some(AnswerGate::after_all(
+            config,
+            verdict,
+            heard,
+            last_voice_ms,
+            beep,
+        ));
         self.gate_tick(st, jobs).await;
     }
 
@@ -358,16 +366,19 @@ impl Controller {
 }
 
 /// Leaves the verdict, and what the callee said before it, in the call report; a verdict that
-/// corrects an earlier one (a voicemail after all) keeps that one as `first_verdict`.
+/// corrects an earlier one (a machine after all) keeps the call's first as `first_verdict`.
 fn record(st: &mut State, v: &Verdict, heard: String) {
     tracing::info!(class = v.class.name(), reason = %v.reason, at_ms = v.at_ms, "Answer classified");
     let mut detail = json!({ "class": v.class.name(), "reason": v.reason, "at_ms": v.at_ms,
                              "machine_at_ms": v.machine_at_ms, "heard": heard });
     let records = &mut st.report.records;
     if let Some(i) = records.iter().position(|r| r.kind == ANSWER_RECORD) {
-        let first = records.remove(i).detail;
-        detail["first_verdict"] = json!({ "class": first["class"], "reason": first["reason"],
-                                          "at_ms": first["at_ms"], "heard": first["heard"] });
+        let earlier = records.remove(i).detail;
+        detail["first_verdict"] = match earlier.get("first_verdict") {
+            Some(first) => first.clone(),
+            None => json!({ "class": earlier["class"], "reason": earlier["reason"],
+                            "at_ms": earlier["at_ms"], "heard": earlier["heard"] }),
+        };
     }
     records.push(CallRecord {
         kind: ANSWER_RECORD.into(),
