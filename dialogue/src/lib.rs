@@ -11,7 +11,9 @@
 //! The turn engine owns audio, VAD, STT, LLM, TTS, timers and I/O; it drives this engine:
 //! - Create the engine with [`Engine::new`] when dialling or ringing (it may ask for an answer
 //!   timer), then send [`Event::Answered`] when a human picks up, or
-//!   [`Event::VoicemailDetected`] when a machine does. Persist [`Engine::state`] after every
+//!   [`Event::VoicemailDetected`] when a machine does. A call answered as a person that turns
+//!   out a call-screening assistant sends [`Event::PutThrough`] once the person comes on: the
+//!   graph starts over for them. Persist [`Engine::state`] after every
 //!   step; [`Engine::restore`] resumes it (same script version only).
 //! - Perform the returned [`Effect`]s in order:
 //!   - `Say` → synthesise and play; `interruptible: false` means barge-in must not cut it.
