@@ -249,3 +249,27 @@ fn missing_model_names_the_fetch_command() {
         "{err}"
     );
 }
+
+#[test]
+fn a_long_partial_is_decoded_to_its_last_words() {
+    // ~15 s and ~30 words, as long as a voicemail greeting whose deciding words come last
+    // ("… Otherwise, leave a message"): a partial's token bound grows with its audio.
+    let gap = vec![0.0f32; 8_000];
+    let audio: Vec<f32> = [
+        "long_reply.wav",
+        "call_back.wav",
+        "rating_four.wav",
+        "yes_resolved.wav",
+    ]
+    .iter()
+    .flat_map(|name| fixture(name).into_iter().chain(gap.iter().copied()))
+    .collect();
+    let t = pool()
+        .transcribe(&DecodeRequest::new(&audio).partial())
+        .unwrap();
+    assert!(
+        words(&t.text).iter().any(|w| w == "resolved"),
+        "{:?}",
+        t.text
+    );
+}

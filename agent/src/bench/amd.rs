@@ -36,8 +36,6 @@ pub use voices::Voice;
 const FRAME_MS: u64 = 20;
 /// A partial transcript of the greeting so far every this much speech.
 const PARTIAL_EVERY_MS: u64 = 250;
-/// Tokens of a partial: a few seconds of greeting are ~15; more is a decoder loop.
-const PARTIAL_MAX_TOKENS: u32 = 32;
 
 /// Runs one clip through VAD, beep detection, streaming whisper and the classifier.
 ///
@@ -254,11 +252,7 @@ impl<'a> Replay<'a> {
         self.next_partial_ms = t + PARTIAL_EVERY_MS;
         let from = SampleRate::HZ_16K.samples_for_ms(onset.saturating_sub(300) as u32);
         let audio = audio::i16_to_f32(&self.heard_16k[from.min(self.heard_16k.len())..]);
-        let mut request = DecodeRequest {
-            max_tokens: PARTIAL_MAX_TOKENS,
-            ..DecodeRequest::new(&audio)
-        }
-        .without_fallback();
+        let mut request = DecodeRequest::new(&audio).partial();
         let audio_ms = (audio.len() / SampleRate::HZ_16K.samples_per_ms()) as u64;
         if let Some(prompt) = greeting_prompt(audio_ms) {
             request = request.with_prompt(prompt);

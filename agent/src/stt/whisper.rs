@@ -9,9 +9,6 @@ use futures::future::BoxFuture;
 use speech::stt::{DecodeRequest, WhisperPool};
 use tokio::sync::Semaphore;
 
-/// Tokens of a quick partial: a few seconds of greeting are ~15; more is a decoder loop.
-const QUICK_MAX_TOKENS: u32 = 32;
-
 use super::{SttProvider, SttRequest, SttResult};
 use crate::provider::{ErrorClass, ProviderError};
 
@@ -53,8 +50,7 @@ impl SttProvider for LocalWhisper {
                     decode = decode.with_prompt(hints);
                 }
                 if request.quick {
-                    decode.max_tokens = QUICK_MAX_TOKENS;
-                    decode = decode.without_fallback();
+                    decode = decode.partial();
                 }
                 pool.transcribe(&decode)
             })

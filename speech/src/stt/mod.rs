@@ -30,28 +30,34 @@ pub struct DecodeRequest<'a> {
     pub initial_prompt: Option<&'a str>,
     /// ISO 639-1 code; English-only models accept only `"en"`.
     pub language: &'a str,
-    /// Upper bound on decoded tokens (≈ 64 for a spoken reply).
+    /// Upper bound on decoded tokens (≈ 64 for a spoken reply; more for long audio).
     pub max_tokens: u32,
     /// Whisper's temperature fallback: a decode that looks failed is retried at higher
     /// temperatures (slow). Off for speculative partials, whose successor comes soon.
     pub fallback: bool,
 }
 
+/// Tokens a decode may produce per second of audio: fast English runs ~4.5 (3.5 words a
+/// second); the bound stops a decoder loop, never a long utterance's last words.
+const TOKENS_PER_SECOND: u32 = 6;
+
 impl<'a> DecodeRequest<'a> {
-    /// English, no prompt, 64 tokens.
+    /// English, no prompt, tokens bounded by the audio's length (at least 64).
     pub fn new(audio_16k: &'a [f32]) -> Self {
         Self {
             audio_16k,
             initial_prompt: None,
             language: "en",
-            max_tokens: 64,
+            max_tokens: token_bound(audio_16k.len(), 64),
             fallback: true,
         }
     }
 
-    /// One greedy pass, no temperature fallback (for speculative partials).
-    pub fn without_fallback(mut self) -> Self {
+    /// A speculative partial: one greedy pass, no temperature fallback, and a tighter token
+    /// bound (at least 32): its successor comes soon.
+    pub fn partial(mut self) -> Self {
         self.fallback = false;
+        self.max_tokens = token_bound(self.audio_16k.len(), 32);
         self
     }
 
@@ -60,6 +66,14 @@ impl<'a> DecodeRequest<'a> {
         self.initial_prompt = Some(prompt);
         self
     }
+}
+
+/// The token bound of a decode of `samples` (16 kHz), at least `floor`: a 14 s voicemail
+/// greeting says ~45 words, past a fixed bound of 32 ("…please hang up and dial 911. Otherwise"
+/// and not the "leave a message" that follows).
+fn token_bound(samples: usize, floor: u32) -> u32 {
+    let seconds = samples.div_ceil(SAMPLE_RATE as usize) as u32;
+    floor.max(8 + seconds * TOKENS_PER_SECOND)
 }
 
 /// Result of one decode.
