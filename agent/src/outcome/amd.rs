@@ -120,15 +120,16 @@ pub struct AmdConfig {
     /// talked on (doubtful). With a person's words heard, length decides nothing: only a
     /// machine's words or a beep do.
     pub machine_speech_ms: u64,
-    /// Voice this long before a person-length pause, with at least two words heard and none
-    /// of them a person's, is held as a machine (the agent stays silent) until a machine's
-    /// words, a beep or [`Self::machine_speech_ms`] confirm it; a person's words decoded
-    /// later, or the voice stopping short of that length without them, make it a person.
-    /// Counted while the VAD still holds the segment open (~300 ms hangover).
+    /// Voice this long before a person-length pause, with none of a person's words heard, is
+    /// held as a machine (the agent stays silent) until a machine's words, a beep or
+    /// [`Self::machine_speech_ms`] confirm it; a person's words decoded later, or the voice
+    /// stopping short of that length without them, make it a person. Just past
+    /// [`Self::human_max_speech_ms`] (counted while the VAD still holds the segment open,
+    /// ~300 ms hangover): a greeting this long has all but left a person's quick "Hello?"
+    /// behind (only a person whose 1.7–1.9 s of words hold none of a person's waits the
+    /// longer pause), and a machine is known 0.3–0.7 s sooner than when the hold waited for
+    /// words (2.3 s of voice with two words heard, 2.7 s without).
     pub machine_run_ms: u64,
-    /// The same before any words are heard (the decoder lags): longer, so that a person's
-    /// long "Hello, this is …" is not taken for a machine before its words arrive.
-    pub machine_run_unheard_ms: u64,
     /// No voice at all for this long: silence or fax.
     pub no_speech_ms: u64,
     /// Give up and call it a person after this long (the agent then speaks).
@@ -146,8 +147,7 @@ impl Default for AmdConfig {
             human_words_wait_ms: 1_000,
             human_words_max_wait_ms: 3_000,
             machine_speech_ms: 4_000,
-            machine_run_ms: 2_300,
-            machine_run_unheard_ms: 2_700,
+            machine_run_ms: 2_000,
             no_speech_ms: 4_000,
             max_wait_ms: 8_000,
             machine_class_max_ms: 20_000,
@@ -382,14 +382,9 @@ impl AnswerClassifier {
 
     /// "The greeting runs on": more voice than a person says before waiting for an answer
     /// (every pause so far too short for that), with none of a person's words heard, is a
-    /// machine, whose class the cues still tell. Sooner once words have been heard.
+    /// machine, whose class the cues still tell.
     fn note_run_on(&mut self, now: u64, person: bool) {
-        let heard = self.transcript.split_whitespace().count() >= 2;
-        let limit = if heard {
-            self.config.machine_run_ms
-        } else {
-            self.config.machine_run_unheard_ms
-        };
+        let limit = self.config.machine_run_ms;
         if self.machine.is_none() && !person && self.voiced_ms(now) >= limit {
             self.machine = Some((now, MachineSign::RunOn));
         }

@@ -70,7 +70,7 @@ fn a_greeting_that_runs_on_is_a_machine() {
     let v = run(&[(300, "start"), (3_000, "stop"), (3_200, "start")], 30_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
     assert_eq!(v.at_ms, AmdConfig::default().machine_class_max_ms, "{v:?}");
-    let run_on = AmdConfig::default().machine_run_unheard_ms;
+    let run_on = AmdConfig::default().machine_run_ms;
     assert_eq!(v.machine_at_ms, Some(300 + run_on), "{v:?}");
 }
 
@@ -272,7 +272,7 @@ fn a_run_on_greeting_that_stops_without_a_machines_words_or_length_is_a_person()
         9_000,
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
-    let run_on = config.machine_run_unheard_ms;
+    let run_on = config.machine_run_ms;
     assert_eq!(v.machine_at_ms, Some(1_700 + run_on - 1_200), "{v:?}");
 }
 
@@ -284,10 +284,11 @@ fn a_person_verdict_carries_no_machine_time() {
 }
 
 #[test]
-fn words_heard_without_a_persons_words_call_the_machine_sooner() {
+fn a_run_of_voice_past_a_persons_first_words_is_held_as_a_machine_heard_or_not() {
     let config = AmdConfig::default();
-    assert!(config.machine_run_ms < config.machine_run_unheard_ms);
-    // "Hey, it's Chris" running on and a beep: the machine was known when it ran on.
+    assert!(config.machine_run_ms > config.human_max_speech_ms);
+    // "Hey, it's Chris" running on and a beep: the machine was known when it ran on, whether
+    // its words had been decoded by then or not.
     let greeting = [
         (300, "start"),
         (1_600, "hey it's chris"),
@@ -300,8 +301,15 @@ fn words_heard_without_a_persons_words_call_the_machine_sooner() {
     let unheard = run(&[(300, "start"), (5_000, "stop"), (5_300, "tone")], 9_000);
     assert_eq!(
         unheard.machine_at_ms,
-        Some(300 + config.machine_run_unheard_ms),
+        Some(300 + config.machine_run_ms),
         "{unheard:?}"
+    );
+    // A person's quick greeting, its words not decoded yet, is never held.
+    let hello = run(&[(300, "start"), (2_100, "stop")], 9_000);
+    assert_eq!(
+        (hello.class, hello.machine_at_ms),
+        (AnswerClass::Human, None),
+        "{hello:?}"
     );
 }
 
@@ -457,6 +465,28 @@ fn an_opening_only_machines_play_shows_a_machine_before_its_class() {
     );
     assert!(v.class.is_machine(), "{v:?}");
     assert_eq!(v.machine_at_ms, Some(1_500), "{v:?}");
+}
+
+#[test]
+fn a_carriers_number_you_have_called_holds_through_its_pause() {
+    // "The mobile number you have called…", a pause, then the number and the rest: a machine
+    // opening, not a person's short greeting at the pause.
+    let rest = "The mobile number you have called. Oh four one two, three four five is not \
+                available. Please leave a message after the tone.";
+    let v = run(
+        &[
+            (700, "start"),
+            (2_000, "The mobile number you have called."),
+            (2_300, "stop"),
+            (3_600, "start"),
+            (7_000, rest),
+            (7_300, "stop"),
+            (7_500, rest),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    assert_eq!(v.machine_at_ms, Some(2_000), "{v:?}");
 }
 
 #[test]
