@@ -352,8 +352,9 @@ const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
 const KEY_PHRASES: &[&str] = &["press", "pound", "hash", "digit", "keypad"];
 
 /// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
-/// ("to reach this person, press five"; a menu's "to speak to a person" is no such way).
-const CONNECT_PHRASES: &[&str] = &["connected", "connect", "robot", "human", "this person"];
+/// ("to reach this person, press five"; a menu's "to speak to a person" is no such way), besides
+/// any word of "connect" ("connected", and "connects" as the decoder may hear it).
+const CONNECT_PHRASES: &[&str] = &["robot", "human", "this person"];
 
 /// The cue a privacy manager's key request reports.
 const PRIVACY_CUE: &str = "press a key to be connected";
@@ -368,10 +369,9 @@ fn privacy_press(words: &[&str]) -> Option<usize> {
         return None;
     };
     let near = &words[at.saturating_sub(8)..(at + 12).min(words.len())];
-    CONNECT_PHRASES
-        .iter()
-        .any(|p| contains(near, p))
-        .then_some(at)
+    let connects = near.iter().any(|w| w.starts_with("connect"))
+        || CONNECT_PHRASES.iter().any(|p| contains(near, p));
+    connects.then_some(at)
 }
 
 /// Whether normalised words hold a privacy manager's key request (its key may not be heard

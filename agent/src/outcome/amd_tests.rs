@@ -606,6 +606,7 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
             "Hello, this is an automated call filter. To reach this person, please press five now.",
             '5',
         ),
+        ("So, it connects the clean press one.", '1'),
     ];
     // Screening as soon as the request is heard, before its key.
     assert!(asks_for_key("To be connected, please press"));
