@@ -16,6 +16,8 @@
 //! - cadence: a person says a short "Hello?" and waits; a machine's greeting runs on;
 //! - nothing voiced for seconds: silence (or a dead line).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 #[path = "amd_cues.rs"]
@@ -277,7 +279,11 @@ impl AnswerClassifier {
     /// A (partial or final) transcript of everything said up to `heard_to_ms` (when its
     /// decode started), available at `at_ms`.
     pub fn transcript(&mut self, text: &str, heard_to_ms: u64, at_ms: u64) {
-        self.transcript = normalise(text);
+        let text = normalise(text);
+        // A decoder loop is no reading: tiny.en, prompted with a greeting's words, falls into
+        // them ("please leave your name and please leave your name and please leave your
+        // name" for a menu's "Please listen carefully").
+        self.transcript = if looping(&text) { String::new() } else { text };
         self.heard_to_ms = heard_to_ms;
         if self.decoding_to_ms.is_some_and(|to| to <= heard_to_ms) {
             self.decoding_to_ms = None;
@@ -505,6 +511,21 @@ pub fn asks_for_key(text: &str) -> bool {
 #[cfg(test)]
 fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
     Evidence::of(&normalise(text)).decisive()
+}
+
+/// Whether normalised words say one phrase (three words, two of them different) three times:
+/// a decoder loop, not what anyone answering a call says.
+fn looping(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut seen: HashMap<&[&str], u32> = HashMap::new();
+    words
+        .windows(3)
+        .filter(|w| w[0] != w[1] || w[1] != w[2])
+        .any(|w| {
+            let n = seen.entry(w).or_default();
+            *n += 1;
+            *n >= 3
+        })
 }
 
 /// Lower case, curly apostrophes straightened, punctuation other than apostrophes spaced out.

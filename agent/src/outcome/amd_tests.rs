@@ -771,3 +771,29 @@ fn a_machines_words_kept_by_two_readings_outlast_a_wavering_one() {
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
 }
+
+#[test]
+fn a_decoder_loop_is_no_reading() {
+    // A menu's "Please listen carefully" that the prompted decoder twice turns into a loop of
+    // a voicemail's words: not a voicemail kept by two readings.
+    let looped = "Please leave your name and please leave your name and please leave your name.";
+    let menu = "Please listen carefully, as our menu options have changed. For sales, press one.";
+    let v = run(
+        &[
+            (700, "start"),
+            (2_300, looped),
+            (2_560, &format!("{looped} Please leave your name and")),
+            (4_800, menu),
+            (5_000, "stop"),
+            (5_200, menu),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    assert!(looping(&normalise(looped)));
+    // People repeat a word, and a greeting a phrase once; neither is a loop.
+    assert!(!looping("hello hello hello hello"));
+    assert!(!looping(&normalise(
+        "Please leave a message, laissez un message, merci, please leave a message"
+    )));
+}

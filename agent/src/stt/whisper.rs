@@ -37,6 +37,9 @@ impl SttProvider for LocalWhisper {
     ) -> BoxFuture<'static, Result<SttResult, ProviderError>> {
         let pool = self.pool.clone();
         let permits = self.permits.clone();
+        // A quick partial's loop is left whole for its reader to discard (answer detection
+        // drops a looping reading; collapsed, the loop would read as a clean phrase).
+        let quick = request.quick;
         Box::pin(async move {
             let _permit = permits
                 .acquire_owned()
@@ -62,7 +65,11 @@ impl SttProvider for LocalWhisper {
                     } else {
                         calibrated(t.avg_logprob)
                     },
-                    text: collapse_repeats(&t.text),
+                    text: if quick {
+                        t.text
+                    } else {
+                        collapse_repeats(&t.text)
+                    },
                 }),
                 Ok(Err(e)) => Err(ProviderError::new(
                     NAME,
