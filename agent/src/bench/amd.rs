@@ -51,8 +51,11 @@ pub fn classify(
     let mut replay = Replay::new(silero, whisper, config, details)?;
     let total_ms = (clip.audio.len() / LINE.samples_per_ms()) as u64;
     let frame = LINE.samples_for_ms(FRAME_MS as u32);
+    // Past the recording, silence until the decodes under way land and the classifier decides
+    // (a long greeting's last words decode seconds after it ends).
+    let end_ms = config.max_wait_ms.max(total_ms) + config.machine_class_max_ms;
     let mut t = 0;
-    while t <= config.max_wait_ms.max(total_ms) {
+    while t <= end_ms {
         let start = (t / FRAME_MS) as usize * frame;
         let chunk: Vec<i16> = clip
             .audio
@@ -64,16 +67,12 @@ pub fn classify(
             return Ok(v);
         }
     }
-    Ok(replay
-        .classifier
-        .poll(u64::MAX)
-        .cloned()
-        .unwrap_or(Verdict {
-            class: AnswerClass::Human,
-            reason: "end of recording".into(),
-            at_ms: t,
-            machine_at_ms: None,
-        }))
+    Ok(replay.classifier.poll(t).cloned().unwrap_or(Verdict {
+        class: AnswerClass::Human,
+        reason: "end of recording".into(),
+        at_ms: t,
+        machine_at_ms: None,
+    }))
 }
 
 /// The VAD on a greeting's 16 kHz audio, as the call's ingest runs it (segments end after
