@@ -461,9 +461,9 @@ fn classify_all(
     clips: &[Clip],
     models: &LocalModels,
     bench: &AmdBench,
+    config: &AmdConfig,
     is_tune: impl Fn(usize) -> bool + Sync,
 ) -> anyhow::Result<Vec<Classified>> {
-    let config = AmdConfig::default();
     let next = AtomicUsize::new(0);
     let worker = || -> anyhow::Result<Vec<(usize, Classified)>> {
         let mut done = Vec::new();
@@ -477,7 +477,7 @@ fn classify_all(
                 eprintln!("{tag} {}", if is_tune(i) { "tune" } else { "test" });
             }
             let details = bench.details.then_some(tag.as_str());
-            let verdict = classify(clip, &models.silero, &models.whisper, &config, details)?;
+            let verdict = classify(clip, &models.silero, &models.whisper, config, details)?;
             let went_on = went_on_words(clip, &verdict, &models.silero, &models.whisper)?;
             if bench.details {
                 eprintln!("{tag} {}", describe(clip, &verdict));
@@ -519,7 +519,7 @@ fn describe(clip: &Clip, v: &Verdict) -> String {
 }
 
 /// What `switchboard bench amd` runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AmdBench {
     pub corpus: Corpus,
     /// Speak the corpus with the voices close to people instead of its own.
@@ -530,6 +530,8 @@ pub struct AmdBench {
     pub details: bool,
     /// Clips classified at once (each with its own decoders' share of the pool).
     pub jobs: usize,
+    /// Classifier thresholds other than the defaults ([`AmdConfig::set`]).
+    pub set: Vec<(String, u64)>,
 }
 
 /// The bench: classifies the test half of the tuning corpus (or every clip of another corpus)
@@ -545,8 +547,12 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         bench.limit_per_class,
         &models.hibari,
     )?;
+    let mut config = AmdConfig::default();
+    for (name, ms) in &bench.set {
+        config.set(name, *ms).map_err(anyhow::Error::msg)?;
+    }
     let is_tune = |i: usize| which == Corpus::Tune && is_tune(i);
-    let verdicts = classify_all(&clips, models, bench, is_tune)?;
+    let verdicts = classify_all(&clips, models, bench, &config, is_tune)?;
     let mut tally = Tally::default();
     let watch_ms = GateConfig::default().late_voicemail_ms;
     let (mut tune_ok, mut tune_n) = (0, 0);
@@ -593,16 +599,31 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         String::new()
     };
     let natural = bench.natural_voices;
+    let settings = if bench.set.is_empty() {
+        String::new()
+    } else {
+        let set: Vec<String> = bench
+            .set
+            .iter()
+            .map(|(n, ms)| format!("{n}={ms}"))
+            .collect();
+        format!(" Thresholds changed from the defaults: {}.", set.join(", "))
+    };
     section.para(format!(
         "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
          voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
          whisper tiny.en partials (prompted from 1.5 s) every {PARTIAL_EVERY_MS} ms of greeting on \
-         {} decoders (each delivered after its measured decode time).{tuned}",
+         {} decoders (each delivered after its measured decode time), {} build.{tuned}{settings}",
         clips.len(),
         tune_n,
         test_n,
         which.voices(natural),
         models.whisper.size(),
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
     ));
     section.table(&tally.confusion_table());
     section.table(&tally.timing_table());

@@ -60,6 +60,10 @@ pub enum Which {
         /// Clips classified at once (1 measures decode times on an otherwise idle machine).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Try a classifier threshold other than its default, e.g. `--set human_silence_ms=500`
+        /// (repeatable; the names are `AmdConfig`'s fields).
+        #[arg(long = "set", value_name = "NAME=MS", value_parser = amd_setting)]
+        set: Vec<(String, u64)>,
     },
     /// Answer → first agent audio, live and with a cached greeting (local models).
     Greeting {
@@ -133,6 +137,20 @@ pub enum Which {
         #[arg(long)]
         calls: usize,
     },
+}
+
+/// `NAME=MS` of `bench amd --set`, the name checked against the classifier's settings.
+fn amd_setting(arg: &str) -> Result<(String, u64), String> {
+    let (name, ms) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("\"{arg}\": expected NAME=MS, e.g. human_silence_ms=500"))?;
+    let ms: u64 = ms
+        .trim()
+        .parse()
+        .map_err(|_| format!("\"{arg}\": {ms:?} is not a whole number of milliseconds"))?;
+    let name = name.trim().to_string();
+    crate::outcome::AmdConfig::default().set(&name, ms)?;
+    Ok((name, ms))
 }
 
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -270,6 +288,7 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
             natural_voices,
             details,
             jobs,
+            set,
         } => {
             eprintln!("Classifying the answer-detection corpus…");
             let bench = crate::bench::amd::AmdBench {
@@ -278,6 +297,7 @@ async fn run_one(which: Which, models: &mut BenchModels) -> anyhow::Result<Secti
                 limit_per_class: limit,
                 details,
                 jobs,
+                set,
             };
             crate::bench::amd::run(models.local()?, &bench)
         }

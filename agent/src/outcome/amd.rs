@@ -22,7 +22,9 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
-use cues::{asks_for_key_in, connect_key_in, human_words, machine_opening, Evidence, MACHINE};
+use cues::{
+    asks_for_key_in, bare_answer, connect_key_in, human_words, machine_opening, Evidence, MACHINE,
+};
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
 /// (a person, a voicemail box, a screener, a menu). Whisper follows the vocabulary of natural
@@ -108,6 +110,11 @@ pub struct AmdConfig {
     /// Silence after a short greeting that confirms a person waiting for an answer, once the
     /// words of the whole greeting are in and none of them is a machine's.
     pub human_silence_ms: u64,
+    /// The same silence after a bare answer ("Hello?", "Yeah?", "Who's this?"), its words all
+    /// in: nothing in it to wait on. A voicemail's first words before a pause are a name ("Hi,
+    /// it's Liam…") or its owner's greeting; a screener that opens with "Hello?" and pauses is
+    /// caught after all by its words ([`after_all_cue`]).
+    pub hello_silence_ms: u64,
     /// How much longer a pause (a person's, or the end of a machine's greeting) may wait for
     /// the words of the whole greeting (the decoder lags the voice) before the cadence alone
     /// decides. A recording's first sentence ("Welcome to CarePlus Pharmacy.") is followed by
@@ -146,6 +153,7 @@ impl Default for AmdConfig {
         Self {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
+            hello_silence_ms: 500,
             human_words_wait_ms: 1_000,
             human_words_max_wait_ms: 3_000,
             machine_speech_ms: 4_000,
@@ -154,6 +162,38 @@ impl Default for AmdConfig {
             max_wait_ms: 8_000,
             machine_class_max_ms: 20_000,
         }
+    }
+}
+
+impl AmdConfig {
+    /// Sets one threshold by its field name (`human_silence_ms=500`): how `bench amd --set`
+    /// tries a value without a rebuild.
+    ///
+    /// # Errors
+    /// An unknown name, listing the known ones.
+    pub fn set(&mut self, name: &str, ms: u64) -> Result<(), String> {
+        let field = match name {
+            "human_max_speech_ms" => &mut self.human_max_speech_ms,
+            "human_silence_ms" => &mut self.human_silence_ms,
+            "hello_silence_ms" => &mut self.hello_silence_ms,
+            "human_words_wait_ms" => &mut self.human_words_wait_ms,
+            "human_words_max_wait_ms" => &mut self.human_words_max_wait_ms,
+            "machine_speech_ms" => &mut self.machine_speech_ms,
+            "machine_run_ms" => &mut self.machine_run_ms,
+            "no_speech_ms" => &mut self.no_speech_ms,
+            "max_wait_ms" => &mut self.max_wait_ms,
+            "machine_class_max_ms" => &mut self.machine_class_max_ms,
+            _ => {
+                return Err(format!(
+                    "no answer-detection setting \"{name}\" (known: human_max_speech_ms, \
+                     human_silence_ms, hello_silence_ms, human_words_wait_ms, \
+                     human_words_max_wait_ms, machine_speech_ms, machine_run_ms, no_speech_ms, \
+                     max_wait_ms, machine_class_max_ms)"
+                ))
+            }
+        };
+        *field = ms;
+        Ok(())
     }
 }
 
@@ -420,6 +460,8 @@ impl AnswerClassifier {
         let person_pause = words_wait
             + if self.evidence.strongest() > 0 {
                 c.human_silence_ms * 3
+            } else if words_wait == 0 && bare_answer(&self.transcript) {
+                c.hello_silence_ms
             } else {
                 c.human_silence_ms
             };

@@ -339,6 +339,26 @@ pub(super) fn human_words(text: &str) -> bool {
         && !machine_opening(text)
 }
 
+/// The words of a bare answer ("Hello?", "Yeah?", "Yes, who's this?"), and those of them one
+/// must hold: a person who said only these is waiting for the caller.
+const BARE_ANSWER: &[&str] = &[
+    "hello", "hallo", "hullo", "hi", "oh", "yeah", "yes", "yep", "who's", "who", "is", "this",
+    "it", "calling",
+];
+const BARE_ANSWER_ANCHORS: &[&str] = &[
+    "hello", "hallo", "hullo", "yeah", "yes", "yep", "who's", "who",
+];
+
+/// Whether a normalised transcript is a bare answer and nothing else: at most four words, all
+/// a bare answer's, one of them "hello", "yeah", "yes" or "who". What a voicemail says before
+/// its first pause is a name ("Hi, it's Liam… leave a message"), never this alone.
+pub(super) fn bare_answer(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=4).contains(&words.len())
+        && words.iter().all(|w| BARE_ANSWER.contains(w))
+        && words.iter().any(|w| BARE_ANSWER_ANCHORS.contains(w))
+}
+
 /// Whether a normalised transcript holds a machine-only opening.
 pub(super) fn machine_opening(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();

@@ -33,7 +33,7 @@ fn a_short_hello_then_silence_is_a_person() {
     let v = run(&[(400, "start"), (900, "stop"), (1_250, "hello")], 5_000);
     assert_eq!(v.class, AnswerClass::Human, "{v:?}");
     assert!(
-        v.at_ms >= 900 + c.human_silence_ms && v.at_ms < 1_800,
+        v.at_ms >= 900 + c.hello_silence_ms && v.at_ms < 1_800,
         "{v:?}"
     );
     // No words decoded (the decoder lags, or heard nothing): the pause decides, later.
@@ -796,4 +796,65 @@ fn a_decoder_loop_is_no_reading() {
     assert!(!looping(&normalise(
         "Please leave a message, laissez un message, merci, please leave a message"
     )));
+}
+
+#[test]
+fn a_threshold_is_set_by_its_name_and_an_unknown_name_lists_the_known_ones() {
+    let mut c = AmdConfig::default();
+    c.set("human_silence_ms", 450).unwrap();
+    assert_eq!(c.human_silence_ms, 450);
+    assert_eq!(
+        AmdConfig {
+            human_silence_ms: AmdConfig::default().human_silence_ms,
+            ..c.clone()
+        },
+        AmdConfig::default(),
+        "only the named threshold changed"
+    );
+    let err = c.set("human_silence", 450).unwrap_err();
+    assert!(
+        err.contains("\"human_silence\"") && err.contains("machine_run_ms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bare_answer_is_a_person_sooner_than_a_name_that_may_be_a_voicemails() {
+    let c = AmdConfig::default();
+    assert!(c.hello_silence_ms < c.human_silence_ms);
+    // "Hello?" / "Yes, who's this?" with their words in: nothing more to wait for.
+    for said in ["hello", "Yes? Who's calling?", "yeah who's this"] {
+        let v = run(&[(400, "start"), (900, "stop"), (1_100, said)], 5_000);
+        assert_eq!(
+            (v.class, v.at_ms),
+            (AnswerClass::Human, 900 + c.hello_silence_ms),
+            "{said}"
+        );
+    }
+    // "Hi, it's Liam…" is how a voicemail opens before its pause, and a greeting with more
+    // than an answer's words ("Hello, Dana speaking") waits the person's pause too.
+    for said in ["hi it's liam", "hello dana speaking", "hi"] {
+        let v = run(&[(400, "start"), (900, "stop"), (1_100, said)], 5_000);
+        assert_eq!(
+            (v.class, v.at_ms),
+            (AnswerClass::Human, 900 + c.human_silence_ms),
+            "{said}"
+        );
+        let v = run(
+            &[
+                (400, "start"),
+                (900, "stop"),
+                (1_100, said),
+                (900 + c.hello_silence_ms + 20, "start"),
+                (2_900, "leave a message after the tone"),
+                (3_000, "stop"),
+            ],
+            9_000,
+        );
+        assert_eq!(v.class, AnswerClass::Voicemail, "{said}: {v:?}");
+    }
+    // The words must cover the whole greeting: a bare "hello" of a partial that stopped short
+    // of the voice's end is no bare answer yet.
+    let v = run(&[(400, "start"), (700, "hello"), (900, "stop")], 5_000);
+    assert!(v.at_ms > 900 + c.human_silence_ms, "{v:?}");
 }

@@ -140,6 +140,9 @@ struct State {
     /// A machine was found after a person verdict: the conversation has started, and a person
     /// coming on after it is put through to the opening again; no second watch.
     after_all: bool,
+    /// When the gate last found a person (call ms): a caller turn whose voice ended before it
+    /// is the greeting the verdict was made on, not an answer to the opening.
+    person_verdict_ms: Option<u64>,
     /// Set once a human agent took the call over and the agent stays to listen.
     listening: Option<hand_over::Listening>,
     humans: hand_over::Humans,
@@ -205,6 +208,7 @@ impl Controller {
             gate_llm: None,
             late: None,
             after_all: false,
+            person_verdict_ms: None,
             listening: None,
             humans: hand_over::Humans::new(),
             transfer: None,
@@ -489,6 +493,11 @@ impl Controller {
                 (String::new(), 0.0)
             }
         };
+        if st.person_verdict_ms.is_some_and(|v| turn.last_voice_ms < v) {
+            // "Hello?" whose turn ended after the pause that made it a person's (the verdict
+            // may come before the end of the turn): the opening answers it already.
+            return;
+        }
         if self.late_words(st, &text, &turn, jobs).await {
             return;
         }

@@ -188,6 +188,7 @@ impl Controller {
             }
             GateAction::Answered(v) => {
                 record(st, &v, heard);
+                st.person_verdict_ms = Some(now);
                 // After a screener found late, the conversation has started already: the
                 // person hears its opening again.
                 let event = if st.after_all {
