@@ -586,3 +586,6 @@ fn normalise(text: &str) -> String {
 #[cfg(test)]
 #[path = "amd_tests.rs"]
 mod tests;
+#[cfg(test)]
+#[path = "amd_words_tests.rs"]
+mod words_tests;

@@ -1,0 +1,149 @@
+//! The classifier's reading of words: cues per class, openings machines share, privacy
+//! managers' key requests, decoder loops.
+
+use super::tests::run;
+use super::*;
+
+#[test]
+fn transcript_cues_name_the_machine() {
+    let cases = [
+        (
+            "Hi, you've reached Sam, please leave a message",
+            AnswerClass::Voicemail,
+        ),
+        (
+            "The person you're calling is using a screening service",
+            AnswerClass::Screening,
+        ),
+        (
+            "Thank you for calling Acme. For sales, press one",
+            AnswerClass::Ivr,
+        ),
+    ];
+    for (text, class) in cases {
+        // Kept by the next reading, 250 ms on.
+        let v = run(&[(200, "start"), (1_500, text), (1_750, text)], 3_000);
+        assert_eq!(v.class, class, "{text}: {v:?}");
+        assert_eq!(v.at_ms, 1_750);
+    }
+}
+
+#[test]
+fn cues_ignore_case_and_punctuation() {
+    assert_eq!(
+        machine_cue("PLEASE LEAVE A MESSAGE AFTER THE TONE.").map(|c| c.0),
+        Some(AnswerClass::Voicemail)
+    );
+    assert_eq!(machine_cue("Yeah, who's this?"), None);
+}
+
+#[test]
+fn openings_that_machines_share_do_not_decide_the_class() {
+    // Each starts like another class; the rest of the greeting decides.
+    let cases = [
+        (
+            "the person you're calling",
+            "the person you're calling is not available, please record your message",
+            AnswerClass::Voicemail,
+        ),
+        (
+            "the person you're calling",
+            "the person you're calling uses a service that screens calls, please say your name",
+            AnswerClass::Screening,
+        ),
+        (
+            "you have reached",
+            "you have reached the main line, please select from the following options",
+            AnswerClass::Ivr,
+        ),
+        (
+            "you've reached Kim",
+            "you've reached Kim, sorry I missed your call",
+            AnswerClass::Voicemail,
+        ),
+    ];
+    for (opening, text, class) in cases {
+        assert_eq!(machine_cue(opening), None, "{opening}");
+        let v = run(
+            &[
+                (200, "start"),
+                (1_500, opening),
+                (3_000, text),
+                (3_250, text),
+            ],
+            4_000,
+        );
+        assert_eq!((v.class, v.at_ms), (class, 3_250), "{text}: {v:?}");
+    }
+}
+
+#[test]
+fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
+    let privacy = [
+        ("Please press 2 to be connected to your party.", '2'),
+        ("To prove you are not a robot, press the number seven.", '7'),
+        (
+            "Calls from unknown numbers are held. Press pound to connect.",
+            '#',
+        ),
+        ("If you are a human caller, please press nine now.", '9'),
+        (
+            "Hello, this is an automated call filter. To reach this person, please press five now.",
+            '5',
+        ),
+        ("So, it connects the clean press one.", '1'),
+    ];
+    // Screening as soon as the request is heard, before its key.
+    assert!(asks_for_key("To be connected, please press"));
+    assert_eq!(connect_key("To be connected, please press"), None);
+    let asks = "To be connected, please press";
+    let v = run(&[(200, "start"), (1_500, asks), (1_750, asks)], 3_000);
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+    for (text, key) in privacy {
+        assert_eq!(connect_key(text), Some(key), "{text}");
+        let v = run(&[(200, "start"), (1_500, text), (1_750, text)], 3_000);
+        assert_eq!(v.class, AnswerClass::Screening, "{text}: {v:?}");
+    }
+    // A menu offers keys for choices, connecting or not; a voicemail's key is for its own
+    // options.
+    let not_privacy = [
+        "For billing press one. To be connected to an agent press two.",
+        "To speak to the front desk, press zero.",
+        "Please leave a message after the tone, or press one for more options.",
+        "Leave your name and number; if it's urgent, press zero to reach my assistant.",
+        "To speak to a person, press zero.",
+    ];
+    for text in not_privacy {
+        assert_eq!(connect_key(text), None, "{text}");
+    }
+    for menu in &not_privacy[..2] {
+        let v = run(&[(200, "start"), (1_500, menu), (1_750, menu)], 3_000);
+        assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
+    }
+}
+
+#[test]
+fn a_decoder_loop_is_no_reading() {
+    // A menu's "Please listen carefully" that the prompted decoder twice turns into a loop of
+    // a voicemail's words: not a voicemail kept by two readings.
+    let looped = "Please leave your name and please leave your name and please leave your name.";
+    let menu = "Please listen carefully, as our menu options have changed. For sales, press one.";
+    let v = run(
+        &[
+            (700, "start"),
+            (2_300, looped),
+            (2_560, &format!("{looped} Please leave your name and")),
+            (4_800, menu),
+            (5_000, "stop"),
+            (5_200, menu),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    assert!(looping(&normalise(looped)));
+    // People repeat a word, and a greeting a phrase once; neither is a loop.
+    assert!(!looping("hello hello hello hello"));
+    assert!(!looping(&normalise(
+        "Please leave a message, laissez un message, merci, please leave a message"
+    )));
+}
