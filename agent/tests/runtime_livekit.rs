@@ -102,9 +102,13 @@ impl Harness {
 }
 
 async fn harness_on(server: Server) -> Harness {
-    // RUST_LOG=switchboard=info shows the worker, the rooms and the calls of a failing test.
+    // Warnings are shown with a failing test's output; RUST_LOG=switchboard=info shows the
+    // worker, the rooms and the calls.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("switchboard=warn,livekit_sim=warn")
+    });
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(filter)
         .with_test_writer()
         .try_init();
     assert!(
@@ -284,7 +288,25 @@ impl Harness {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let id = id.expect("no call was created for the dispatched room");
+        let Some(id) = id else {
+            // What the server saw, for the flake this guard once caught (no agent logs in CI).
+            let participants: Vec<String> = match self.sim().jobs().first() {
+                Some(job) => self
+                    .sim()
+                    .participants(&job.room)
+                    .await
+                    .into_iter()
+                    .map(|p| p.identity)
+                    .collect(),
+                None => Vec::new(),
+            };
+            panic!(
+                "no call was created for the dispatched room; jobs: {:?}; workers: {:?}; \
+                 in the room: {participants:?}",
+                self.sim().jobs(),
+                self.sim().workers()
+            );
+        };
         self.wait_for(&id, "the agent's first line", |v| {
             v["transcript"]
                 .as_array()

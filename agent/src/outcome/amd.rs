@@ -336,9 +336,12 @@ impl AnswerClassifier {
         // as "Please leave a message", "Good morning" as "Not morning, listen carefully"):
         // a decisive phrase counts once the next reading keeps it, or once the reading covers
         // the whole greeting.
-        let decisive = self.evidence.decisive();
         let whole = self.speaking_since.is_none()
             && self.last_voice_ms.is_some_and(|last| heard_to_ms >= last);
+        // A lone "press one" still playing may be a privacy manager's "… to be connected".
+        let decisive = self.evidence.decisive().filter(|(class, _)| {
+            whole || *class != AnswerClass::Ivr || !self.evidence.press_open()
+        });
         let kept = decisive.is_some_and(|(class, _)| whole || self.unconfirmed == Some(class));
         self.unconfirmed = decisive.map(|(class, _)| class);
         let machine_words =

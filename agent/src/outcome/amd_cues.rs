@@ -191,7 +191,8 @@ const IVR: &[(u32, &str)] = &[
 ];
 
 /// Openings only a machine plays: a call is not a person's once one is heard, whatever the
-/// class turns out to be (a person never says "you've reached me").
+/// class turns out to be (a person never says "you've reached me"), unless a person names
+/// themselves in it ([`names_the_speaker`]).
 const MACHINE_OPENINGS: &[&str] = &[
     "you've reached",
     "you have reached",
@@ -250,6 +251,8 @@ const CLASSES: [(AnswerClass, &[(u32, &str)]); 3] = [
 pub(super) struct Evidence {
     /// Score and strongest phrase per class, in [`CLASSES`] order.
     classes: Vec<(AnswerClass, u32, &'static str)>,
+    /// A lone "press" whose purpose is not heard yet ([`press_open`]).
+    press_open: bool,
 }
 
 impl Evidence {
@@ -280,7 +283,10 @@ impl Evidence {
                 (*class, score, best.1)
             })
             .collect();
-        Self { classes }
+        Self {
+            classes,
+            press_open: !privacy && press_open(&words),
+        }
     }
 
     /// The class with the most evidence (ties: [`CLASSES`] order), with its strongest phrase.
@@ -310,6 +316,12 @@ impl Evidence {
         // rest of the greeting: only a phrase that one class alone says decides early.
         (weight(class, cue) >= DECISIVE && score >= DECISIVE && score >= runner_up + LEAD)
             .then_some((class, cue))
+    }
+
+    /// Whether the greeting's one "press" is among its last words, what it is for not heard
+    /// yet ([`PRESS_PURPOSE_WORDS`]).
+    pub fn press_open(&self) -> bool {
+        self.press_open
     }
 
     /// The most evidence any machine class has.
@@ -362,7 +374,15 @@ pub(super) fn bare_answer(text: &str) -> bool {
 /// Whether a normalised transcript holds a machine-only opening.
 pub(super) fn machine_opening(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    MACHINE_OPENINGS.iter().any(|p| contains(&words, p))
+    MACHINE_OPENINGS.iter().any(|p| contains(&words, p)) && !names_the_speaker(&words)
+}
+
+/// "Jenny speaking": a person answering a business line ("you've reached accounts, Jenny
+/// speaking", or "you're through to …" as the decoder may hear it). A recording does not
+/// speak; "you're speaking to the voicemail of …" is not this.
+fn names_the_speaker(words: &[&str]) -> bool {
+    (0..words.len())
+        .any(|i| words[i] == "speaking" && !matches!(words.get(i + 1), Some(&"to" | &"with")))
 }
 
 /// Words that may stand between "press" and the key ("press the number five").
@@ -392,6 +412,20 @@ fn privacy_press(words: &[&str]) -> Option<usize> {
     let connects = near.iter().any(|w| w.starts_with("connect"))
         || CONNECT_PHRASES.iter().any(|p| contains(near, p));
     connects.then_some(at)
+}
+
+/// Words after a lone "press" that tell a menu's choice from a privacy manager's way through
+/// ("press one to be connected", "press 5 if you are not a robot"): until they are heard, a
+/// greeting still playing is not decided a menu on it. A second "press" makes a menu.
+const PRESS_PURPOSE_WORDS: usize = 8;
+
+/// Whether the greeting's one "press" has fewer than [`PRESS_PURPOSE_WORDS`] words after it.
+fn press_open(words: &[&str]) -> bool {
+    let mut presses = (0..words.len()).filter(|&i| words[i] == "press");
+    match (presses.next(), presses.next()) {
+        (Some(at), None) => words.len() - at <= PRESS_PURPOSE_WORDS,
+        _ => false,
+    }
 }
 
 /// Whether normalised words hold a privacy manager's key request (its key may not be heard

@@ -149,8 +149,14 @@ fn an_unbroken_greeting_is_a_machine_before_its_class_is_known() {
         &[
             (300, "start"),
             (1_800, "thank you"),
-            (3_500, "thank you for calling acme for sales press one"),
-            (3_750, "thank you for calling acme for sales press one"),
+            (
+                3_500,
+                "thank you for calling acme for sales press one for service press two",
+            ),
+            (
+                3_750,
+                "thank you for calling acme for sales press one for service press two",
+            ),
         ],
         8_000,
     );

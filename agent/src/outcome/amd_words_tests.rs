@@ -16,7 +16,7 @@ fn transcript_cues_name_the_machine() {
             AnswerClass::Screening,
         ),
         (
-            "Thank you for calling Acme. For sales, press one",
+            "Thank you for calling Acme. For sales, press one. For service, press two",
             AnswerClass::Ivr,
         ),
     ];
@@ -117,8 +117,51 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         assert_eq!(connect_key(text), None, "{text}");
     }
     for menu in &not_privacy[..2] {
-        let v = run(&[(200, "start"), (1_500, menu), (1_750, menu)], 3_000);
+        let v = run(
+            &[
+                (200, "start"),
+                (1_400, "stop"),
+                (1_500, menu),
+                (1_750, menu),
+            ],
+            3_000,
+        );
         assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
+    }
+}
+
+#[test]
+fn a_lone_press_still_playing_waits_for_what_it_is_for() {
+    // Read twice, "press one" alone would be a menu's; what follows makes it a privacy
+    // manager's way through.
+    let opening = "This number is protected by call of premium. Press one.";
+    let heard = "This number is protected by call of premium. Press one to be connected.";
+    let v = run(
+        &[
+            (200, "start"),
+            (2_000, opening),
+            (2_250, opening),
+            (
+                2_500,
+                "This number is protected by call of premium. Press one to be",
+            ),
+            (2_750, heard),
+            (3_000, heard),
+        ],
+        4_000,
+    );
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+    // A menu's choice is its own once its purpose is said, while the menu plays on.
+    let menu = "For the company directory, press nine, or stay on the line for the operator.";
+    let v = run(&[(200, "start"), (3_000, menu), (3_250, menu)], 4_000);
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+    assert_eq!(v.at_ms, 3_250, "{v:?}");
+    // Read three times and still open, it waits.
+    let mut c = AnswerClassifier::new(AmdConfig::default());
+    c.speech_started(200);
+    for at in [1_500, 1_750, 2_000] {
+        c.transcript(opening, at, at);
+        assert_eq!(c.poll(at + 100), None, "{opening} at {at} ms");
     }
 }
 
@@ -146,4 +189,19 @@ fn a_decoder_loop_is_no_reading() {
     assert!(!looping(&normalise(
         "Please leave a message, laissez un message, merci, please leave a message"
     )));
+}
+
+#[test]
+fn a_person_who_names_themselves_is_no_machine_opening() {
+    // A business line's "you're through to accounts", heard as a voicemail's opening.
+    let person = "I will only you've reached a count, Jenny speaking.";
+    let machine = "I will only you've reached a count, Jenny.";
+    let events = |text| [(600, "start"), (3_260, "stop"), (3_600, text)];
+    let v = run(&events(person), 10_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    let v = run(&events(machine), 10_000);
+    assert!(v.class.is_machine(), "{v:?}");
+    assert!(machine_opening(
+        "you're speaking to the voicemail of jenny you've reached"
+    ));
 }
