@@ -592,6 +592,10 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
             "fresh5: written by a fifth engineer who saw no code, notes, corpora or results, as \
              a campaign typically hears it; every clip scored"
         }
+        Corpus::Fresh6 => {
+            "fresh6: written by a sixth engineer who saw no code, notes, corpora or results, \
+             from what US, UK, Australian and Canadian lines say; every clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

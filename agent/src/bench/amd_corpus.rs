@@ -217,6 +217,18 @@ const FRESH5_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb+f3"),
 ];
 
+/// An eighth corpus (`--corpus fresh6`), written by a sixth engineer who saw no code, notes,
+/// corpora or results after fresh5 had shaped the rules, from what US, UK, Australian and
+/// Canadian lines say; kept as written (a few screener and menu lines are what those say after
+/// the first prompt, not at the answer).
+const FRESH6_TEXTS: &str = include_str!("amd_fresh6.txt");
+const FRESH6_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-us+m3"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -320,6 +332,13 @@ const FRESH5: Spec = Spec {
     seed_base: 150_000,
 };
 
+const FRESH6: Spec = Spec {
+    texts: Texts::File(FRESH6_TEXTS),
+    voices: FRESH6_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 160_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -364,6 +383,9 @@ pub enum Corpus {
     /// Written by a fifth engineer as a campaign typically hears it, spoken like `fresh4`;
     /// every clip scored.
     Fresh5,
+    /// Written by a sixth engineer from what US, UK, Australian and Canadian lines say, after
+    /// fresh5 had shaped the rules; one espeak-ng voice of its own; every clip scored.
+    Fresh6,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -400,6 +422,7 @@ impl Corpus {
             Corpus::Fresh3 => &FRESH3,
             Corpus::Fresh4 => &FRESH4,
             Corpus::Fresh5 => &FRESH5,
+            Corpus::Fresh6 => &FRESH6,
         };
         if natural {
             Spec {
@@ -556,6 +579,8 @@ mod tests {
         let fresh3 = [(Human, 22), (Voicemail, 20), (Screening, 16), (Ivr, 16)];
         assert_eq!(counts(&FRESH3), fresh3);
         assert_eq!(counts(&FRESH4), fresh3);
+        let fresh6 = [(Human, 25), (Voicemail, 24), (Screening, 18), (Ivr, 17)];
+        assert_eq!(counts(&FRESH6), fresh6);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
