@@ -35,6 +35,7 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (3, "voicemail"),
     (3, "voice mail"),
     (3, "mailbox"),
+    (3, "mail box"),
     (3, "voice messaging"),
     (3, "can't come to the phone"),
     (3, "cannot come to the phone"),
@@ -112,6 +113,13 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "unmask"),
     (3, "answering for"),
     (3, "call filter"),
+    (3, "call blocking"),
+    (3, "called blocking"),
+    (3, "privacy manager"),
+    (3, "screen line"),
+    (3, "checking who"),
+    (3, "announce yourself"),
+    (2, "please announce"),
     (2, "who you are"),
     (2, "who is calling and"),
     (2, "who's calling and"),
@@ -151,6 +159,16 @@ const IVR: &[(u32, &str)] = &[
     (3, "pound"),
     (3, "queue"),
     (3, "wait time"),
+    (3, "wait times"),
+    (3, "call volume"),
+    (3, "call volumes"),
+    (3, "for training"),
+    (3, "quality purposes"),
+    (3, "offices are open"),
+    (3, "office is open"),
+    (3, "call back during"),
+    (3, "virtual assistant"),
+    (3, "virtual agent"),
     (3, "keypad"),
     (3, "say or enter"),
     (2, "enter your"),
@@ -170,6 +188,8 @@ const IVR: &[(u32, &str)] = &[
     (2, "to hear"),
     (2, "if you know"),
     (1, "customer service"),
+    (1, "customer services"),
+    (1, "help you today"),
     (1, "operator"),
     (2, "emergency"),
     (2, "business hours"),
@@ -392,9 +412,19 @@ const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
 const KEY_PHRASES: &[&str] = &["press", "pound", "hash", "digit", "keypad"];
 
 /// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
-/// ("to reach this person, press five"; a menu's "to speak to a person" is no such way), besides
+/// ("to reach this person, press five", "if you're a person, press pound", "press 5 to confirm
+/// you are not an automated caller"; a menu's "to speak to a person" is no such way), besides
 /// any word of "connect" ("connected", and "connects" as the decoder may hear it).
-const CONNECT_PHRASES: &[&str] = &["robot", "human", "this person"];
+const CONNECT_PHRASES: &[&str] = &[
+    "robot",
+    "human",
+    "this person",
+    "you're a person",
+    "you are a person",
+    "confirm you are",
+    "confirm you're",
+    "not an automated",
+];
 
 /// The cue a privacy manager's key request reports.
 const PRIVACY_CUE: &str = "press a key to be connected";

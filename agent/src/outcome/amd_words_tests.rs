@@ -92,6 +92,14 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
             '5',
         ),
         ("So, it connects the clean press one.", '1'),
+        (
+            "This number uses call blocking. If you're a person, press the pound key to continue.",
+            '#',
+        ),
+        (
+            "This is a screened line. Press 5 to confirm you are not an automated caller.",
+            '5',
+        ),
     ];
     // Screening as soon as the request is heard, before its key.
     assert!(asks_for_key("To be connected, please press"));
@@ -128,6 +136,54 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         );
         assert_eq!(v.class, AnswerClass::Ivr, "{menu}: {v:?}");
     }
+}
+
+#[test]
+fn whole_greetings_lean_to_their_class() {
+    // Each as the decoder heard it on the sixth corpus; none is decisive alone at its start.
+    let cases = [
+        (
+            "Hi, I'm the Bluewave Mobile virtual assistant. How can I help you today?",
+            AnswerClass::Ivr,
+        ),
+        (
+            "Hi there, I'm a virtual assistant answering on behalf of Tom. Can you tell me who \
+             you are and what you're calling about?",
+            AnswerClass::Screening,
+        ),
+        (
+            "The number you have called has called screen them turned on. Please announce \
+             yourself after the beep.",
+            AnswerClass::Screening,
+        ),
+        (
+            "Our offices are open Monday to Friday from 8.30 am to 5 pm. Please call back \
+             during these hours.",
+            AnswerClass::Ivr,
+        ),
+        (
+            "Do the unusually high-call values wait times longer than usual.",
+            AnswerClass::Ivr,
+        ),
+        ("Privacy Manager.", AnswerClass::Screening),
+        ("This is a screen line.", AnswerClass::Screening),
+        (
+            "Sorry, the mail box you are trying to reach as well.",
+            AnswerClass::Voicemail,
+        ),
+        (
+            "Thank you for calling Ridgeline Accounting. Our office is currently closed. Our \
+             hours are Monday to Friday. Please leave a message and we'll return your call.",
+            AnswerClass::Voicemail,
+        ),
+    ];
+    for (text, class) in cases {
+        assert_eq!(words_class(text), Some(class), "{text}");
+    }
+    // A receptionist's "how can I help you today" shows no machine.
+    let person = "Good morning, Acme Dental, this is Jo, how can I help you today?";
+    assert_eq!(words_class(person), None);
+    assert!(human_words(&normalise(person)));
 }
 
 #[test]
