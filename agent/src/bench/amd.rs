@@ -596,6 +596,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
             "fresh6: written by a sixth engineer who saw no code, notes, corpora or results, \
              from what US, UK, Australian and Canadian lines say; every clip scored"
         }
+        Corpus::Fresh7 => {
+            "fresh7: written by a seventh engineer who saw no code, notes, corpora or results, \
+             from US, UK, Irish, Australian, New Zealand, Canadian and Indian lines; every clip \
+             scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

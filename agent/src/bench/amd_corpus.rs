@@ -229,6 +229,17 @@ const FRESH6_VOICES: &[Voice] = &[
     Voice::Espeak("en-us+m3"),
 ];
 
+/// A ninth corpus (`--corpus fresh7`), written by a seventh engineer who saw no code, notes,
+/// corpora or results after fresh6 had shaped the rules, from US, UK, Irish, Australian, New
+/// Zealand, Canadian and Indian lines; kept as written.
+const FRESH7_TEXTS: &str = include_str!("amd_fresh7.txt");
+const FRESH7_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-scotland+f2"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -339,6 +350,13 @@ const FRESH6: Spec = Spec {
     seed_base: 160_000,
 };
 
+const FRESH7: Spec = Spec {
+    texts: Texts::File(FRESH7_TEXTS),
+    voices: FRESH7_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 170_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -386,6 +404,9 @@ pub enum Corpus {
     /// Written by a sixth engineer from what US, UK, Australian and Canadian lines say, after
     /// fresh5 had shaped the rules; one espeak-ng voice of its own; every clip scored.
     Fresh6,
+    /// Written by a seventh engineer from seven countries' lines, after fresh6 had shaped the
+    /// rules; one espeak-ng voice of its own; every clip scored.
+    Fresh7,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -423,6 +444,7 @@ impl Corpus {
             Corpus::Fresh4 => &FRESH4,
             Corpus::Fresh5 => &FRESH5,
             Corpus::Fresh6 => &FRESH6,
+            Corpus::Fresh7 => &FRESH7,
         };
         if natural {
             Spec {
@@ -581,6 +603,8 @@ mod tests {
         assert_eq!(counts(&FRESH4), fresh3);
         let fresh6 = [(Human, 25), (Voicemail, 24), (Screening, 18), (Ivr, 17)];
         assert_eq!(counts(&FRESH6), fresh6);
+        let fresh7 = [(Human, 24), (Voicemail, 24), (Screening, 18), (Ivr, 16)];
+        assert_eq!(counts(&FRESH7), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();

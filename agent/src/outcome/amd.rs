@@ -22,8 +22,11 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
+#[cfg(test)]
+use cues::machine_opening;
 use cues::{
-    asks_for_key_in, bare_answer, connect_key_in, human_words, machine_opening, Evidence, MACHINE,
+    asks_for_key_in, bare_answer, connect_key_in, human_words, machine_words, person_asks,
+    Evidence, MACHINE,
 };
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
@@ -344,8 +347,8 @@ impl AnswerClassifier {
         });
         let kept = decisive.is_some_and(|(class, _)| whole || self.unconfirmed == Some(class));
         self.unconfirmed = decisive.map(|(class, _)| class);
-        let machine_words =
-            self.evidence.strongest() >= MACHINE || machine_opening(&self.transcript);
+        let machine_words = machine_words(&self.transcript, &self.evidence);
+        let person_asks = person_asks(&self.transcript, &self.evidence);
         // Two readings in a row with a machine's words: no misreading of the moment.
         self.machine_words_kept |= machine_words && self.machine_words_read;
         self.machine_words_read = machine_words;
@@ -360,8 +363,11 @@ impl AnswerClassifier {
                 self.machine = Some((at, MachineSign::Words));
             }
             // The machine's words were a misreading the latest reading dropped (once kept by
-            // two readings, it is the latest reading that wavers).
-            _ if self.sign() == Some(MachineSign::Words) && !self.machine_words_kept => {
+            // two readings, it is the latest reading that wavers), or a person's that their
+            // question shows ("… call you back… wait, who is this?").
+            _ if self.sign() == Some(MachineSign::Words)
+                && (!self.machine_words_kept || person_asks) =>
+            {
                 self.machine = None;
             }
             _ => {}
@@ -525,9 +531,10 @@ impl AnswerClassifier {
 
 /// The machine class a transcript's words favour, when they show a machine at all.
 pub fn words_class(text: &str) -> Option<AnswerClass> {
-    let evidence = Evidence::of(&normalise(text));
+    let text = normalise(text);
+    let evidence = Evidence::of(&text);
     let (class, _, _) = evidence.leading()?;
-    (evidence.strongest() >= MACHINE).then_some(class)
+    (evidence.strongest() >= MACHINE && !person_asks(&text, &evidence)).then_some(class)
 }
 
 /// The phrase of a voicemail greeting ("leave a message") or of a screening assistant ("say

@@ -36,6 +36,7 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (3, "voice mail"),
     (3, "mailbox"),
     (3, "mail box"),
+    (3, "leave your details"),
     (3, "voice messaging"),
     (3, "can't come to the phone"),
     (3, "cannot come to the phone"),
@@ -114,6 +115,11 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "answering for"),
     (3, "call filter"),
     (3, "call blocking"),
+    (3, "is protected by"),
+    (3, "doesn't take calls"),
+    (3, "does not take calls"),
+    (3, "virtual receptionist"),
+    (3, "ai receptionist"),
     (3, "called blocking"),
     (3, "privacy manager"),
     (3, "screen line"),
@@ -169,6 +175,12 @@ const IVR: &[(u32, &str)] = &[
     (3, "call back during"),
     (3, "virtual assistant"),
     (3, "virtual agent"),
+    (2, "the * virtual assistant"),
+    (3, "for holding"),
+    (3, "automated attendant"),
+    (3, "auto attendant"),
+    (2, "opening hours"),
+    (2, "open hours"),
     (3, "keypad"),
     (3, "say or enter"),
     (2, "enter your"),
@@ -189,7 +201,7 @@ const IVR: &[(u32, &str)] = &[
     (2, "if you know"),
     (1, "customer service"),
     (1, "customer services"),
-    (1, "help you today"),
+    (1, "customer care"),
     (1, "operator"),
     (2, "emergency"),
     (2, "business hours"),
@@ -256,6 +268,19 @@ const HUMAN: &[&str] = &[
     "what's up",
     "who's that",
     "what can i do for you",
+    "hanging up",
+];
+
+/// What a person asks on answering and a recording does not: it outweighs machine words that
+/// people say too ("… just about to call you back… wait, who is this?", "you've reached the
+/// front desk, this is Marcus, how can I help?"), not a phrase of a class's own business.
+const PERSON_ASKS: &[&str] = &[
+    "who is this",
+    "who's this",
+    "who am i speaking",
+    "how can i help",
+    "how may i help",
+    "what can i do for you",
 ];
 
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
@@ -280,8 +305,12 @@ impl Evidence {
     pub fn of(text: &str) -> Self {
         let words: Vec<&str> = text.split_whitespace().collect();
         // A privacy manager's lone "press one to be connected" is a screener's demand, not a
-        // menu's choice.
+        // menu's choice; so are the keys a greeting asks for after its notice that it screens.
         let privacy = asks_for_key_in(&words);
+        let screens = privacy || SCREENING_NOTICES.iter().any(|p| contains(&words, p));
+        // Keys offered for choices ("for appointments, press one; for results, press two") are
+        // a menu's, whatever else it says ("cancer screening").
+        let choices = !screens && words.iter().filter(|w| **w == "press").count() >= 2;
         let classes = CLASSES
             .iter()
             .map(|(class, phrases)| {
@@ -290,9 +319,12 @@ impl Evidence {
                 if privacy && *class == AnswerClass::Screening {
                     (score, best) = (3, (3, PRIVACY_CUE));
                 }
+                if choices && *class == AnswerClass::Ivr {
+                    (score, best) = (3, (3, CHOICES_CUE));
+                }
                 for (weight, phrase) in phrases.iter() {
                     let menu_press =
-                        privacy && *class == AnswerClass::Ivr && KEY_PHRASES.contains(phrase);
+                        screens && *class == AnswerClass::Ivr && KEY_PHRASES.contains(phrase);
                     if !menu_press && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
@@ -348,11 +380,22 @@ impl Evidence {
     pub fn strongest(&self) -> u32 {
         self.classes.iter().map(|c| c.1).max().unwrap_or(0)
     }
+
+    /// The weight of the strongest phrase heard, of any class.
+    fn strongest_phrase(&self) -> u32 {
+        self.classes
+            .iter()
+            .map(|(class, _, cue)| weight(*class, cue))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// The weight of one of a class's phrases.
 fn weight(class: AnswerClass, cue: &str) -> u32 {
-    if class == AnswerClass::Screening && cue == PRIVACY_CUE {
+    if (class, cue) == (AnswerClass::Screening, PRIVACY_CUE)
+        || (class, cue) == (AnswerClass::Ivr, CHOICES_CUE)
+    {
         return DECISIVE;
     }
     CLASSES
@@ -366,9 +409,20 @@ fn weight(class: AnswerClass, cue: &str) -> u32 {
 /// A person's words in a normalised transcript that shows no machine.
 pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    HUMAN.iter().any(|p| contains(&words, p))
-        && Evidence::of(text).strongest() < MACHINE
-        && !machine_opening(text)
+    HUMAN.iter().any(|p| contains(&words, p)) && !machine_words(text, &Evidence::of(text))
+}
+
+/// Whether a normalised transcript (weighed as `evidence`) shows a machine: words of some
+/// weight or a machine-only opening, unless a person's question outweighs them.
+pub(super) fn machine_words(text: &str, evidence: &Evidence) -> bool {
+    (evidence.strongest() >= MACHINE || machine_opening(text)) && !person_asks(text, evidence)
+}
+
+/// Whether a normalised transcript holds a person's question ([`PERSON_ASKS`]) and no phrase of
+/// a machine class's own business.
+pub(super) fn person_asks(text: &str, evidence: &Evidence) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    evidence.strongest_phrase() < DECISIVE && PERSON_ASKS.iter().any(|p| contains(&words, p))
 }
 
 /// The words of a bare answer ("Hello?", "Yeah?", "Yes, who's this?"), and those of them one
@@ -409,7 +463,32 @@ fn names_the_speaker(words: &[&str]) -> bool {
 const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
 
 /// A menu's phrases about keys, which a privacy manager's key request says too.
-const KEY_PHRASES: &[&str] = &["press", "pound", "hash", "digit", "keypad"];
+const KEY_PHRASES: &[&str] = &[
+    "press",
+    "pound",
+    "hash",
+    "digit",
+    "keypad",
+    "enter your",
+    "followed by",
+];
+
+/// A screener's notice that it screens calls: the keys it then asks for ("… protected by call
+/// screening. Please enter your phone number followed by the pound key") are its way through,
+/// not a menu's choices. A clinic menu's "cancer screening" is no such notice.
+const SCREENING_NOTICES: &[&str] = &[
+    "call screening",
+    "screening service",
+    "screens calls",
+    "call filter",
+    "call blocking",
+    "called blocking",
+    "privacy manager",
+    "is protected by",
+    "unidentified",
+    "unknown callers",
+    "unknown numbers",
+];
 
 /// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
 /// ("to reach this person, press five", "if you're a person, press pound", "press 5 to confirm
@@ -428,6 +507,8 @@ const CONNECT_PHRASES: &[&str] = &[
 
 /// The cue a privacy manager's key request reports.
 const PRIVACY_CUE: &str = "press a key to be connected";
+/// The cue of a menu's keys for choices.
+const CHOICES_CUE: &str = "press … press";
 
 /// Where a privacy manager asks for a key to put the call through ("to be connected, press
 /// one", "press 5 if you are not a robot"): its lone "press", with a connecting word near it.
