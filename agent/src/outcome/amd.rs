@@ -22,8 +22,6 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
-#[cfg(test)]
-use cues::machine_opening;
 use cues::{
     asks_for_key_in, bare_answer, connect_key_in, human_words, machine_words, person_asks,
     Evidence, MACHINE,

@@ -309,7 +309,7 @@ fn a_person_who_names_themselves_is_no_machine_opening() {
     assert_eq!(v.class, AnswerClass::Human, "{v:?}");
     let v = run(&events(machine), 10_000);
     assert!(v.class.is_machine(), "{v:?}");
-    assert!(machine_opening(
+    assert!(cues::machine_opening(
         "you're speaking to the voicemail of jenny you've reached"
     ));
 }
