@@ -601,6 +601,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              from US, UK, Irish, Australian, New Zealand, Canadian and Indian lines; every clip \
              scored"
         }
+        Corpus::Fresh8 => {
+            "fresh8: written by an eighth engineer who saw no code, notes, corpora or results, \
+             from US, UK, Irish, Australian, South African, Canadian and Indian lines; every clip \
+             scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -240,6 +240,17 @@ const FRESH7_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-scotland+f2"),
 ];
 
+/// A tenth corpus (`--corpus fresh8`), written by an eighth engineer who saw no code, notes,
+/// corpora or results after fresh7 had shaped the rules, from US, UK, Irish, Australian, South
+/// African, Canadian and Indian lines; kept as written.
+const FRESH8_TEXTS: &str = include_str!("amd_fresh8.txt");
+const FRESH8_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-x-rp+f4"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -357,6 +368,13 @@ const FRESH7: Spec = Spec {
     seed_base: 170_000,
 };
 
+const FRESH8: Spec = Spec {
+    texts: Texts::File(FRESH8_TEXTS),
+    voices: FRESH8_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 180_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -407,6 +425,9 @@ pub enum Corpus {
     /// Written by a seventh engineer from seven countries' lines, after fresh6 had shaped the
     /// rules; one espeak-ng voice of its own; every clip scored.
     Fresh7,
+    /// Written by an eighth engineer from seven countries' lines, after fresh7 had shaped the
+    /// rules; one espeak-ng voice of its own; every clip scored.
+    Fresh8,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -445,6 +466,7 @@ impl Corpus {
             Corpus::Fresh5 => &FRESH5,
             Corpus::Fresh6 => &FRESH6,
             Corpus::Fresh7 => &FRESH7,
+            Corpus::Fresh8 => &FRESH8,
         };
         if natural {
             Spec {
@@ -605,6 +627,7 @@ mod tests {
         assert_eq!(counts(&FRESH6), fresh6);
         let fresh7 = [(Human, 24), (Voicemail, 24), (Screening, 18), (Ivr, 16)];
         assert_eq!(counts(&FRESH7), fresh7);
+        assert_eq!(counts(&FRESH8), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();

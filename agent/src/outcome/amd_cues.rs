@@ -48,6 +48,12 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (3, "sorry i missed"),
     (3, "not been set up"),
     (3, "wireless customer"),
+    (3, "finished recording"),
+    (3, "know what to do"),
+    (3, "out of the office"),
+    (3, "answer phone"),
+    (3, "answerphone"),
+    (3, "answering machine"),
     (2, "call you back"),
     (2, "not available"),
     (2, "unavailable"),
@@ -103,7 +109,15 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "what this call is about"),
     (3, "what it's regarding"),
     (3, "what this is regarding"),
-    (3, "put you through"),
+    (3, "put * through"),
+    (3, "who may i say"),
+    (3, "are you a real person"),
+    (3, "are you a person"),
+    (3, "are you human"),
+    (3, "are you a human"),
+    (3, "spam protection"),
+    (3, "transcribe"),
+    (3, "digital receptionist"),
     (3, "try to connect"),
     (3, "see if * available"),
     (3, "call assist"),
@@ -134,6 +148,8 @@ const SCREENING: &[(u32, &str)] = &[
     (2, "get a copy"),
     (2, "this conversation"),
     (2, "go ahead and"),
+    (2, "for this line"),
+    (2, "i'm the virtual assistant"),
     (1, "is using"),
     (1, "uses"),
     (1, "before i"),
@@ -183,6 +199,7 @@ const IVR: &[(u32, &str)] = &[
     (2, "open hours"),
     (3, "keypad"),
     (3, "say or enter"),
+    (3, "number ready"),
     (2, "enter your"),
     (2, "digit"),
     (2, "followed by"),
@@ -271,9 +288,10 @@ const HUMAN: &[&str] = &[
     "hanging up",
 ];
 
-/// What a person asks on answering and a recording does not: it outweighs machine words that
-/// people say too ("… just about to call you back… wait, who is this?", "you've reached the
-/// front desk, this is Marcus, how can I help?"), not a phrase of a class's own business.
+/// What a person asks or offers on answering and a recording does not: it outweighs machine
+/// words that people say too ("… just about to call you back… wait, who is this?", "you've
+/// reached the front desk, this is Marcus, how can I help?", "she's not available right now,
+/// can I take a message?"), not a phrase of a class's own business.
 const PERSON_ASKS: &[&str] = &[
     "who is this",
     "who's this",
@@ -281,6 +299,8 @@ const PERSON_ASKS: &[&str] = &[
     "how can i help",
     "how may i help",
     "what can i do for you",
+    "take a message",
+    "can i take",
 ];
 
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
@@ -311,6 +331,9 @@ impl Evidence {
         // Keys offered for choices ("for appointments, press one; for results, press two") are
         // a menu's, whatever else it says ("cancer screening").
         let choices = !screens && words.iter().filter(|w| **w == "press").count() >= 2;
+        // A voicemail's one key ("press zero to reach reception", "press pound for more
+        // options") is its way past the greeting, not a menu's choice.
+        let escape = !screens && !choices && voicemail_escape(&words);
         let classes = CLASSES
             .iter()
             .map(|(class, phrases)| {
@@ -323,8 +346,11 @@ impl Evidence {
                     (score, best) = (3, (3, CHOICES_CUE));
                 }
                 for (weight, phrase) in phrases.iter() {
-                    let menu_press =
-                        screens && *class == AnswerClass::Ivr && KEY_PHRASES.contains(phrase);
+                    let menu_press = *class == AnswerClass::Ivr
+                        && (screens && KEY_PHRASES.contains(phrase)
+                            || escape
+                                && (KEY_PHRASES.contains(phrase)
+                                    || ESCAPE_PHRASES.contains(phrase)));
                     if !menu_press && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
@@ -406,10 +432,11 @@ fn weight(class: AnswerClass, cue: &str) -> u32 {
         .map_or(0, |(w, _)| *w)
 }
 
-/// A person's words in a normalised transcript that shows no machine.
+/// A person's words or question in a normalised transcript that shows no machine.
 pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    HUMAN.iter().any(|p| contains(&words, p)) && !machine_words(text, &Evidence::of(text))
+    HUMAN.iter().chain(PERSON_ASKS).any(|p| contains(&words, p))
+        && !machine_words(text, &Evidence::of(text))
 }
 
 /// Whether a normalised transcript (weighed as `evidence`) shows a machine: words of some
@@ -488,7 +515,33 @@ const SCREENING_NOTICES: &[&str] = &[
     "unidentified",
     "unknown callers",
     "unknown numbers",
+    "spam protection",
 ];
+
+/// What a voicemail's key leads to besides the person ("press pound for more options").
+const ESCAPE_PHRASES: &[&str] = &["options", "option"];
+
+/// Words right after a lone "press <key>" that make it a menu's way to the message ("press one
+/// to leave a message"), not a voicemail's way past its greeting.
+const MESSAGE_KEY_WORDS: &[&str] = &["leave", "message", "record", "voicemail"];
+
+/// Whether a greeting with a voicemail's own phrase ("leave a detailed message", "record your
+/// message") offers one key, for something other than the message: the voicemail's way past
+/// itself ("if it's urgent, press zero to reach reception", "when you have finished
+/// recording, press pound for more options").
+fn voicemail_escape(words: &[&str]) -> bool {
+    let Some(at) = lone_press(words) else {
+        return false;
+    };
+    let for_message = words[at + 1..]
+        .iter()
+        .take(4)
+        .any(|w| MESSAGE_KEY_WORDS.contains(w));
+    !for_message
+        && VOICEMAIL
+            .iter()
+            .any(|(weight, phrase)| *weight >= DECISIVE && contains(words, phrase))
+}
 
 /// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
 /// ("to reach this person, press five", "if you're a person, press pound", "press 5 to confirm
@@ -515,14 +568,20 @@ const CHOICES_CUE: &str = "press … press";
 /// A greeting saying "press" twice is a menu, and one without a connecting phrase ("press zero
 /// to reach reception", "press one for more options") is no privacy manager.
 fn privacy_press(words: &[&str]) -> Option<usize> {
-    let presses: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "press").collect();
-    let [at] = presses[..] else {
-        return None;
-    };
+    let at = lone_press(words)?;
     let near = &words[at.saturating_sub(8)..(at + 12).min(words.len())];
     let connects = near.iter().any(|w| w.starts_with("connect"))
         || CONNECT_PHRASES.iter().any(|p| contains(near, p));
     connects.then_some(at)
+}
+
+/// Where the greeting's one "press" is, if it says exactly one.
+fn lone_press(words: &[&str]) -> Option<usize> {
+    let mut presses = (0..words.len()).filter(|&i| words[i] == "press");
+    match (presses.next(), presses.next()) {
+        (Some(at), None) => Some(at),
+        _ => None,
+    }
 }
 
 /// Words after a lone "press" that tell a menu's choice from a privacy manager's way through
@@ -532,11 +591,7 @@ const PRESS_PURPOSE_WORDS: usize = 8;
 
 /// Whether the greeting's one "press" has fewer than [`PRESS_PURPOSE_WORDS`] words after it.
 fn press_open(words: &[&str]) -> bool {
-    let mut presses = (0..words.len()).filter(|&i| words[i] == "press");
-    match (presses.next(), presses.next()) {
-        (Some(at), None) => words.len() - at <= PRESS_PURPOSE_WORDS,
-        _ => false,
-    }
+    lone_press(words).is_some_and(|at| words.len() - at <= PRESS_PURPOSE_WORDS)
 }
 
 /// Whether normalised words hold a privacy manager's key request (its key may not be heard

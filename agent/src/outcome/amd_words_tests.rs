@@ -177,7 +177,7 @@ fn whole_greetings_lean_to_their_class() {
             AnswerClass::Voicemail,
         ),
     ];
-    for (text, class) in cases.into_iter().chain(SEVENTH_CORPUS) {
+    for (text, class) in cases.into_iter().chain(SEVENTH_CORPUS).chain(EIGHTH_CORPUS) {
         assert_eq!(words_class(text), Some(class), "{text}");
     }
 }
@@ -212,6 +212,61 @@ const SEVENTH_CORPUS: [(&str, AnswerClass); 6] = [
     ),
 ];
 
+/// Whole greetings of the eighth corpus as the decoder heard them.
+const EIGHTH_CORPUS: [(&str, AnswerClass); 12] = [
+    (
+        "Margaret speaking, well, not really, this is the answer phone.",
+        AnswerClass::Voicemail,
+    ),
+    (
+        "Yo, it's Dece-Hon, you know what to do.",
+        AnswerClass::Voicemail,
+    ),
+    (
+        "Hang on, I'm the virtual assistant for this line. Could you tell me a bit about why \
+         you're calling today?",
+        AnswerClass::Screening,
+    ),
+    (
+        "Story, unknown colors are put straight through.",
+        AnswerClass::Screening,
+    ),
+    ("Who may I say is calling?", AnswerClass::Screening),
+    (
+        "Hello, this phone has spam protection turned on.",
+        AnswerClass::Screening,
+    ),
+    (
+        "Hi, I'm Sam, a digital receptionist for Harbor Lane Accounting. Are you calling about \
+         an existing appointment or is this something new?",
+        AnswerClass::Screening,
+    ),
+    ("Are you a real person? Are you", AnswerClass::Screening),
+    (
+        "Thanks for coming, heartfelt life career. If you are coming about delivery, please \
+         have your 12-bit tracking number ready.",
+        AnswerClass::Ivr,
+    ),
+    // A voicemail's one key is its way past the greeting, not a menu's choice...
+    (
+        "Good afternoon, you have reached the desk of Jennifer Wu, senior account manager at \
+         Cobalt Logistics. I'm currently in meetings. If your matter is urgent, press zero to \
+         reach reception. Otherwise, please leave a detailed message.",
+        AnswerClass::Voicemail,
+    ),
+    (
+        "Please record your message. When you have finished recording, you may hang up or \
+         press the pound key for more options.",
+        AnswerClass::Voicemail,
+    ),
+    // ... and a menu's key to the message is the menu's.
+    (
+        "Good morning, you've reached Bright Smiles Dental. Our reception team is assisting \
+         other patients. Press 1 to leave a message, or stay on the line to be connected.",
+        AnswerClass::Ivr,
+    ),
+];
+
 #[test]
 fn a_persons_question_outweighs_words_people_say_too() {
     let people = [
@@ -220,6 +275,7 @@ fn a_persons_question_outweighs_words_people_say_too() {
         "Hi there, you've reached the front desk at the Westgate Inn, this is Marcus, how can I \
          help?",
         "If this is about my car's extended warranty, I'm hanging up right now.",
+        "She's not available right now. This is her husband. Can I take a message?",
     ];
     for person in people {
         assert_eq!(words_class(person), None, "{person}");
