@@ -346,12 +346,10 @@ impl Evidence {
                     (score, best) = (3, (3, CHOICES_CUE));
                 }
                 for (weight, phrase) in phrases.iter() {
-                    let menu_press = *class == AnswerClass::Ivr
-                        && (screens && KEY_PHRASES.contains(phrase)
-                            || escape
-                                && (KEY_PHRASES.contains(phrase)
-                                    || ESCAPE_PHRASES.contains(phrase)));
-                    if !menu_press && contains(&words, phrase) {
+                    let not_menus = *class == AnswerClass::Ivr
+                        && ((screens || escape) && KEY_PHRASES.contains(phrase)
+                            || escape && ESCAPE_PHRASES.contains(phrase));
+                    if !not_menus && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
                             best = (*weight, phrase);
