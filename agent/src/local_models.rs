@@ -1,6 +1,7 @@
 //! The local models of a process, loaded once at startup and shared by every call: Silero VAD,
-//! the whisper decoder pool and the hibari voice, all from the model store. A missing model
-//! is a startup error that names the command to fetch it.
+//! the whisper decoder pool (tiny.en, or base with `SWITCHBOARD_WHISPER=base`) and the hibari
+//! voice, all from the model store. A missing model is a startup error that names the command
+//! to fetch it.
 
 use std::sync::Arc;
 
@@ -31,11 +32,13 @@ impl LocalModels {
     /// # Errors
     /// A missing model (with the fetch command to run) or a model that fails to load.
     pub fn load(store: &ModelStore) -> anyhow::Result<Self> {
-        store.check().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let size = WhisperSize::from_env().map_err(|e| anyhow::anyhow!(e))?;
+        store
+            .check_with(&[size.model_id()])
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         audio::vad::init_onnx_runtime(store.onnxruntime_lib()).context("loading ONNX Runtime")?;
         let silero = SileroModel::load(store.silero_vad()).context("loading Silero VAD")?;
-        let whisper_model =
-            WhisperModel::load(&store.whisper(WhisperSize::TinyEn)).context("loading whisper")?;
+        let whisper_model = WhisperModel::load(&store.whisper(size)).context("loading whisper")?;
         let whisper = Arc::new(WhisperPool::per_core(whisper_model).context("whisper pool")?);
         let hibari = HibariVoice::load(store.hibari_dir()).context("loading the hibari voice")?;
         Ok(Self {

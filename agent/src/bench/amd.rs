@@ -606,6 +606,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              from US, UK, Irish, Australian, South African, Canadian and Indian lines; every clip \
              scored"
         }
+        Corpus::Fresh9 => {
+            "fresh9: written by a ninth engineer who saw no code, notes, corpora or results, from \
+             US, UK, Scottish, Irish, Australian, New Zealand, Nigerian, Indian, Caribbean and \
+             Canadian lines; every clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")
@@ -626,12 +631,13 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
     section.para(format!(
         "Corpus `{which:?}` ({scored}). {} recordings generated at bench time ({} tune, {} test): \
          voices {}, three noise levels, G.711 µ-law 8 kHz; Silero VAD, beep detector, \
-         whisper tiny.en partials (prompted from 1.5 s) every {PARTIAL_EVERY_MS} ms of greeting on \
+         whisper partials ({}, prompted from 1.5 s) every {PARTIAL_EVERY_MS} ms of greeting on \
          {} decoders (each delivered after its measured decode time), {} build.{tuned}{settings}",
         clips.len(),
         tune_n,
         test_n,
         which.voices(natural),
+        whisper_file(models),
         models.whisper.size(),
         if cfg!(debug_assertions) {
             "debug"
@@ -671,4 +677,13 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         section.para(format!("Misclassified: {}.", tally.wrong.join("; ")));
     }
     Ok(section)
+}
+
+/// The whisper model file the bench decodes with (`SWITCHBOARD_WHISPER`).
+fn whisper_file(models: &LocalModels) -> String {
+    let path = models.whisper.model().path();
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into(),
+    )
 }

@@ -251,6 +251,17 @@ const FRESH8_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-x-rp+f4"),
 ];
 
+/// An eleventh corpus (`--corpus fresh9`), written by a ninth engineer who saw no code, notes,
+/// corpora or results after fresh8 had shaped the rules, from US, UK, Scottish, Irish,
+/// Australian, New Zealand, Nigerian, Indian, Caribbean and Canadian lines; kept as written.
+const FRESH9_TEXTS: &str = include_str!("amd_fresh9.txt");
+const FRESH9_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-us-nyc+f2"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -375,6 +386,13 @@ const FRESH8: Spec = Spec {
     seed_base: 180_000,
 };
 
+const FRESH9: Spec = Spec {
+    texts: Texts::File(FRESH9_TEXTS),
+    voices: FRESH9_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 190_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -428,6 +446,9 @@ pub enum Corpus {
     /// Written by an eighth engineer from seven countries' lines, after fresh7 had shaped the
     /// rules; one espeak-ng voice of its own; every clip scored.
     Fresh8,
+    /// Written by a ninth engineer from ten countries' lines, after fresh8 had shaped the
+    /// rules; one espeak-ng voice of its own; every clip scored.
+    Fresh9,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -467,6 +488,7 @@ impl Corpus {
             Corpus::Fresh6 => &FRESH6,
             Corpus::Fresh7 => &FRESH7,
             Corpus::Fresh8 => &FRESH8,
+            Corpus::Fresh9 => &FRESH9,
         };
         if natural {
             Spec {
@@ -628,6 +650,7 @@ mod tests {
         let fresh7 = [(Human, 24), (Voicemail, 24), (Screening, 18), (Ivr, 16)];
         assert_eq!(counts(&FRESH7), fresh7);
         assert_eq!(counts(&FRESH8), fresh7);
+        assert_eq!(counts(&FRESH9), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();

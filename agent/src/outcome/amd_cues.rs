@@ -54,6 +54,8 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (3, "answer phone"),
     (3, "answerphone"),
     (3, "answering machine"),
+    (3, "leave one"),
+    (3, "leave me one"),
     (2, "call you back"),
     (2, "not available"),
     (2, "unavailable"),
@@ -75,6 +77,10 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (2, "text me"),
     (2, "try again later"),
     (2, "get back to"),
+    (2, "on leave until"),
+    (1, "on leave"),
+    (1, "on vacation"),
+    (1, "on holiday"),
     (1, "you've reached"),
     (1, "you have reached"),
     (1, "you reached"),
@@ -90,6 +96,11 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "screening"),
     (3, "screened"),
     (3, "screens"),
+    (3, "screener"),
+    (3, "identify yourself"),
+    (3, "identify themselves"),
+    (3, "protected line"),
+    (3, "accepts calls"),
     (3, "assistant"),
     (3, "state your * name"),
     (3, "say your * name"),
@@ -240,8 +251,8 @@ const IVR: &[(u32, &str)] = &[
 ];
 
 /// Openings only a machine plays: a call is not a person's once one is heard, whatever the
-/// class turns out to be (a person never says "you've reached me"), unless a person names
-/// themselves in it ([`names_the_speaker`]).
+/// class turns out to be, unless a person names themselves in it ([`names_the_speaker`]) or
+/// says the one thing a person means by it ("you've reached me at a bad time").
 const MACHINE_OPENINGS: &[&str] = &[
     "you've reached",
     "you have reached",
@@ -261,6 +272,7 @@ const MACHINE_OPENINGS: &[&str] = &[
     "your call is being",
     "this call is being",
     "this call may be",
+    "this is an automated",
 ];
 
 /// Words of a person answering.
@@ -286,6 +298,8 @@ const HUMAN: &[&str] = &[
     "who's that",
     "what can i do for you",
     "hanging up",
+    "who is it",
+    "bad time",
 ];
 
 /// What a person asks or offers on answering and a recording does not: it outweighs machine
@@ -301,6 +315,7 @@ const PERSON_ASKS: &[&str] = &[
     "what can i do for you",
     "take a message",
     "can i take",
+    "who is it",
 ];
 
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
@@ -334,6 +349,7 @@ impl Evidence {
         // A voicemail's one key ("press zero to reach reception", "press pound for more
         // options") is its way past the greeting, not a menu's choice.
         let escape = !screens && !choices && voicemail_escape(&words);
+        let keyless = keyless_press(&words);
         let classes = CLASSES
             .iter()
             .map(|(class, phrases)| {
@@ -348,7 +364,8 @@ impl Evidence {
                 for (weight, phrase) in phrases.iter() {
                     let not_menus = *class == AnswerClass::Ivr
                         && ((screens || escape) && KEY_PHRASES.contains(phrase)
-                            || escape && ESCAPE_PHRASES.contains(phrase));
+                            || escape && ESCAPE_PHRASES.contains(phrase)
+                            || keyless && *phrase == "press");
                     if !not_menus && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
@@ -473,7 +490,9 @@ pub(super) fn bare_answer(text: &str) -> bool {
 /// Whether a normalised transcript holds a machine-only opening.
 pub(super) fn machine_opening(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    MACHINE_OPENINGS.iter().any(|p| contains(&words, p)) && !names_the_speaker(&words)
+    MACHINE_OPENINGS.iter().any(|p| contains(&words, p))
+        && !names_the_speaker(&words)
+        && !contains(&words, "reached me")
 }
 
 /// "Jenny speaking": a person answering a business line ("you've reached accounts, Jenny
@@ -580,6 +599,23 @@ fn lone_press(words: &[&str]) -> Option<usize> {
         (Some(at), None) => Some(at),
         _ => None,
     }
+}
+
+/// Words after a lone "press" among which a menu names its key ("press or say one").
+const KEY_WORDS_AFTER_PRESS: usize = 4;
+
+/// Whether the greeting's one "press" is followed by words, none of them a key ("Press what?
+/// Oh, hi, sorry, I thought it was one of those recordings"): a person repeating what they
+/// heard, not a menu's instruction.
+fn keyless_press(words: &[&str]) -> bool {
+    lone_press(words).is_some_and(|at| {
+        let after = &words[at + 1..];
+        !after.is_empty()
+            && !after
+                .iter()
+                .take(KEY_WORDS_AFTER_PRESS)
+                .any(|w| key_named(w).is_some())
+    })
 }
 
 /// Words after a lone "press" that tell a menu's choice from a privacy manager's way through

@@ -177,7 +177,12 @@ fn whole_greetings_lean_to_their_class() {
             AnswerClass::Voicemail,
         ),
     ];
-    for (text, class) in cases.into_iter().chain(SEVENTH_CORPUS).chain(EIGHTH_CORPUS) {
+    for (text, class) in cases
+        .into_iter()
+        .chain(SEVENTH_CORPUS)
+        .chain(EIGHTH_CORPUS)
+        .chain(NINTH_CORPUS)
+    {
         assert_eq!(words_class(text), Some(class), "{text}");
     }
 }
@@ -267,6 +272,31 @@ const EIGHTH_CORPUS: [(&str, AnswerClass); 12] = [
     ),
 ];
 
+/// Whole greetings of the ninth corpus as the decoder heard them.
+const NINTH_CORPUS: [(&str, AnswerClass); 7] = [
+    ("It's Tom, leave one. It's Tom,", AnswerClass::Voicemail),
+    ("If Sam, please leave one.", AnswerClass::Voicemail),
+    (
+        "Hi, you've reached Dr. Annand, Raul, I'm on leave until the 14th. For anything \
+         urgent, please email reception at rayoplinic.com.",
+        AnswerClass::Voicemail,
+    ),
+    (
+        "This is an automated screener. This is an automated screen",
+        AnswerClass::Screening,
+    ),
+    ("Please identify yourself.", AnswerClass::Screening),
+    (
+        "Please identify yourself. This subscriber only accepts calls from contact or from \
+         colors who state their name and purpose.",
+        AnswerClass::Screening,
+    ),
+    (
+        "You've reached a protected line. If you have the person's access code, enter it now.",
+        AnswerClass::Screening,
+    ),
+];
+
 #[test]
 fn a_persons_question_outweighs_words_people_say_too() {
     let people = [
@@ -276,6 +306,7 @@ fn a_persons_question_outweighs_words_people_say_too() {
          help?",
         "If this is about my car's extended warranty, I'm hanging up right now.",
         "She's not available right now. This is her husband. Can I take a message?",
+        "Sorry, you've reached me at a bad time. I'm just pulling into the car park. Who is it?",
     ];
     for person in people {
         assert_eq!(words_class(person), None, "{person}");
@@ -326,6 +357,31 @@ fn a_lone_press_still_playing_waits_for_what_it_is_for() {
     for at in [1_500, 1_750, 2_000] {
         c.transcript(opening, at, at);
         assert_eq!(c.poll(at + 100), None, "{opening} at {at} ms");
+    }
+}
+
+#[test]
+fn a_press_that_names_no_key_is_no_menu() {
+    // A person repeating what they heard, as the decoder heard them.
+    for person in [
+        "Press what?",
+        "Press W.",
+        "Press what? Oh, hi, sorry. I thought it was one.",
+    ] {
+        assert_eq!(words_class(person), None, "{person}");
+    }
+    let v = run(
+        &[(300, "start"), (1_000, "stop"), (1_100, "Press what?")],
+        4_000,
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    // A menu's key may come after a word or two, or be said as a choice.
+    for menu in [
+        "Thank you for calling. Please press or say one.",
+        "To repeat these options, press the star key.",
+        "For billing, press 2.",
+    ] {
+        assert_eq!(words_class(menu), Some(AnswerClass::Ivr), "{menu}");
     }
 }
 

@@ -10,6 +10,9 @@ use super::manifest::Manifest;
 /// Environment variable that overrides the model store root.
 pub const MODELS_ENV: &str = "SWITCHBOARD_MODELS";
 
+/// Environment variable that picks the local whisper model: `tiny.en` (default) or `base`.
+pub const WHISPER_ENV: &str = "SWITCHBOARD_WHISPER";
+
 /// The command that fills the store; every "missing model" message names it.
 pub const FETCH_COMMAND: &str = "switchboard models fetch";
 
@@ -39,6 +42,31 @@ impl WhisperSize {
         match self {
             Self::TinyEn => "whisper-tiny.en",
             Self::Base => "whisper-base",
+        }
+    }
+
+    /// `$SWITCHBOARD_WHISPER`, tiny.en when unset or empty.
+    ///
+    /// # Errors
+    /// A value that names no model, with the names that do.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(WHISPER_ENV) {
+            Ok(v) if !v.trim().is_empty() => v.parse(),
+            _ => Ok(Self::TinyEn),
+        }
+    }
+}
+
+impl std::str::FromStr for WhisperSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "tiny.en" => Ok(Self::TinyEn),
+            "base" => Ok(Self::Base),
+            other => Err(format!(
+                "{WHISPER_ENV}={other:?} names no whisper model; use `tiny.en` or `base`"
+            )),
         }
     }
 }
@@ -232,6 +260,14 @@ mod tests {
     fn no_workspace_falls_back_to_relative_models_data() {
         let store = ModelStore::resolve(None, Some(Path::new("/")), None);
         assert_eq!(store.root, Path::new("models").join("data"));
+    }
+
+    #[test]
+    fn whisper_sizes_parse_by_name_and_a_wrong_name_lists_the_right_ones() {
+        assert_eq!("tiny.en".parse(), Ok(WhisperSize::TinyEn));
+        assert_eq!(" base ".parse(), Ok(WhisperSize::Base));
+        let err = "small".parse::<WhisperSize>().unwrap_err();
+        assert!(err.contains("\"small\"") && err.contains("tiny.en") && err.contains("base"));
     }
 
     #[test]
