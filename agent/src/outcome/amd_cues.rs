@@ -97,7 +97,6 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "screened"),
     (3, "screens"),
     (3, "screener"),
-    (3, "identify yourself"),
     (3, "identify themselves"),
     (3, "protected line"),
     (3, "accepts calls"),
@@ -151,6 +150,7 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "checking who"),
     (3, "announce yourself"),
     (2, "please announce"),
+    (2, "identify yourself"),
     (2, "who you are"),
     (2, "who is calling and"),
     (2, "who's calling and"),
@@ -272,7 +272,6 @@ const MACHINE_OPENINGS: &[&str] = &[
     "your call is being",
     "this call is being",
     "this call may be",
-    "this is an automated",
 ];
 
 /// Words of a person answering.

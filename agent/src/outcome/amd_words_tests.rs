@@ -298,6 +298,21 @@ const NINTH_CORPUS: [(&str, AnswerClass); 7] = [
 ];
 
 #[test]
+fn a_screeners_demand_said_before_a_pause_is_no_persons() {
+    // "Identify yourself" weighs less than a screener's own business (a suspicious person says
+    // it too), yet enough to hold the call as a machine's through the pause that follows it.
+    let v = run(
+        &[
+            (300, "start"),
+            (1_800, "stop"),
+            (1_900, "Please identify yourself."),
+        ],
+        10_000,
+    );
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+}
+
+#[test]
 fn a_persons_question_outweighs_words_people_say_too() {
     let people = [
         "Thank you for calling Maple Leaf Plumbing, this is Jen, how may I help you today?",
@@ -307,6 +322,7 @@ fn a_persons_question_outweighs_words_people_say_too() {
         "If this is about my car's extended warranty, I'm hanging up right now.",
         "She's not available right now. This is her husband. Can I take a message?",
         "Sorry, you've reached me at a bad time. I'm just pulling into the car park. Who is it?",
+        "Who is this? Identify yourself.",
     ];
     for person in people {
         assert_eq!(words_class(person), None, "{person}");

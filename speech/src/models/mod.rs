@@ -18,5 +18,4 @@ pub use fetch::{fetch, fetch_with_manifest, FetchError, FetchEvent, FetchOptions
 pub use manifest::{Manifest, ManifestError};
 pub use store::{
     check, MissingFile, MissingModels, ModelStore, WhisperSize, FETCH_COMMAND, MODELS_ENV,
-    WHISPER_ENV,
 };
