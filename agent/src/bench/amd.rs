@@ -611,6 +611,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              US, UK, Scottish, Irish, Australian, New Zealand, Nigerian, Indian, Caribbean and \
              Canadian lines; every clip scored"
         }
+        Corpus::Fresh10 => {
+            "fresh10: written by a tenth engineer who saw no code, notes, corpora, results or \
+             example lines, from US, UK, Irish, Scottish, Australian, New Zealand, Canadian, \
+             Indian, South African and Caribbean lines; every clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -262,6 +262,18 @@ const FRESH9_VOICES: &[Voice] = &[
     Voice::Espeak("en-us-nyc+f2"),
 ];
 
+/// A twelfth corpus (`--corpus fresh10`), written by a tenth engineer who saw no code, notes,
+/// corpora or results after fresh9 had shaped the rules, and who was given no example lines,
+/// from US, UK, Irish, Scottish, Australian, New Zealand, Canadian, Indian, South African and
+/// Caribbean lines; kept as written.
+const FRESH10_TEXTS: &str = include_str!("amd_fresh10.txt");
+const FRESH10_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-029+f3"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -393,6 +405,13 @@ const FRESH9: Spec = Spec {
     seed_base: 190_000,
 };
 
+const FRESH10: Spec = Spec {
+    texts: Texts::File(FRESH10_TEXTS),
+    voices: FRESH10_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 200_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -449,6 +468,9 @@ pub enum Corpus {
     /// Written by a ninth engineer from ten countries' lines, after fresh8 had shaped the
     /// rules; one espeak-ng voice of its own; every clip scored.
     Fresh9,
+    /// Written by a tenth engineer from ten countries' lines with no example lines given, after
+    /// fresh9 had shaped the rules; one espeak-ng voice of its own; every clip scored.
+    Fresh10,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -489,6 +511,7 @@ impl Corpus {
             Corpus::Fresh7 => &FRESH7,
             Corpus::Fresh8 => &FRESH8,
             Corpus::Fresh9 => &FRESH9,
+            Corpus::Fresh10 => &FRESH10,
         };
         if natural {
             Spec {
@@ -651,6 +674,7 @@ mod tests {
         assert_eq!(counts(&FRESH7), fresh7);
         assert_eq!(counts(&FRESH8), fresh7);
         assert_eq!(counts(&FRESH9), fresh7);
+        assert_eq!(counts(&FRESH10), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
