@@ -21,7 +21,8 @@ use speech::stt::{DecodeRequest, WhisperPool};
 use super::stats::{Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::outcome::{
-    after_all_cue, greeting_prompt, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+    after_all_cue, greeting_prompt, person_after_all, words_class, AmdConfig, AnswerClass,
+    AnswerClassifier, Verdict,
 };
 use crate::turn::answer_gate::{GateConfig, WENT_ON_MS};
 
@@ -114,21 +115,7 @@ fn went_on_words(
         return Ok(None);
     }
     let wide = audio::resample_all(&clip.audio, LINE, SampleRate::HZ_16K)?;
-    let mut vad = greeting_vad(silero)?;
-    let mut spans: Vec<(u64, u64)> = Vec::new();
-    let mut onset = None;
-    for chunk in wide.chunks(SampleRate::HZ_16K.samples_for_ms(FRAME_MS as u32)) {
-        for e in vad.push(chunk)? {
-            match e {
-                VadEvent::SpeechStarted { at_ms } => onset = Some(at_ms as u64),
-                VadEvent::SpeechEnded { at_ms, .. } => {
-                    if let Some(from) = onset.take() {
-                        spans.push((from, at_ms as u64));
-                    }
-                }
-            }
-        }
-    }
+    let spans = speech_spans(&wide, silero)?;
     let mut after = spans.into_iter().skip_while(|&(_, to)| to <= v.at_ms);
     let Some((from, mut to)) = after
         .next()
@@ -145,6 +132,62 @@ fn went_on_words(
     let ms = |t: u64| SampleRate::HZ_16K.samples_for_ms(t as u32).min(wide.len());
     let pcm = audio::i16_to_f32(&wide[ms(from.saturating_sub(300))..ms(to + 200)]);
     Ok(Some(whisper.transcribe(&DecodeRequest::new(&pcm))?.text))
+}
+
+/// After a voicemail verdict: the greeting, decoded whole, when it ends as the gate waits for
+/// it with no beep — the first pause of `silence_ms` still under way at the verdict or after
+/// it (`GateConfig::voicemail_silence_ms`); none when a beep ends it first. What the gate reads
+/// for a person's question ([`person_after_all`]) before it leaves the message.
+fn quiet_end_words(
+    clip: &Clip,
+    v: &Verdict,
+    silence_ms: u64,
+    silero: &Arc<SileroModel>,
+    whisper: &WhisperPool,
+) -> anyhow::Result<Option<String>> {
+    if v.class != AnswerClass::Voicemail {
+        return Ok(None);
+    }
+    let wide = audio::resample_all(&clip.audio, LINE, SampleRate::HZ_16K)?;
+    let spans = speech_spans(&wide, silero)?;
+    let gap_after = |i: usize| spans.get(i + 1).map_or(u64::MAX, |s| s.0);
+    let Some(end) = (0..spans.len())
+        .find(|&i| gap_after(i) > v.at_ms && gap_after(i) - spans[i].1 >= silence_ms)
+        .map(|i| spans[i].1)
+    else {
+        return Ok(None);
+    };
+    let mut beeps = BeepDetector::new(LINE, BeepConfig::default());
+    let beep = beeps
+        .push(&clip.audio)
+        .into_iter()
+        .any(|e| matches!(e, BeepEvent::Started { onset_ms, .. } if onset_ms <= end + silence_ms));
+    if beep {
+        return Ok(None);
+    }
+    let ms = |t: u64| SampleRate::HZ_16K.samples_for_ms(t as u32).min(wide.len());
+    let pcm = audio::i16_to_f32(&wide[..ms(end + 200)]);
+    Ok(Some(whisper.transcribe(&DecodeRequest::new(&pcm))?.text))
+}
+
+/// The voiced spans of 16 kHz audio (ms), as the greeting's VAD finds them.
+fn speech_spans(wide: &[i16], silero: &Arc<SileroModel>) -> anyhow::Result<Vec<(u64, u64)>> {
+    let mut vad = greeting_vad(silero)?;
+    let mut spans = Vec::new();
+    let mut onset = None;
+    for chunk in wide.chunks(SampleRate::HZ_16K.samples_for_ms(FRAME_MS as u32)) {
+        for e in vad.push(chunk)? {
+            match e {
+                VadEvent::SpeechStarted { at_ms } => onset = Some(at_ms as u64),
+                VadEvent::SpeechEnded { at_ms, .. } => {
+                    if let Some(from) = onset.take() {
+                        spans.push((from, at_ms as u64));
+                    }
+                }
+            }
+        }
+    }
+    Ok(spans)
 }
 
 /// One clip's signal path, frame by frame: the call's receive side as the gate sees it.
@@ -301,6 +344,9 @@ struct Tally {
     by_voice: BTreeMap<String, [usize; 4]>,
     /// Person verdicts turned to a machine's path after all ([`AfterAll`]), per true class.
     after_all: BTreeMap<AnswerClass, AfterAll>,
+    /// Voicemail verdicts turned to a person's path after all ([`quiet_end_words`]), per true
+    /// class.
+    person_after_all: BTreeMap<AnswerClass, usize>,
 }
 
 /// Person verdicts that the call turns to a machine's path after all: the agent stops its
@@ -332,6 +378,9 @@ impl Tally {
             row.beep += usize::from(beep);
             row.words += usize::from(words);
             row.either += 1;
+        }
+        if c.quiet_end.as_deref().is_some_and(person_after_all) {
+            *self.person_after_all.entry(clip.class).or_default() += 1;
         }
         *self.confusion.entry((clip.class, v.class)).or_default() += 1;
         self.times
@@ -382,6 +431,23 @@ impl Tally {
             what(AnswerClass::Voicemail, "voicemails (the message)"),
             what(AnswerClass::Screening, "screeners (the reply)"),
             what(AnswerClass::Human, "**people**"),
+        )
+    }
+
+    /// What the gate's reading of a voicemail greeting's quiet end did to voicemail verdicts.
+    fn person_after_all_text(&self) -> String {
+        let n = |class| self.person_after_all.get(&class).copied().unwrap_or(0);
+        let machines: usize = AnswerClass::ALL
+            .iter()
+            .filter(|c| c.is_machine())
+            .map(|c| n(*c))
+            .sum();
+        format!(
+            "Person after all — voicemail verdicts whose greeting ends with no beep on a \
+             person's question after its last machine words (the gate answers instead of \
+             leaving the message; the greeting decoded whole at its end): **people** {}; \
+             machines {machines}.",
+            n(AnswerClass::Human)
         )
     }
 
@@ -450,10 +516,12 @@ impl Tally {
     }
 }
 
-/// A clip's verdict, and after a person verdict the words of speech that went on at once.
+/// A clip's verdict; after a person verdict the words of speech that went on at once, after a
+/// voicemail's the greeting's when it ends with no beep.
 struct Classified {
     verdict: Verdict,
     went_on: Option<String>,
+    quiet_end: Option<String>,
 }
 
 /// Classifies every clip, `bench.jobs` at a time; the verdicts in the clips' order.
@@ -479,13 +547,26 @@ fn classify_all(
             let details = bench.details.then_some(tag.as_str());
             let verdict = classify(clip, &models.silero, &models.whisper, config, details)?;
             let went_on = went_on_words(clip, &verdict, &models.silero, &models.whisper)?;
+            let silence_ms = GateConfig::default().voicemail_silence_ms;
+            let quiet_end =
+                quiet_end_words(clip, &verdict, silence_ms, &models.silero, &models.whisper)?;
             if bench.details {
                 eprintln!("{tag} {}", describe(clip, &verdict));
                 if let Some(words) = &went_on {
                     eprintln!("{tag} went on: {words:?}");
                 }
+                if let Some(words) = &quiet_end {
+                    eprintln!("{tag} quiet end: {words:?}");
+                }
             }
-            done.push((i, Classified { verdict, went_on }));
+            done.push((
+                i,
+                Classified {
+                    verdict,
+                    went_on,
+                    quiet_end,
+                },
+            ));
         }
     };
     let mut verdicts: Vec<Option<Classified>> = (0..clips.len()).map(|_| None).collect();
@@ -665,6 +746,7 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         tally.spoken,
     ));
     section.para(tally.after_all_text(watch_ms));
+    section.para(tally.person_after_all_text());
     section.target("errors (100 − accuracy)", 100.0 - accuracy, 3.0, "%");
     let median = |f: fn(&(AnswerClass, u64, u64)) -> u64| {
         Summary::of_ms(tally.times.iter().map(f)).map_or(f64::NAN, |s| s.p50 / 1000.0)

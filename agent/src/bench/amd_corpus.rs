@@ -635,7 +635,7 @@ fn line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::words_class;
+    use crate::outcome::{person_after_all, words_class};
 
     /// Every text of both corpora, read in full, shows its class (people show no machine):
     /// what the classifier can know once the greeting has been heard, before any recognition
@@ -654,6 +654,40 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    /// No voicemail text in any corpus, read in full, asks a person's question after its last
+    /// machine words: the gate's reading of a voicemail greeting that ends with no beep
+    /// ([`person_after_all`]) turns no voicemail into a person, and turns back the person who
+    /// played at being a voicemail. Screeners and virtual assistants that ask what a person
+    /// asks ("… what's your name, and how can I help?") would be turned too, had they been
+    /// taken for voicemails: to the person's path, where the agent speaks to them, instead of
+    /// a message they do not pass on.
+    #[test]
+    fn no_voicemail_text_ends_on_a_persons_question() {
+        use clap::ValueEnum;
+        let mut turned = Vec::new();
+        for corpus in Corpus::value_variants() {
+            for (class, texts) in corpus.spec(false).texts.by_class().expect("corpus texts") {
+                turned.extend(
+                    texts
+                        .into_iter()
+                        .filter(|t| person_after_all(t))
+                        .map(|t| (class, t)),
+                );
+            }
+        }
+        let voicemails: Vec<_> = turned
+            .iter()
+            .filter(|(c, _)| *c == AnswerClass::Voicemail)
+            .collect();
+        assert!(voicemails.is_empty(), "{voicemails:#?}");
+        assert!(
+            turned
+                .iter()
+                .any(|(_, t)| t.starts_with("Leave a message after the beep... ha, just kidding")),
+            "{turned:#?}"
+        );
     }
 
     #[test]

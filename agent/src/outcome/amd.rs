@@ -544,6 +544,13 @@ pub fn after_all_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
         .filter(|(class, _)| matches!(class, AnswerClass::Voicemail | AnswerClass::Screening))
 }
 
+/// Whether a greeting taken for a voicemail's, its end heard with no beep, was a person's after
+/// all: after its last machine phrase it asks what a person asks ("Leave a message after the
+/// beep… ha, just kidding, it's me, what's up?"), which no voicemail greeting ends on.
+pub fn person_after_all(text: &str) -> bool {
+    cues::person_after_all(&normalise(text))
+}
+
 /// The key a privacy manager asks the caller to press to be put through, if the transcript
 /// holds one: a lone "press" with its key and a connecting word ("connected", "robot") near it.
 pub fn connect_key(text: &str) -> Option<char> {

@@ -68,6 +68,7 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (2, "i'm not in"),
     (2, "after the tone"),
     (2, "after the beep"),
+    (2, "after the beat"),
     (2, "at the tone"),
     (2, "at the beep"),
     (2, "has been forwarded"),
@@ -149,6 +150,8 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "screen line"),
     (3, "checking who"),
     (3, "announce yourself"),
+    (3, "before your call goes through"),
+    (3, "speak your name"),
     (2, "please announce"),
     (2, "identify yourself"),
     (2, "who you are"),
@@ -179,6 +182,7 @@ const IVR: &[(u32, &str)] = &[
     (3, "in the order"),
     (3, "extension"),
     (3, "directory"),
+    (3, "person or department"),
     (3, "important to us"),
     (3, "please hold"),
     (3, "recorded for"),
@@ -216,6 +220,7 @@ const IVR: &[(u32, &str)] = &[
     (2, "followed by"),
     (2, "hash"),
     (2, "your patience"),
+    (2, "your patients"),
     (2, "select"),
     (2, "option"),
     (2, "is important"),
@@ -240,6 +245,8 @@ const IVR: &[(u32, &str)] = &[
     (1, "welcome to"),
     (1, "thank you for calling"),
     (1, "thanks for calling"),
+    (1, "thank you for ringing"),
+    (1, "thanks for ringing"),
     (1, "dial"),
     (1, "sales"),
     (1, "billing"),
@@ -266,6 +273,10 @@ const MACHINE_OPENINGS: &[&str] = &[
     "number you've called",
     "number you have dialed",
     "number you have dialled",
+    "mobile you have called",
+    "mobile you've called",
+    "mobile you are calling",
+    "mobile you're calling",
     "the subscriber",
     "the customer you",
     "your call has been",
@@ -337,7 +348,7 @@ pub(super) struct Evidence {
 impl Evidence {
     /// Weighs a normalised transcript.
     pub fn of(text: &str) -> Self {
-        let words: Vec<&str> = text.split_whitespace().collect();
+        let words = unmentioned(text);
         // A privacy manager's lone "press one to be connected" is a screener's demand, not a
         // menu's choice; so are the keys a greeting asks for after its notice that it screens.
         let privacy = asks_for_key_in(&words);
@@ -466,6 +477,33 @@ pub(super) fn person_asks(text: &str, evidence: &Evidence) -> bool {
     evidence.strongest_phrase() < DECISIVE && PERSON_ASKS.iter().any(|p| contains(&words, p))
 }
 
+/// What a person asks that no voicemail greeting ends on: [`PERSON_ASKS`] and this.
+const LAST_WORDS_OF_A_PERSON: &[&str] = &["what's up"];
+
+/// Whether a greeting taken for a voicemail's, over with no beep, was a person's after all:
+/// after its last machine phrase (of some weight, or a machine-only opening) it asks what a
+/// person asks ("Leave a message after the beep… ha, just kidding, it's me, what's up?"). A
+/// voicemail ends on its own business ("… leave a message", "… after the tone"), not on a
+/// question to the caller; a person pretending to be one ends on theirs.
+pub(super) fn person_after_all(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let unmentioned = unmentioned(text);
+    let last_machine_word = CLASSES
+        .iter()
+        .flat_map(|(_, phrases)| phrases.iter())
+        .filter(|(weight, _)| *weight >= MACHINE)
+        .map(|(_, phrase)| *phrase)
+        .chain(MACHINE_OPENINGS.iter().copied())
+        .filter_map(|phrase| last_end(&unmentioned, phrase))
+        .max()
+        .unwrap_or(0);
+    let tail = &words[last_machine_word..];
+    PERSON_ASKS
+        .iter()
+        .chain(LAST_WORDS_OF_A_PERSON)
+        .any(|p| contains(tail, p))
+}
+
 /// The words of a bare answer ("Hello?", "Yeah?", "Yes, who's this?"), and those of them one
 /// must hold: a person who said only these is waiting for the caller.
 const BARE_ANSWER: &[&str] = &[
@@ -504,6 +542,31 @@ fn names_the_speaker(words: &[&str]) -> bool {
 
 /// Words that may stand between "press" and the key ("press the number five").
 const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
+
+/// Words after "thought" that a person uses to say what they took the call for ("sorry, I
+/// thought you were the voicemail", "I thought it was one of those recordings"): a mention
+/// of a machine, not a machine's words.
+const MENTIONED_WORDS: usize = 4;
+
+/// What follows "thought" in a mention ([`MENTIONED_WORDS`]).
+const MENTION_SUBJECTS: &[&str] = &["it", "it's", "you", "you're", "this", "that", "i"];
+
+/// A normalised transcript's words, those a person mentions a machine with blanked out (each
+/// in its place).
+fn unmentioned(text: &str) -> Vec<&str> {
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    let mut i = 0;
+    while i + 1 < words.len() {
+        if words[i] == "thought" && MENTION_SUBJECTS.contains(&words[i + 1]) {
+            let end = (i + 1 + MENTIONED_WORDS).min(words.len());
+            words[i + 1..end].fill("_");
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    words
+}
 
 /// A menu's phrases about keys, which a privacy manager's key request says too.
 const KEY_PHRASES: &[&str] = &[
@@ -665,15 +728,26 @@ fn key_named(word: &str) -> Option<char> {
 /// Whether `phrase` occurs in `words`, `*` standing for up to three words.
 fn contains(words: &[&str], phrase: &str) -> bool {
     let pattern: Vec<&str> = phrase.split_whitespace().collect();
-    (0..words.len()).any(|start| matches_at(&words[start..], &pattern))
+    (0..words.len()).any(|start| match_len(&words[start..], &pattern).is_some())
 }
 
-fn matches_at(words: &[&str], pattern: &[&str]) -> bool {
+/// Where the last occurrence of `phrase` in `words` ends.
+fn last_end(words: &[&str], phrase: &str) -> Option<usize> {
+    let pattern: Vec<&str> = phrase.split_whitespace().collect();
+    (0..words.len())
+        .rev()
+        .find_map(|start| match_len(&words[start..], &pattern).map(|len| start + len))
+}
+
+/// How many of `words`, from the first, `pattern` matches (`*` taking as few as it can).
+fn match_len(words: &[&str], pattern: &[&str]) -> Option<usize> {
     match pattern.split_first() {
-        None => true,
-        Some((&"*", rest)) => (0..=3.min(words.len())).any(|skip| matches_at(&words[skip..], rest)),
+        None => Some(0),
+        Some((&"*", rest)) => (0..=3.min(words.len()))
+            .find_map(|skip| match_len(&words[skip..], rest).map(|len| skip + len)),
         Some((want, rest)) => words
             .split_first()
-            .is_some_and(|(w, tail)| w == want && matches_at(tail, rest)),
+            .filter(|(w, _)| *w == want)
+            .and_then(|(_, tail)| match_len(tail, rest).map(|len| 1 + len)),
     }
 }

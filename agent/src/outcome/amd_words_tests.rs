@@ -182,6 +182,7 @@ fn whole_greetings_lean_to_their_class() {
         .chain(SEVENTH_CORPUS)
         .chain(EIGHTH_CORPUS)
         .chain(NINTH_CORPUS)
+        .chain(TENTH_CORPUS)
     {
         assert_eq!(words_class(text), Some(class), "{text}");
     }
@@ -273,8 +274,14 @@ const EIGHTH_CORPUS: [(&str, AnswerClass); 12] = [
 ];
 
 /// Whole greetings of the ninth corpus as the decoder heard them.
-const NINTH_CORPUS: [(&str, AnswerClass); 7] = [
+const NINTH_CORPUS: [(&str, AnswerClass); 8] = [
     ("It's Tom, leave one. It's Tom,", AnswerClass::Voicemail),
+    // "Say who you are" is a voicemail's too, after the beep.
+    (
+        "Hello, you've got Margaret and Ron. We're probably out in the garden, so say who you \
+         are after the beep and we'll get back to you.",
+        AnswerClass::Voicemail,
+    ),
     ("If Sam, please leave one.", AnswerClass::Voicemail),
     (
         "Hi, you've reached Dr. Annand, Raul, I'm on leave until the 14th. For anything \
@@ -374,6 +381,89 @@ fn a_lone_press_still_playing_waits_for_what_it_is_for() {
         c.transcript(opening, at, at);
         assert_eq!(c.poll(at + 100), None, "{opening} at {at} ms");
     }
+}
+
+/// Whole greetings of the tenth corpus as the decoder heard them.
+const TENTH_CORPUS: [(&str, AnswerClass); 4] = [
+    (
+        "Before your call goes through, please say who I am. Unknown colors will be sent to \
+         voicemail.",
+        AnswerClass::Screening,
+    ),
+    (
+        "No recall a lesbian screen. Speak your name clearly, then stay on the line.",
+        AnswerClass::Screening,
+    ),
+    ("Thanks for your patients. Thanks for", AnswerClass::Ivr),
+    (
+        "Good morning. Please say the name of the person or department you require.",
+        AnswerClass::Ivr,
+    ),
+];
+
+#[test]
+fn a_person_who_took_the_call_for_a_machine_says_so() {
+    // As the decoder heard them: a mention of a voicemail, not a voicemail's words.
+    for person in [
+        "So sorry, I thought you were the voice mail for a second.",
+        "Sorry, I thought it was a voicemail.",
+        "I thought this was the answering machine. Hello?",
+    ] {
+        assert_eq!(words_class(person), None, "{person}");
+    }
+    let v = run(
+        &[
+            (300, "start"),
+            (2_400, "stop"),
+            (2_500, "Oh, sorry, I thought you were the voice mail."),
+        ],
+        6_000,
+    );
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    // The words after the mention still count.
+    assert_eq!(
+        words_class("I thought it was you. Leave a message after the tone."),
+        Some(AnswerClass::Voicemail)
+    );
+}
+
+#[test]
+fn a_greeting_that_ends_on_a_persons_question_is_a_persons() {
+    for person in [
+        "Leave a message after the beep. Ha, just kidding, it's me, what's up?",
+        "Please leave a message after the beat. Sorry, who is this?",
+        // A mention blanked out is no machine phrase to look past.
+        "Sorry, I thought it was the voicemail. Who is this?",
+    ] {
+        assert!(person_after_all(person), "{person}");
+    }
+    for machine in [
+        "Hello? Hello? Ha, gotcha, I'm not actually here. Leave a message.",
+        "Hi, you've reached Sam. Who's this? Just kidding, leave a message after the tone.",
+        "Thanks for calling, leave a message.",
+        // The question is the voicemail's own ("… what this is about").
+        "Hi, it's Dee. Tell me who's calling and what this is about after the beep.",
+    ] {
+        assert!(!person_after_all(machine), "{machine}");
+    }
+}
+
+#[test]
+fn a_carriers_mobile_notice_is_a_machines_opening() {
+    // "Sorry" opens it, as a person's answer may: the notice still holds the call as a
+    // machine's through the pause, and its end finds a voicemail.
+    let v = run(
+        &[
+            (300, "start"),
+            (2_600, "stop"),
+            (
+                2_700,
+                "Sorry, the mobile you have called is under availability.",
+            ),
+        ],
+        8_000,
+    );
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
 }
 
 #[test]

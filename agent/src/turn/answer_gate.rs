@@ -2,7 +2,8 @@
 //! line, it watches the callee's audio (ingest's VAD edges and utterances, and transcripts of
 //! them) with [`AnswerClassifier`] and decides what the controller does next: start the
 //! conversation (a person), wait for the end of a voicemail greeting and then let the
-//! conversation leave its message (never talking over the greeting), answer a screening
+//! conversation leave its message (never talking over the greeting; a greeting that ends with
+//! no beep on a person's question was a person's after all), answer a screening
 //! assistant with the caller's name and reason, or hang up on an IVR, silence or a fax.
 //!
 //! Opt-in per call ([`super::TurnConfig::answer_gate`], set for outbound jobs). Pure: the
@@ -12,7 +13,7 @@
 use dialogue::script::{IvrAction, IvrRule};
 
 use super::ingest::IngestEvent;
-use crate::outcome::{AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+use crate::outcome::{person_after_all, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
 
 /// Speech starting this soon after a person verdict went on without hearing the agent: a
 /// greeting's next sentence, not a person's answer to the opening.
@@ -298,10 +299,28 @@ impl AnswerGate {
                 let silent_for = self
                     .last_voice_ms
                     .map_or(u64::MAX, |l| now_ms.saturating_sub(l));
+                let quiet_end = !self.beep_heard
+                    && !self.speaking
+                    && silent_for >= self.config.voicemail_silence_ms;
                 let ended = self.beep_heard
-                    || (!self.speaking && silent_for >= self.config.voicemail_silence_ms)
+                    || quiet_end
                     || now_ms.saturating_sub(since) >= self.config.voicemail_max_wait_ms;
                 match (ended, self.verdict.clone()) {
+                    // No beep, and the last words were a person's question: a person who
+                    // played at being a voicemail, or one whose words were misheard as one.
+                    (true, Some(v)) if quiet_end && person_after_all(&self.heard) => {
+                        let v = Verdict {
+                            class: AnswerClass::Human,
+                            reason: format!(
+                                "a person after all: no beep, a person's question after the \
+                                 voicemail's words ({})",
+                                v.reason
+                            ),
+                            at_ms: now_ms,
+                            machine_at_ms: None,
+                        };
+                        self.finish(GateAction::Answered(v))
+                    }
                     (true, Some(v)) => self.finish(GateAction::LeaveVoicemail(v)),
                     _ => GateAction::Wait,
                 }

@@ -55,6 +55,36 @@ fn the_message_waits_for_the_end_of_a_voicemail_greeting() {
 }
 
 #[test]
+fn a_voicemail_greeting_that_ends_on_a_persons_question_was_a_person() {
+    let mut g = gate(None);
+    utterance(&mut g, 300, 1_500, vec![0; 100]);
+    g.on_transcript("Leave a message after the beep.", 1_500, 1_600);
+    g.on_transcript("Leave a message after the beep.", 1_600, 1_700);
+    g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 2_000 }, 2_000);
+    assert_eq!(run_until(&mut g, 1_700, 3_500).1, GateAction::Wait);
+    let joke = "Leave a message after the beep. Ha, just kidding, it's me, what's up?";
+    utterance(&mut g, 2_000, 3_500, vec![0; 100]);
+    g.on_transcript(joke, 3_500, 3_900);
+    let (at, action) = run_until(&mut g, 3_900, 8_000);
+    assert_eq!(at, 3_500 + 1_500, "{action:?}");
+    assert!(
+        matches!(action, GateAction::Answered(ref v) if v.class == AnswerClass::Human
+            && v.reason.starts_with("a person after all")),
+        "{action:?}"
+    );
+    // A voicemail that pretends to be a person ends on its own business.
+    let mut g = gate(None);
+    utterance(&mut g, 300, 3_000, vec![0; 100]);
+    let prank = "Hello? Hello? Ha, gotcha, I'm not actually here. Leave a message.";
+    g.on_transcript(prank, 3_000, 3_100);
+    let (_, action) = run_until(&mut g, 3_100, 8_000);
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(_)),
+        "{action:?}"
+    );
+}
+
+#[test]
 fn screening_is_answered_and_a_person_then_starts_the_conversation() {
     let mut g = gate(Some(
         "This is Alex from Daily Event Insurance, calling about your quote.",
