@@ -697,6 +697,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              example lines, from US, UK, Irish, Scottish, Australian, New Zealand, Canadian, \
              Indian, South African and Caribbean lines; every clip scored"
         }
+        Corpus::Fresh11 => {
+            "fresh11: written like fresh10 by an eleventh engineer who saw no code, notes, \
+             corpora, results or example lines, from the lines of ten or more countries; every \
+             clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -274,6 +274,17 @@ const FRESH10_VOICES: &[Voice] = &[
     Voice::Espeak("en-029+f3"),
 ];
 
+/// A thirteenth corpus (`--corpus fresh11`), written like fresh10 (no code, notes, corpora,
+/// results or example lines seen) after fresh10 had shaped the rules, from the lines of ten or
+/// more countries; kept as written.
+const FRESH11_TEXTS: &str = include_str!("amd_fresh11.txt");
+const FRESH11_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-x-gbcwmd+f4"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -412,6 +423,13 @@ const FRESH10: Spec = Spec {
     seed_base: 200_000,
 };
 
+const FRESH11: Spec = Spec {
+    texts: Texts::File(FRESH11_TEXTS),
+    voices: FRESH11_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 210_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -471,6 +489,9 @@ pub enum Corpus {
     /// Written by a tenth engineer from ten countries' lines with no example lines given, after
     /// fresh9 had shaped the rules; one espeak-ng voice of its own; every clip scored.
     Fresh10,
+    /// Written by an eleventh engineer like fresh10, after fresh10 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh11,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -512,6 +533,7 @@ impl Corpus {
             Corpus::Fresh8 => &FRESH8,
             Corpus::Fresh9 => &FRESH9,
             Corpus::Fresh10 => &FRESH10,
+            Corpus::Fresh11 => &FRESH11,
         };
         if natural {
             Spec {
@@ -709,6 +731,7 @@ mod tests {
         assert_eq!(counts(&FRESH8), fresh7);
         assert_eq!(counts(&FRESH9), fresh7);
         assert_eq!(counts(&FRESH10), fresh7);
+        assert_eq!(counts(&FRESH11), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
