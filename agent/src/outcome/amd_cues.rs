@@ -543,12 +543,13 @@ fn names_the_speaker(words: &[&str]) -> bool {
 /// Words that may stand between "press" and the key ("press the number five").
 const KEY_FILLERS: &[&str] = &["the", "number", "digit", "key", "button"];
 
-/// Words after "thought" that a person uses to say what they took the call for ("sorry, I
-/// thought you were the voicemail", "I thought it was one of those recordings"): a mention
-/// of a machine, not a machine's words.
+/// Words after "thought" or "let" that a person uses to say what they took the call for, or
+/// nearly left it to ("sorry, I thought you were the voicemail", "I nearly let that go to
+/// voicemail"): a mention of a machine, not a machine's words.
 const MENTIONED_WORDS: usize = 4;
 
-/// What follows "thought" in a mention ([`MENTIONED_WORDS`]).
+/// The verbs of a mention and what follows them in it ([`MENTIONED_WORDS`]).
+const MENTION_VERBS: &[&str] = &["thought", "let"];
 const MENTION_SUBJECTS: &[&str] = &["it", "it's", "you", "you're", "this", "that", "i"];
 
 /// A normalised transcript's words, those a person mentions a machine with blanked out (each
@@ -557,7 +558,7 @@ fn unmentioned(text: &str) -> Vec<&str> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
     let mut i = 0;
     while i + 1 < words.len() {
-        if words[i] == "thought" && MENTION_SUBJECTS.contains(&words[i + 1]) {
+        if MENTION_VERBS.contains(&words[i]) && MENTION_SUBJECTS.contains(&words[i + 1]) {
             let end = (i + 1 + MENTIONED_WORDS).min(words.len());
             words[i + 1..end].fill("_");
             i = end;

@@ -408,6 +408,8 @@ fn a_person_who_took_the_call_for_a_machine_says_so() {
         "So sorry, I thought you were the voice mail for a second.",
         "Sorry, I thought it was a voicemail.",
         "I thought this was the answering machine. Hello?",
+        "Sorry, I nearly let that go to voicemail, I was in the shower. Hello?",
+        "Sorry, I nearly let that go to voice mail.",
     ] {
         assert_eq!(words_class(person), None, "{person}");
     }
