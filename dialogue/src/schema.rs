@@ -37,6 +37,12 @@ pub struct Header {
     /// How long to ring before the call counts as not answered, e.g. `30s`.
     #[serde(default)]
     pub answer_timeout: Option<S>,
+    /// Outbound answer detection: how long the silence after a short greeting ("Hello?",
+    /// "Hi, this is Dana.") must last before it counts as a person waiting, from 300ms to 3s;
+    /// default 700ms. Longer speaks over fewer voicemail greetings that pause after a name
+    /// ("This is Wanjiru. … Please leave a message.") and answers every person later.
+    #[serde(default)]
+    pub person_pause: Option<S>,
     /// Default end-of-turn endpointing for listening nodes.
     #[serde(default)]
     pub endpointing: Option<Endpointing>,

@@ -32,6 +32,8 @@ pub struct Script {
     pub voice: Option<String>,
     pub max_duration: Option<Duration>,
     pub answer_timeout: Option<Duration>,
+    /// Silence after a short greeting that makes it a person's (outbound answer detection).
+    pub person_pause: Option<Duration>,
     pub endpointing: Endpointing,
     pub tz: Tz,
     pub vars: BTreeMap<String, VarDef>,

@@ -116,6 +116,11 @@ pub struct AmdConfig {
     /// it's Liam…") or its owner's greeting; a screener that opens with "Hello?" and pauses is
     /// caught after all by its words ([`after_all_cue`]).
     pub hello_silence_ms: u64,
+    /// Silence that ends a longer greeting (a machine's, or a person's that ran on) when no
+    /// beep came, and a person's pause after words that sound like a machine's ("Thank you
+    /// for calling …"). Its own setting, so that a campaign that waits longer for a person
+    /// ([`Self::human_silence_ms`]) does not also wait longer for every machine to end.
+    pub greeting_end_silence_ms: u64,
     /// How much longer a pause (a person's, or the end of a machine's greeting) may wait for
     /// the words of the whole greeting (the decoder lags the voice) before the cadence alone
     /// decides. A recording's first sentence ("Welcome to CarePlus Pharmacy.") is followed by
@@ -155,6 +160,7 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             hello_silence_ms: 500,
+            greeting_end_silence_ms: 2_100,
             human_words_wait_ms: 1_000,
             human_words_max_wait_ms: 3_000,
             machine_speech_ms: 4_000,
@@ -177,6 +183,7 @@ impl AmdConfig {
             "human_max_speech_ms" => &mut self.human_max_speech_ms,
             "human_silence_ms" => &mut self.human_silence_ms,
             "hello_silence_ms" => &mut self.hello_silence_ms,
+            "greeting_end_silence_ms" => &mut self.greeting_end_silence_ms,
             "human_words_wait_ms" => &mut self.human_words_wait_ms,
             "human_words_max_wait_ms" => &mut self.human_words_max_wait_ms,
             "machine_speech_ms" => &mut self.machine_speech_ms,
@@ -187,9 +194,9 @@ impl AmdConfig {
             _ => {
                 return Err(format!(
                     "no answer-detection setting \"{name}\" (known: human_max_speech_ms, \
-                     human_silence_ms, hello_silence_ms, human_words_wait_ms, \
-                     human_words_max_wait_ms, machine_speech_ms, machine_run_ms, no_speech_ms, \
-                     max_wait_ms, machine_class_max_ms)"
+                     human_silence_ms, hello_silence_ms, greeting_end_silence_ms, \
+                     human_words_wait_ms, human_words_max_wait_ms, machine_speech_ms, \
+                     machine_run_ms, no_speech_ms, max_wait_ms, machine_class_max_ms)"
                 ))
             }
         };
@@ -466,7 +473,7 @@ impl AnswerClassifier {
         // calling …").
         let person_pause = words_wait
             + if self.evidence.strongest() > 0 {
-                c.human_silence_ms * 3
+                c.greeting_end_silence_ms
             } else if words_wait == 0 && bare_answer(&self.transcript) {
                 c.hello_silence_ms
             } else {
@@ -474,7 +481,7 @@ impl AnswerClassifier {
             };
         if self.machine.is_none() && short && silent >= person_pause {
             self.decide(AnswerClass::Human, "short greeting, then waiting", now);
-        } else if silent >= c.human_silence_ms * 3 + words_wait {
+        } else if silent >= c.greeting_end_silence_ms + words_wait {
             // A longer greeting that stopped without a beep is a machine's when its words
             // showed one, or when it ran past a machine's length with words that lean to one
             // ("welcome to …"). Length with no such word is not enough: people who talk on

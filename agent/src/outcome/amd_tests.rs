@@ -1,7 +1,11 @@
 use super::*;
 
 pub(super) fn run(events: &[(u64, &str)], until: u64) -> Verdict {
-    let mut c = AnswerClassifier::new(AmdConfig::default());
+    run_with(AmdConfig::default(), events, until)
+}
+
+fn run_with(config: AmdConfig, events: &[(u64, &str)], until: u64) -> Verdict {
+    let mut c = AnswerClassifier::new(config);
     let mut t = 0;
     let mut events = events.iter().peekable();
     while t <= until {
@@ -221,7 +225,7 @@ fn a_run_on_greeting_that_stops_without_a_machines_words_or_length_is_a_person()
     let v = run(&[(300, "start"), (3_100, "stop")], 8_000);
     assert_eq!(v.class, AnswerClass::Human, "{v:?}");
     assert_eq!(v.reason, "greeting ended");
-    assert!(v.at_ms >= 3_100 + 3 * config.human_silence_ms, "{v:?}");
+    assert!(v.at_ms >= 3_100 + config.greeting_end_silence_ms, "{v:?}");
     // The same run with a machine's words is a machine.
     let v = run(
         &[
@@ -658,6 +662,36 @@ fn a_machines_words_kept_by_two_readings_outlast_a_wavering_one() {
         10_000,
     );
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+}
+
+#[test]
+fn a_longer_person_pause_waits_out_a_voicemail_that_pauses_after_its_name() {
+    // fresh11's "This is Wanjiru. … Please leave a message." (hibari pauses ~0.9 s).
+    let greeting = [
+        (700, "start"),
+        (1_800, "stop"),
+        (2_000, "This is Wanjiru."),
+        (2_700, "start"),
+        (3_900, "This is Wanjiru. Please leave"),
+        (4_100, "stop"),
+        (4_300, "This is Wanjiru. Please leave a message."),
+    ];
+    let v = run(&greeting, 6_000);
+    assert_eq!(
+        v.class,
+        AnswerClass::Human,
+        "the default pause decides: {v:?}"
+    );
+    let patient = AmdConfig {
+        human_silence_ms: 1_200,
+        ..AmdConfig::default()
+    };
+    let v = run_with(patient.clone(), &greeting, 6_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    // A person who said the same and waits is one, that much later.
+    let v = run_with(patient, &greeting[..3], 6_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    assert!(v.at_ms >= 1_800 + 1_200, "{v:?}");
 }
 
 #[test]

@@ -217,11 +217,7 @@ fn turn_config(rt: &Runtime, call: &CallRow, script: &dialogue::Script) -> TurnC
         .and_then(Value::as_str)
         .map_or_else(|| rt.config.screening_reply.clone(), str::to_owned);
     TurnConfig {
-        answer_gate: detect.then(|| GateConfig {
-            screening_reply: Some(screening_reply),
-            ivr: script.ivr.clone(),
-            ..GateConfig::default()
-        }),
+        answer_gate: detect.then(|| GateConfig::for_script(script, screening_reply)),
         ..TurnConfig::default()
     }
 }

@@ -52,6 +52,21 @@ pub struct GateConfig {
     pub late_voicemail_ms: u64,
 }
 
+impl GateConfig {
+    /// The gate of an outbound call running `script`: its menu rules and its person pause.
+    pub fn for_script(script: &dialogue::Script, screening_reply: String) -> Self {
+        let mut gate = Self {
+            screening_reply: Some(screening_reply),
+            ivr: script.ivr.clone(),
+            ..Self::default()
+        };
+        if let Some(pause) = script.person_pause {
+            gate.amd.human_silence_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+        }
+        gate
+    }
+}
+
 impl Default for GateConfig {
     fn default() -> Self {
         Self {

@@ -435,3 +435,24 @@ fn a_screener_found_after_a_person_verdict_gets_its_answer_then_the_person_start
         "no reply configured"
     );
 }
+
+#[test]
+fn a_scripts_person_pause_and_menu_rules_reach_the_gate() {
+    let src = "version: 1\nid: t.pause\nperson_pause: 1200ms\nivr:\n  - phrases: [operator]\n    dtmf: \"0\"\nnodes:\n  - id: done\n    type: end\n";
+    let script = dialogue::compile("t.yaml", src).expect("compiles");
+    let config = GateConfig::for_script(&script, "Hi, this is Dana.".into());
+    assert_eq!(config.amd.human_silence_ms, 1_200);
+    assert_eq!(config.ivr.len(), 1);
+    assert_eq!(config.screening_reply.as_deref(), Some("Hi, this is Dana."));
+    // Without one, the default pause; nothing else of the classifier changes either way.
+    let plain = dialogue::compile("t.yaml", &src.replace("person_pause: 1200ms\n", "")).unwrap();
+    let default = GateConfig::for_script(&plain, String::new());
+    assert_eq!(default.amd, AmdConfig::default());
+    assert_eq!(
+        AmdConfig {
+            human_silence_ms: AmdConfig::default().human_silence_ms,
+            ..config.amd
+        },
+        AmdConfig::default()
+    );
+}

@@ -25,6 +25,10 @@ use crate::template::{Template, TemplateError};
 use crate::value::{Value, VarType};
 use crate::yaml::{self, from_node, DeError, Kind, Node, Pos};
 
+/// The `person_pause` a script may set.
+const PERSON_PAUSE: std::ops::RangeInclusive<Duration> =
+    Duration::from_millis(300)..=Duration::from_secs(3);
+
 /// Compiles script source. `file` is used in diagnostics only.
 ///
 /// # Errors
@@ -189,6 +193,7 @@ pub fn compile(file: &str, src: &str) -> Result<Script, Vec<Diagnostic>> {
         voice: head.voice,
         max_duration: head.max_duration,
         answer_timeout: head.answer_timeout,
+        person_pause: head.person_pause,
         endpointing: head.endpointing,
         tz: head.tz,
         vars: cx.vars,
@@ -215,6 +220,7 @@ struct Head {
     voice: Option<String>,
     max_duration: Option<Duration>,
     answer_timeout: Option<Duration>,
+    person_pause: Option<Duration>,
     endpointing: schema::Endpointing,
     tz: Tz,
     select: Vec<SelectRule>,
@@ -346,6 +352,7 @@ impl Cx {
             voice: h.voice.clone(),
             max_duration: h.max_duration.as_ref().and_then(|d| self.duration(d)),
             answer_timeout: h.answer_timeout.as_ref().and_then(|d| self.duration(d)),
+            person_pause: h.person_pause.as_ref().and_then(|d| self.person_pause(d)),
             endpointing: h.endpointing.unwrap_or_default(),
             tz,
             select: h
@@ -447,6 +454,21 @@ impl Cx {
             self.sink.push(s.pos, DiagKind::BadDuration, msg);
         }
         d
+    }
+
+    /// `person_pause`: a duration within [`PERSON_PAUSE`].
+    fn person_pause(&mut self, s: &S) -> Option<Duration> {
+        let d = self.duration(s)?;
+        if PERSON_PAUSE.contains(&d) {
+            return Some(d);
+        }
+        let msg = format!(
+            "person_pause `{}` is out of range: write 300ms to 3s (a person waits about a \
+             second for an answer; the default is 700ms)",
+            s.value
+        );
+        self.sink.push(s.pos, DiagKind::BadValue, msg);
+        None
     }
 
     pub fn duration_or(&mut self, s: Option<&S>, default: Duration) -> Duration {

@@ -184,3 +184,16 @@ fn ivr_rules_compile_and_bad_ones_are_named() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_person_pause_is_a_duration_in_range() {
+    let with = |pause: &str| GOOD.replace("nodes:", &format!("person_pause: {pause}\nnodes:"));
+    let s = compile("t.yaml", &with("1200ms")).expect("compiles");
+    assert_eq!(s.person_pause, Some(std::time::Duration::from_millis(1200)));
+    assert_eq!(compile("t.yaml", GOOD).unwrap().person_pause, None);
+    // Out of range, and not a duration: each named at its line.
+    assert_eq!(kinds(&with("10s")), [(DiagKind::BadValue, 7, 15)]);
+    let err = compile("t.yaml", &with("10s")).unwrap_err();
+    assert!(err[0].message.contains("300ms to 3s"), "{}", err[0].message);
+    assert_eq!(kinds(&with("soon")), [(DiagKind::BadDuration, 7, 15)]);
+}
