@@ -38,7 +38,7 @@ pub struct Header {
     #[serde(default)]
     pub answer_timeout: Option<S>,
     /// Outbound answer detection: how long the silence after a short greeting ("Hello?",
-    /// "Hi, this is Dana.") must last before it counts as a person waiting, from 300ms to 3s;
+    /// "Hi, this is Dana.") must last before it counts as a person waiting, from 300ms to 2s;
     /// default 700ms. Longer speaks over fewer voicemail greetings that pause after a name
     /// ("This is Wanjiru. … Please leave a message.") and answers every person later.
     #[serde(default)]

@@ -25,9 +25,10 @@ use crate::template::{Template, TemplateError};
 use crate::value::{Value, VarType};
 use crate::yaml::{self, from_node, DeError, Kind, Node, Pos};
 
-/// The `person_pause` a script may set.
+/// The `person_pause` a script may set: beyond 2 s the silence that ends any greeting
+/// (`AmdConfig::greeting_end_silence_ms`, 2.1 s) decides first.
 const PERSON_PAUSE: std::ops::RangeInclusive<Duration> =
-    Duration::from_millis(300)..=Duration::from_secs(3);
+    Duration::from_millis(300)..=Duration::from_secs(2);
 
 /// Compiles script source. `file` is used in diagnostics only.
 ///
@@ -463,7 +464,7 @@ impl Cx {
             return Some(d);
         }
         let msg = format!(
-            "person_pause `{}` is out of range: write 300ms to 3s (a person waits about a \
+            "person_pause `{}` is out of range: write 300ms to 2s (a person waits about a \
              second for an answer; the default is 700ms)",
             s.value
         );

@@ -194,6 +194,6 @@ fn a_person_pause_is_a_duration_in_range() {
     // Out of range, and not a duration: each named at its line.
     assert_eq!(kinds(&with("10s")), [(DiagKind::BadValue, 7, 15)]);
     let err = compile("t.yaml", &with("10s")).unwrap_err();
-    assert!(err[0].message.contains("300ms to 3s"), "{}", err[0].message);
+    assert!(err[0].message.contains("300ms to 2s"), "{}", err[0].message);
     assert_eq!(kinds(&with("soon")), [(DiagKind::BadDuration, 7, 15)]);
 }
