@@ -702,6 +702,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              corpora, results or example lines, from the lines of ten or more countries; every \
              clip scored"
         }
+        Corpus::Fresh12 => {
+            "fresh12: written like fresh10 by a twelfth engineer who saw no code, notes, \
+             corpora, results or example lines, from the lines of fifteen or more places; every \
+             clip scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

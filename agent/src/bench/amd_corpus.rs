@@ -285,6 +285,17 @@ const FRESH11_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-x-gbcwmd+f4"),
 ];
 
+/// A fourteenth corpus (`--corpus fresh12`), written like fresh10 (no code, notes, corpora,
+/// results or example lines seen) after fresh11 had shaped the rules, from the lines of fifteen
+/// or more places; kept as written.
+const FRESH12_TEXTS: &str = include_str!("amd_fresh12.txt");
+const FRESH12_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-us+f5"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -430,6 +441,13 @@ const FRESH11: Spec = Spec {
     seed_base: 210_000,
 };
 
+const FRESH12: Spec = Spec {
+    texts: Texts::File(FRESH12_TEXTS),
+    voices: FRESH12_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 220_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -492,6 +510,9 @@ pub enum Corpus {
     /// Written by an eleventh engineer like fresh10, after fresh10 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh11,
+    /// Written by a twelfth engineer like fresh10, after fresh11 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh12,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -534,6 +555,7 @@ impl Corpus {
             Corpus::Fresh9 => &FRESH9,
             Corpus::Fresh10 => &FRESH10,
             Corpus::Fresh11 => &FRESH11,
+            Corpus::Fresh12 => &FRESH12,
         };
         if natural {
             Spec {
@@ -732,6 +754,7 @@ mod tests {
         assert_eq!(counts(&FRESH9), fresh7);
         assert_eq!(counts(&FRESH10), fresh7);
         assert_eq!(counts(&FRESH11), fresh7);
+        assert_eq!(counts(&FRESH12), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
