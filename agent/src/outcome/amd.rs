@@ -24,7 +24,7 @@ use serde::Serialize;
 mod cues;
 use cues::{
     asks_for_key_in, bare_answer, connect_key_in, human_words, machine_words, person_asks,
-    Evidence, MACHINE,
+    self_introduction, Evidence, MACHINE,
 };
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
@@ -116,6 +116,11 @@ pub struct AmdConfig {
     /// it's Liam…") or its owner's greeting; a screener that opens with "Hello?" and pauses is
     /// caught after all by its words ([`after_all_cue`]).
     pub hello_silence_ms: u64,
+    /// The same silence after a greeting that is only its speaker's name ("Hi, this is
+    /// Grace.", "Declan here."): a voicemail's usual first sentence, paused after before it
+    /// goes on ("… I can't take your call"), and a person's less often. Never shorter than
+    /// [`Self::human_silence_ms`].
+    pub intro_silence_ms: u64,
     /// Silence that ends a longer greeting (a machine's, or a person's that ran on) when no
     /// beep came, and a person's pause after words that sound like a machine's ("Thank you
     /// for calling …"). Its own setting, so that a campaign that waits longer for a person
@@ -160,6 +165,7 @@ impl Default for AmdConfig {
             human_max_speech_ms: 1_900,
             human_silence_ms: 700,
             hello_silence_ms: 500,
+            intro_silence_ms: 1_200,
             greeting_end_silence_ms: 2_100,
             human_words_wait_ms: 1_000,
             human_words_max_wait_ms: 3_000,
@@ -183,6 +189,7 @@ impl AmdConfig {
             "human_max_speech_ms" => &mut self.human_max_speech_ms,
             "human_silence_ms" => &mut self.human_silence_ms,
             "hello_silence_ms" => &mut self.hello_silence_ms,
+            "intro_silence_ms" => &mut self.intro_silence_ms,
             "greeting_end_silence_ms" => &mut self.greeting_end_silence_ms,
             "human_words_wait_ms" => &mut self.human_words_wait_ms,
             "human_words_max_wait_ms" => &mut self.human_words_max_wait_ms,
@@ -194,9 +201,10 @@ impl AmdConfig {
             _ => {
                 return Err(format!(
                     "no answer-detection setting \"{name}\" (known: human_max_speech_ms, \
-                     human_silence_ms, hello_silence_ms, greeting_end_silence_ms, \
-                     human_words_wait_ms, human_words_max_wait_ms, machine_speech_ms, \
-                     machine_run_ms, no_speech_ms, max_wait_ms, machine_class_max_ms)"
+                     human_silence_ms, hello_silence_ms, intro_silence_ms, \
+                     greeting_end_silence_ms, human_words_wait_ms, human_words_max_wait_ms, \
+                     machine_speech_ms, machine_run_ms, no_speech_ms, max_wait_ms, \
+                     machine_class_max_ms)"
                 ))
             }
         };
@@ -476,6 +484,8 @@ impl AnswerClassifier {
                 c.greeting_end_silence_ms
             } else if words_wait == 0 && bare_answer(&self.transcript) {
                 c.hello_silence_ms
+            } else if self_introduction(&self.transcript) {
+                c.intro_silence_ms.max(c.human_silence_ms)
             } else {
                 c.human_silence_ms
             };

@@ -185,6 +185,7 @@ const IVR: &[(u32, &str)] = &[
     (3, "person or department"),
     (3, "important to us"),
     (3, "please hold"),
+    (3, "continue to hold"),
     (3, "recorded for"),
     (3, "monitored"),
     (3, "training purposes"),
@@ -201,8 +202,6 @@ const IVR: &[(u32, &str)] = &[
     (3, "call volumes"),
     (3, "for training"),
     (3, "quality purposes"),
-    (3, "offices are open"),
-    (3, "office is open"),
     (3, "call back during"),
     (3, "virtual assistant"),
     (3, "virtual agent"),
@@ -239,6 +238,10 @@ const IVR: &[(u32, &str)] = &[
     (2, "emergency"),
     (2, "business hours"),
     (2, "office hours"),
+    // An office's hours are a menu's words and an after-hours voicemail's ("Our office is
+    // open nine till five … please leave your name").
+    (2, "offices are open"),
+    (2, "office is open"),
     (2, "our hours"),
     (2, "main line"),
     (1, "agent"),
@@ -522,6 +525,83 @@ pub(super) fn bare_answer(text: &str) -> bool {
     (1..=4).contains(&words.len())
         && words.iter().all(|w| BARE_ANSWER.contains(w))
         && words.iter().any(|w| BARE_ANSWER_ANCHORS.contains(w))
+}
+
+/// Words a greeting may open with before its speaker's name ("Hi there, this is …", "G'day,
+/// it's …").
+const INTRO_OPENERS: &[&str] = &[
+    "hi",
+    "hey",
+    "hello",
+    "hallo",
+    "hullo",
+    "hiya",
+    "heya",
+    "yo",
+    "howdy",
+    "g'day",
+    "mate",
+    "oh",
+    "well",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "day",
+    "there",
+];
+
+/// What comes before the name: "this is Grace", "it's Shane", "you've got Bruce".
+const INTRO_LEADS: &[&[&str]] = &[
+    &["this", "is"],
+    &["it's"],
+    &["it", "is"],
+    &["you've", "got"],
+    &["you", "got"],
+];
+/// A name of up to this many words ("Doctor Anjali Mehta", "Rick from Northside Roofing").
+const INTRO_NAME_WORDS: usize = 4;
+/// Words that make what follows the lead something other than a name: an answer to someone
+/// ("yes, this is she", "yeah, Rajesh here"), a question or an invitation to speak ("hello, is
+/// anyone there", "hey, it's Jordan, what's up", "it's Marcus, go ahead"), "it's fine".
+const NOT_A_NAME: &[&str] = &[
+    "he", "she", "him", "her", "yes", "yeah", "yep", "who", "what", "what's", "this", "that",
+    "anyone", "anybody", "there", "calling", "speaking", "go", "ahead", "up", "okay", "ok", "fine",
+    "alright", "not",
+];
+
+/// Whether a normalised transcript is its speaker's name and nothing else ("Hi, this is
+/// Grace", "Declan here"): a voicemail's usual first sentence, which a person says too.
+pub(super) fn self_introduction(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let words = unrepeated(&words);
+    let opened = words
+        .iter()
+        .take_while(|w| INTRO_OPENERS.contains(w))
+        .count();
+    let rest = &words[opened..];
+    let a_name = |name: &[&str]| {
+        (1..=INTRO_NAME_WORDS).contains(&name.len()) && !name.iter().any(|w| NOT_A_NAME.contains(w))
+    };
+    let lead = INTRO_LEADS
+        .iter()
+        .find(|lead| rest.starts_with(lead))
+        .map(|lead| lead.len())
+        // "Hey, it's Connor" as the decoder may hear it: "hey is connor".
+        .or((opened > 0 && rest.first() == Some(&"is")).then_some(1));
+    lead.is_some_and(|n| a_name(&rest[n..]))
+        || rest
+            .split_last()
+            .is_some_and(|(last, name)| *last == "here" && a_name(name))
+}
+
+/// Words without the decoder's repeat of their start at their end ("hi this is wei ling hi
+/// this is"): whisper repeats a short greeting it has no more words for.
+fn unrepeated<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
+    let n = words.len();
+    (n.div_ceil(2)..n)
+        .find(|&k| words[k..] == words[..n - k])
+        .map_or(words, |k| &words[..k])
 }
 
 /// Whether a normalised transcript holds a machine-only opening.

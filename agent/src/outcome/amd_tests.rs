@@ -664,18 +664,54 @@ fn a_machines_words_kept_by_two_readings_outlast_a_wavering_one() {
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
 }
 
-#[test]
-fn a_longer_person_pause_waits_out_a_voicemail_that_pauses_after_its_name() {
-    // fresh11's "This is Wanjiru. … Please leave a message." (hibari pauses ~0.9 s).
-    let greeting = [
+/// A greeting's first sentence, a pause of ~0.9 s (hibari's), then its second, as the gate
+/// hears them: voice edges and the partial transcripts.
+fn paused_greeting(first: &'static str, both: [&'static str; 2]) -> [(u64, &'static str); 7] {
+    [
         (700, "start"),
         (1_800, "stop"),
-        (2_000, "This is Wanjiru."),
+        (2_000, first),
         (2_700, "start"),
-        (3_900, "This is Wanjiru. Please leave"),
+        (3_900, both[0]),
         (4_100, "stop"),
-        (4_300, "This is Wanjiru. Please leave a message."),
-    ];
+        (4_300, both[1]),
+    ]
+}
+
+#[test]
+fn a_voicemail_that_pauses_after_its_name_is_waited_out() {
+    // fresh11's "This is Wanjiru. … Please leave a message.": a name alone waits the longer
+    // pause, which the voicemail's second sentence breaks.
+    let greeting = paused_greeting(
+        "This is Wanjiru.",
+        [
+            "This is Wanjiru. Please leave",
+            "This is Wanjiru. Please leave a message.",
+        ],
+    );
+    let v = run(&greeting, 6_000);
+    assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
+    // A person who said the same and waits is one, that much later.
+    let v = run(&greeting[..3], 6_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+    let intro = AmdConfig::default().intro_silence_ms;
+    assert!(v.at_ms >= 1_800 + intro, "{v:?}");
+    // With the name's pause no longer than anyone's, the person's pause decides.
+    let hasty = AmdConfig {
+        intro_silence_ms: 700,
+        ..AmdConfig::default()
+    };
+    let v = run_with(hasty, &greeting, 6_000);
+    assert_eq!(v.class, AnswerClass::Human, "{v:?}");
+}
+
+#[test]
+fn a_longer_person_pause_waits_out_a_voicemail_that_pauses_after_a_word() {
+    // fresh11's "Nomsa. … You know what to do.": one word is no introduction.
+    let greeting = paused_greeting(
+        "Nomsa.",
+        ["Nomsa. Please leave", "Nomsa. Please leave a message."],
+    );
     let v = run(&greeting, 6_000);
     assert_eq!(
         v.class,
@@ -688,7 +724,6 @@ fn a_longer_person_pause_waits_out_a_voicemail_that_pauses_after_its_name() {
     };
     let v = run_with(patient.clone(), &greeting, 6_000);
     assert_eq!(v.class, AnswerClass::Voicemail, "{v:?}");
-    // A person who said the same and waits is one, that much later.
     let v = run_with(patient, &greeting[..3], 6_000);
     assert_eq!(v.class, AnswerClass::Human, "{v:?}");
     assert!(v.at_ms >= 1_800 + 1_200, "{v:?}");
@@ -727,13 +762,20 @@ fn a_bare_answer_is_a_person_sooner_than_a_name_that_may_be_a_voicemails() {
             "{said}"
         );
     }
-    // "Hi, it's Liam…" is how a voicemail opens before its pause, and a greeting with more
-    // than an answer's words ("Hello, Dana speaking") waits the person's pause too.
-    for said in ["hi it's liam", "hello dana speaking", "hi"] {
+    // A greeting with more than an answer's words ("Hello, Dana speaking") waits the person's
+    // pause, and a name alone ("Hi, it's Liam…", how a voicemail opens before its pause) the
+    // name's, longer.
+    assert!(c.intro_silence_ms > c.human_silence_ms);
+    let paused = [
+        ("hi it's liam", c.intro_silence_ms),
+        ("hello dana speaking", c.human_silence_ms),
+        ("hi", c.human_silence_ms),
+    ];
+    for (said, pause) in paused {
         let v = run(&[(400, "start"), (900, "stop"), (1_100, said)], 5_000);
         assert_eq!(
             (v.class, v.at_ms),
-            (AnswerClass::Human, 900 + c.human_silence_ms),
+            (AnswerClass::Human, 900 + pause),
             "{said}"
         );
         let v = run(

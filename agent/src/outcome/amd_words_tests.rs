@@ -533,3 +533,38 @@ fn a_person_who_names_themselves_is_no_machine_opening() {
         "you're speaking to the voicemail of jenny you've reached"
     ));
 }
+
+#[test]
+fn a_name_alone_is_an_introduction() {
+    let cases = [
+        ("hi this is grace", true),
+        ("declan here", true),
+        ("sarah kelly here", true),
+        ("g'day you've got bruce", true),
+        ("mate it's shane", true),
+        ("hi there this is sam", true),
+        ("this is rick from northside roofing", true),
+        // As the decoder may hear them: a lost "it's", a greeting said twice.
+        ("hey is connor", true),
+        ("hi this is wayling hi this is wayling", true),
+        ("hi this is wayling hi this is", true),
+        // An answer to someone, a question, more than a name, or no name.
+        ("yes this is dana", false),
+        ("yes hello rajesh here", false),
+        ("hello is this a recording", false),
+        ("hello is anyone there", false),
+        ("hey it's jordan eh what's up", false),
+        ("hey it's marcus go ahead", false),
+        ("this is she", false),
+        ("hello this is grace who's calling", false),
+        ("it's fine", false),
+        ("hello", false),
+        ("here", false),
+        ("this is", false),
+        ("is connor", false),
+        ("hi this is grace i can't take your call", false),
+    ];
+    for (said, introduces) in cases {
+        assert_eq!(cues::self_introduction(said), introduces, "{said}");
+    }
+}
