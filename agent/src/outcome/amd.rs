@@ -22,10 +22,12 @@ use serde::Serialize;
 
 #[path = "amd_cues.rs"]
 mod cues;
+#[path = "amd_short.rs"]
+mod short;
 use cues::{
-    asks_for_key_in, bare_answer, connect_key_in, human_words, machine_words, person_asks,
-    self_introduction, Evidence, MACHINE,
+    asks_for_key_in, connect_key_in, human_words, machine_words, person_asks, Evidence, MACHINE,
 };
+use short::{bare_answer, self_introduction};
 
 /// The decoder's prompt for a greeting: preceding text in the style of what answers a call
 /// (a person, a voicemail box, a screener, a menu). Whisper follows the vocabulary of natural

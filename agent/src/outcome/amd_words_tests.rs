@@ -565,6 +565,6 @@ fn a_name_alone_is_an_introduction() {
         ("hi this is grace i can't take your call", false),
     ];
     for (said, introduces) in cases {
-        assert_eq!(cues::self_introduction(said), introduces, "{said}");
+        assert_eq!(short::self_introduction(said), introduces, "{said}");
     }
 }
