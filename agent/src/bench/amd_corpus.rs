@@ -296,6 +296,16 @@ const FRESH12_VOICES: &[Voice] = &[
     Voice::Espeak("en-us+f5"),
 ];
 
+/// A fifteenth corpus (`--corpus fresh13`), written like fresh12 after fresh12 had shaped the
+/// rules; kept as written.
+const FRESH13_TEXTS: &str = include_str!("amd_fresh13.txt");
+const FRESH13_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-us+m2"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -448,6 +458,13 @@ const FRESH12: Spec = Spec {
     seed_base: 220_000,
 };
 
+const FRESH13: Spec = Spec {
+    texts: Texts::File(FRESH13_TEXTS),
+    voices: FRESH13_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 230_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -513,6 +530,9 @@ pub enum Corpus {
     /// Written by a twelfth engineer like fresh10, after fresh11 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh12,
+    /// Written by a thirteenth engineer like fresh10, after fresh12 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh13,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -556,6 +576,7 @@ impl Corpus {
             Corpus::Fresh10 => &FRESH10,
             Corpus::Fresh11 => &FRESH11,
             Corpus::Fresh12 => &FRESH12,
+            Corpus::Fresh13 => &FRESH13,
         };
         if natural {
             Spec {
@@ -755,6 +776,7 @@ mod tests {
         assert_eq!(counts(&FRESH10), fresh7);
         assert_eq!(counts(&FRESH11), fresh7);
         assert_eq!(counts(&FRESH12), fresh7);
+        assert_eq!(counts(&FRESH13), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
