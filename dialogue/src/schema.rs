@@ -38,10 +38,10 @@ pub struct Header {
     #[serde(default)]
     pub answer_timeout: Option<S>,
     /// Outbound answer detection: how long the silence after a short greeting ("Hello?",
-    /// "Nomsa.") must last before it counts as a person waiting, from 300ms to 2s; default
+    /// "Hi.") must last before it counts as a person waiting, from 300ms to 2s; default
     /// 700ms. Longer speaks over fewer voicemail greetings that pause after their first words
-    /// ("Nomsa. … You know what to do.") and answers every person later. A greeting that is
-    /// only a name ("Hi, this is Dana.") waits at least 1.2 s whatever this says.
+    /// ("Hi… this is Sophie… leave a message") and answers every person later. A greeting that
+    /// is only a name ("Hi, this is Dana.", "Nomsa.") waits at least 1.2 s whatever this says.
     #[serde(default)]
     pub person_pause: Option<S>,
     /// Default end-of-turn endpointing for listening nodes.

@@ -38,8 +38,7 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (3, "mail box"),
     (3, "leave your details"),
     (3, "voice messaging"),
-    (3, "can't come to the phone"),
-    (3, "cannot come to the phone"),
+    (3, "come to the phone"),
     (3, "get to the phone"),
     (3, "take your call"),
     (3, "get back to you"),
@@ -79,6 +78,11 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (2, "try again later"),
     (2, "get back to"),
     (2, "on leave until"),
+    // An absence's notice and who to call instead ("… with limited access to email; for
+    // anything urgent, contact my colleague Ben on extension 224").
+    (2, "limited access"),
+    (2, "my colleague"),
+    (2, "on extension"),
     (1, "on leave"),
     (1, "on vacation"),
     (1, "on holiday"),
@@ -118,8 +122,7 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "what you are calling about"),
     (3, "what this is about"),
     (3, "what this call is about"),
-    (3, "what it's regarding"),
-    (3, "what this is regarding"),
+    (3, "what * regarding"),
     (3, "put * through"),
     (3, "who may i say"),
     (3, "are you a real person"),
@@ -164,6 +167,8 @@ const SCREENING: &[(u32, &str)] = &[
     (2, "go ahead and"),
     (2, "for this line"),
     (2, "i'm the virtual assistant"),
+    (2, "let them know"),
+    (2, "have your name"),
     (1, "is using"),
     (1, "uses"),
     (1, "before i"),
@@ -286,6 +291,8 @@ const MACHINE_OPENINGS: &[&str] = &[
     "your call is being",
     "this call is being",
     "this call may be",
+    "this is an automated",
+    "this is an automatic",
 ];
 
 /// Words of a person answering.
@@ -358,7 +365,9 @@ impl Evidence {
         let screens = privacy || SCREENING_NOTICES.iter().any(|p| contains(&words, p));
         // Keys offered for choices ("for appointments, press one; for results, press two") are
         // a menu's, whatever else it says ("cancer screening").
-        let choices = !screens && words.iter().filter(|w| **w == "press").count() >= 2;
+        let choices = !screens
+            && words.iter().filter(|w| **w == "press").count() >= 2
+            && lone_press(&words).is_none();
         // A voicemail's one key ("press zero to reach reception", "press pound for more
         // options") is its way past the greeting, not a menu's choice.
         let escape = !screens && !choices && voicemail_escape(&words);
@@ -378,7 +387,8 @@ impl Evidence {
                     let not_menus = *class == AnswerClass::Ivr
                         && ((screens || escape) && KEY_PHRASES.contains(phrase)
                             || escape && ESCAPE_PHRASES.contains(phrase)
-                            || keyless && *phrase == "press");
+                            || keyless && *phrase == "press")
+                        || *phrase == "extension" && extension_to_call(&words);
                     if !not_menus && contains(&words, phrase) {
                         score += weight;
                         if *weight > best.0 {
@@ -619,6 +629,7 @@ const CONNECT_PHRASES: &[&str] = &[
     "confirm you are",
     "confirm you're",
     "not an automated",
+    "reach the person",
 ];
 
 /// The cue a privacy manager's key request reports.
@@ -632,19 +643,58 @@ const CHOICES_CUE: &str = "press … press";
 /// to reach reception", "press one for more options") is no privacy manager.
 fn privacy_press(words: &[&str]) -> Option<usize> {
     let at = lone_press(words)?;
+    // "For reservations, press one": a menu's choice, whatever it connects to next ("thank
+    // you for calling, press one" is no choice).
+    let choice = (at.saturating_sub(4)..at.saturating_sub(1))
+        .any(|f| words[f] == "for" && !(f > 0 && THANKS.contains(&words[f - 1])));
+    if choice {
+        return None;
+    }
     let near = &words[at.saturating_sub(8)..(at + 12).min(words.len())];
-    let connects = near.iter().any(|w| w.starts_with("connect"))
+    let connects = (0..near.len()).any(|i| connects_to_the_person(&near[i..]))
         || CONNECT_PHRASES.iter().any(|p| contains(near, p));
     connects.then_some(at)
 }
 
-/// Where the greeting's one "press" is, if it says exactly one.
+/// What stands before "for" in thanks ("thank you for calling", "thanks for holding").
+const THANKS: &[&str] = &["you", "thanks"];
+
+/// Words that name the person called after "connected to" ("… to the party you are calling").
+const CALLED_PERSON: &[&str] = &["party", "person", "subscriber", "them", "him", "her"];
+
+/// Whether words start with a word of "connect" ("connected", and "connects" as the decoder may
+/// hear it) that puts the caller through to the person called: not a menu's "to be connected
+/// to a guest room" or "… to the on-call vet", whose place it names after "to". Until that
+/// place is heard ("press one to be connected to"), it puts through to no one yet.
+fn connects_to_the_person(words: &[&str]) -> bool {
+    match words {
+        [connect, rest @ ..] if connect.starts_with("connect") => match rest {
+            ["to", place @ ..] => place.iter().take(4).any(|w| CALLED_PERSON.contains(w)),
+            _ => true,
+        },
+        _ => false,
+    }
+}
+
+/// Where the greeting's one "press" is, if it says one, or says one key more than once
+/// ("press one and press one", as the decoder repeats a request).
 fn lone_press(words: &[&str]) -> Option<usize> {
-    let mut presses = (0..words.len()).filter(|&i| words[i] == "press");
-    match (presses.next(), presses.next()) {
-        (Some(at), None) => Some(at),
+    let presses: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "press").collect();
+    let key = |at: usize| pressed_key(words, at);
+    match presses[..] {
+        [at] => Some(at),
+        [at, ..] if key(at).is_some() && presses.iter().all(|&p| key(p) == key(at)) => Some(at),
         _ => None,
     }
+}
+
+/// Whether every "extension" a greeting says is one to call instead ("contact my colleague on
+/// extension 224"), a voicemail's: a menu asks for the caller's party's extension.
+fn extension_to_call(words: &[&str]) -> bool {
+    let mut said = (0..words.len())
+        .filter(|&i| words[i] == "extension")
+        .peekable();
+    said.peek().is_some() && said.all(|i| i > 0 && words[i - 1] == "on")
 }
 
 /// Words after a lone "press" among which a menu names its key ("press or say one").
@@ -682,7 +732,11 @@ pub(super) fn asks_for_key_in(words: &[&str]) -> bool {
 
 /// The key a privacy manager asks for, in normalised words, once it is heard.
 pub(super) fn connect_key_in(words: &[&str]) -> Option<char> {
-    let at = privacy_press(words)?;
+    pressed_key(words, privacy_press(words)?)
+}
+
+/// The key named after the "press" at `at`, once it is heard ("press the number five").
+fn pressed_key(words: &[&str], at: usize) -> Option<char> {
     let named = at
         + 1
         + words[at + 1..]

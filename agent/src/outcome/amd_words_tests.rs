@@ -12,6 +12,10 @@ fn transcript_cues_name_the_machine() {
             AnswerClass::Voicemail,
         ),
         (
+            "Hello, this is Father Michael Doyle. I'm unable to come to the phone.",
+            AnswerClass::Voicemail,
+        ),
+        (
             "The person you're calling is using a screening service",
             AnswerClass::Screening,
         ),
@@ -100,6 +104,11 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
             "This is a screened line. Press 5 to confirm you are not an automated caller.",
             '5',
         ),
+        // The decoder saying the request twice: still one key.
+        (
+            "To reach the person you're calling, please press one and press one.",
+            '1',
+        ),
     ];
     // Screening as soon as the request is heard, before its key.
     assert!(asks_for_key("To be connected, please press"));
@@ -120,6 +129,12 @@ fn a_privacy_managers_key_request_is_screening_and_names_the_key() {
         "Please leave a message after the tone, or press one for more options.",
         "Leave your name and number; if it's urgent, press zero to reach my assistant.",
         "To speak to a person, press zero.",
+        // Where a menu connects the caller: a place, not the person called.
+        "For reservations, press one. To be connected to a guest room",
+        "If this is an emergency, press one to be connected to the on-call vet.",
+        // Where it connects to is not heard yet; a choice ("for reservations") says it will be.
+        "Press one to be connected to",
+        "Thank you for calling the hotel. For reservations, press one to be connected.",
     ];
     for text in not_privacy {
         assert_eq!(connect_key(text), None, "{text}");
@@ -563,8 +578,47 @@ fn a_name_alone_is_an_introduction() {
         ("this is", false),
         ("is connor", false),
         ("hi this is grace i can't take your call", false),
+        // A name said alone, with where its speaker works, or as the decoder started it over.
+        ("tom o'kifer", true),
+        ("nomsa", true),
+        (
+            "hello this is father michael doyle at st brendan's parish",
+            true,
+        ),
+        (
+            "this is marisol from bright smiles pediatric dentistry",
+            true,
+        ),
+        ("hide this is sophie", true),
+        ("hi it's kirsty hi you it's kirsty", true),
+        ("hello non dua here hello", true),
+        // Not a name: holding the caller, thanks, an answer in other words.
+        ("hang on", false),
+        ("one sec", false),
+        ("thank you", false),
+        ("kia ora hello", false),
     ];
     for (said, introduces) in cases {
         assert_eq!(short::self_introduction(said), introduces, "{said}");
     }
+}
+
+#[test]
+fn a_voicemails_way_to_someone_else_is_no_menu() {
+    let voicemail =
+        "Hi, you've reached Anjali Rao in accounts. I'm out of the office until Monday the \
+         fourteenth. For anything urgent, please contact my colleague Ben Carter on extension \
+         two two four.";
+    assert_eq!(words_class(voicemail), Some(AnswerClass::Voicemail));
+    let menu = "If you know your party's extension, please enter it now.";
+    assert_eq!(words_class(menu), Some(AnswerClass::Ivr));
+    let menu = "Welcome to the council. To reach planning on extension four, press four.";
+    assert_eq!(words_class(menu), Some(AnswerClass::Ivr));
+}
+
+#[test]
+fn an_assistant_asking_for_the_callers_name_is_a_screener() {
+    let screener =
+        "Thanks for calling. Just so I can let them know who it is, may I have your name?";
+    assert_eq!(words_class(screener), Some(AnswerClass::Screening));
 }
