@@ -619,7 +619,7 @@ fn voicemail_escape(words: &[&str]) -> bool {
 /// Phrases near a lone "press <key>" that make it a privacy manager's way through to the person
 /// ("to reach this person, press five", "if you're a person, press pound", "press 5 to confirm
 /// you are not an automated caller"; a menu's "to speak to a person" is no such way), besides
-/// any word of "connect" ("connected", and "connects" as the decoder may hear it).
+/// a word of "connect" that connects to the person called ([`connects_to_the_person`]).
 const CONNECT_PHRASES: &[&str] = &[
     "robot",
     "human",
@@ -639,8 +639,9 @@ const CHOICES_CUE: &str = "press … press";
 
 /// Where a privacy manager asks for a key to put the call through ("to be connected, press
 /// one", "press 5 if you are not a robot"): its lone "press", with a connecting word near it.
-/// A greeting saying "press" twice is a menu, and one without a connecting phrase ("press zero
-/// to reach reception", "press one for more options") is no privacy manager.
+/// A greeting saying "press" for two keys is a menu, and one without a connecting phrase ("press
+/// zero to reach reception", "press one for more options") or offering a choice ("for
+/// reservations, press one") is no privacy manager.
 fn privacy_press(words: &[&str]) -> Option<usize> {
     let at = lone_press(words)?;
     // "For reservations, press one": a menu's choice, whatever it connects to next ("thank

@@ -144,7 +144,7 @@ fn unrepeated<'a>(words: &'a [&'a str]) -> &'a [&'a str] {
 }
 
 /// The words before the greeting's first word comes again, two or more words on: the decoder
-/// starting the greeting over in other words ("hello non dua here hello").
+/// starting the greeting over in other words ("hi it's kirsty hi you it's kirsty").
 fn restarted<'a>(words: &'a [&'a str]) -> Option<&'a [&'a str]> {
     let first = words.first()?;
     let k = words.iter().skip(2).position(|w| w == first)? + 2;
