@@ -341,13 +341,7 @@ impl AnswerClassifier {
         // A decoder loop is no reading: tiny.en, prompted with a greeting's words, falls into
         // them ("please leave your name and please leave your name and please leave your
         // name" for a menu's "Please listen carefully").
-        // An empty reading of a greeting already read is the decoder falling silent on it (the
-        // window ending in silence), not its words unsaid: "Nomvula here" stays a name.
-        if looping(&text) {
-            self.transcript.clear();
-        } else if !text.is_empty() {
-            self.transcript = text;
-        }
+        self.transcript = if looping(&text) { String::new() } else { text };
         self.heard_to_ms = heard_to_ms;
         if self.decoding_to_ms.is_some_and(|to| to <= heard_to_ms) {
             self.decoding_to_ms = None;
