@@ -47,21 +47,16 @@ pub async fn run(rt: Arc<Runtime>) {
                 continue;
             }
         }
-        // Take the call slots first: a claimed job always has one (inbound calls share them).
-        let mut permits: Vec<OwnedSemaphorePermit> =
-            std::iter::from_fn(|| slots.clone().try_acquire_owned().ok())
-                .take(rt.config.max_calls)
-                .collect();
-        if permits.is_empty() {
+        // As many jobs as there are free call slots. The slots are not held while the claim
+        // runs: inbound calls share them, and one arriving meanwhile would find none (and the
+        // LiveKit server a worker at full load).
+        let free = slots.available_permits();
+        if free == 0 {
             continue;
         }
         let jobs = match rt
             .store
-            .claim(
-                &rt.config.worker_id,
-                permits.len() as i64,
-                now + rt.config.lease_ms,
-            )
+            .claim(&rt.config.worker_id, free as i64, now + rt.config.lease_ms)
             .await
         {
             Ok(jobs) => jobs,
@@ -71,9 +66,19 @@ pub async fn run(rt: Arc<Runtime>) {
             }
         };
         for job in jobs {
-            if let Some(permit) = permits.pop() {
-                tasks.spawn(run_job(rt.clone(), job, permit));
-            }
+            // A slot an inbound call took since the claim: the job waits for the next one (its
+            // lease renewed meanwhile); at shutdown it is left to the lease reaper.
+            let (rt, slots) = (rt.clone(), slots.clone());
+            tasks.spawn(async move {
+                tokio::select! {
+                    permit = slots.acquire_owned() => {
+                        if let Ok(permit) = permit {
+                            run_job(rt, job, permit).await;
+                        }
+                    }
+                    _ = rt.shutdown.cancelled() => {}
+                }
+            });
         }
     }
     tasks.close();
