@@ -712,6 +712,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              corpora, results or example lines, from the lines of fifteen or more places; every \
              clip scored"
         }
+        Corpus::Fresh14 => {
+            "fresh14: written like fresh10 by a fourteenth engineer who saw no code, notes, \
+             corpora, results or example lines, from the lines of seventeen places; every clip \
+             scored"
+        }
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -306,6 +306,16 @@ const FRESH13_VOICES: &[Voice] = &[
     Voice::Espeak("en-us+m2"),
 ];
 
+/// A sixteenth corpus (`--corpus fresh14`), written like fresh13 after fresh13 had shaped the
+/// rules; kept as written.
+const FRESH14_TEXTS: &str = include_str!("amd_fresh14.txt");
+const FRESH14_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-029+m3"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -465,6 +475,13 @@ const FRESH13: Spec = Spec {
     seed_base: 230_000,
 };
 
+const FRESH14: Spec = Spec {
+    texts: Texts::File(FRESH14_TEXTS),
+    voices: FRESH14_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 240_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -533,6 +550,9 @@ pub enum Corpus {
     /// Written by a thirteenth engineer like fresh10, after fresh12 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh13,
+    /// Written by a fourteenth engineer like fresh10, after fresh13 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh14,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -577,6 +597,7 @@ impl Corpus {
             Corpus::Fresh11 => &FRESH11,
             Corpus::Fresh12 => &FRESH12,
             Corpus::Fresh13 => &FRESH13,
+            Corpus::Fresh14 => &FRESH14,
         };
         if natural {
             Spec {
@@ -777,6 +798,7 @@ mod tests {
         assert_eq!(counts(&FRESH11), fresh7);
         assert_eq!(counts(&FRESH12), fresh7);
         assert_eq!(counts(&FRESH13), fresh7);
+        assert_eq!(counts(&FRESH14), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
