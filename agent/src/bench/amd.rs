@@ -21,8 +21,8 @@ use speech::stt::{DecodeRequest, WhisperPool};
 use super::stats::{Section, Summary, Table};
 use crate::local_models::LocalModels;
 use crate::outcome::{
-    after_all_cue, greeting_prompt, person_after_all, words_class, AmdConfig, AnswerClass,
-    AnswerClassifier, Verdict,
+    after_all_cue, greeting_prompt, menu_after_all, person_after_all, words_class, AmdConfig,
+    AnswerClass, AnswerClassifier, Verdict,
 };
 use crate::turn::answer_gate::{GateConfig, WENT_ON_MS};
 
@@ -137,7 +137,8 @@ fn went_on_words(
 /// After a voicemail verdict: the greeting, decoded whole, when it ends as the gate waits for
 /// it with no beep — the first pause of `silence_ms` still under way at the verdict or after
 /// it (`GateConfig::voicemail_silence_ms`); none when a beep ends it first. What the gate reads
-/// for a person's question ([`person_after_all`]) before it leaves the message.
+/// for a person's question ([`person_after_all`]) or a menu's choices ([`menu_after_all`])
+/// before it leaves the message.
 fn quiet_end_words(
     clip: &Clip,
     v: &Verdict,
@@ -347,6 +348,8 @@ struct Tally {
     /// Voicemail verdicts turned to a person's path after all ([`quiet_end_words`]), per true
     /// class.
     person_after_all: BTreeMap<AnswerClass, usize>,
+    /// Voicemail verdicts turned to a menu's path after all, per true class.
+    menu_after_all: BTreeMap<AnswerClass, usize>,
 }
 
 /// Person verdicts that the call turns to a machine's path after all: the agent stops its
@@ -379,8 +382,15 @@ impl Tally {
             row.words += usize::from(words);
             row.either += 1;
         }
-        if c.quiet_end.as_deref().is_some_and(person_after_all) {
-            *self.person_after_all.entry(clip.class).or_default() += 1;
+        // The gate's order: a person's question first, then a menu's choices.
+        match c.quiet_end.as_deref() {
+            Some(words) if person_after_all(words) => {
+                *self.person_after_all.entry(clip.class).or_default() += 1;
+            }
+            Some(words) if menu_after_all(words) => {
+                *self.menu_after_all.entry(clip.class).or_default() += 1;
+            }
+            _ => {}
         }
         *self.confusion.entry((clip.class, v.class)).or_default() += 1;
         self.times
@@ -435,19 +445,30 @@ impl Tally {
     }
 
     /// What the gate's reading of a voicemail greeting's quiet end did to voicemail verdicts.
-    fn person_after_all_text(&self) -> String {
-        let n = |class| self.person_after_all.get(&class).copied().unwrap_or(0);
+    fn quiet_end_text(&self) -> String {
+        let n =
+            |tally: &BTreeMap<AnswerClass, usize>, class| tally.get(&class).copied().unwrap_or(0);
+        let person = |class| n(&self.person_after_all, class);
         let machines: usize = AnswerClass::ALL
             .iter()
             .filter(|c| c.is_machine())
-            .map(|c| n(*c))
+            .map(|c| person(*c))
+            .sum();
+        let menu = |class| n(&self.menu_after_all, class);
+        let others: usize = AnswerClass::ALL
+            .iter()
+            .filter(|c| **c != AnswerClass::Ivr)
+            .map(|c| menu(*c))
             .sum();
         format!(
             "Person after all — voicemail verdicts whose greeting ends with no beep on a \
              person's question after its last machine words (the gate answers instead of \
              leaving the message; the greeting decoded whole at its end): **people** {}; \
-             machines {machines}.",
-            n(AnswerClass::Human)
+             machines {machines}. Menu after all — voicemail verdicts whose greeting ends with \
+             no beep after offering keys for choices (the gate takes the menu's way or hangs \
+             up): **menus** {}; others {others}.",
+            person(AnswerClass::Human),
+            menu(AnswerClass::Ivr),
         )
     }
 
@@ -766,7 +787,7 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         tally.spoken,
     ));
     section.para(tally.after_all_text(watch_ms));
-    section.para(tally.person_after_all_text());
+    section.para(tally.quiet_end_text());
     section.target("errors (100 − accuracy)", 100.0 - accuracy, 3.0, "%");
     let median = |f: fn(&(AnswerClass, u64, u64)) -> u64| {
         Summary::of_ms(tally.times.iter().map(f)).map_or(f64::NAN, |s| s.p50 / 1000.0)

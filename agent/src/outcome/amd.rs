@@ -337,11 +337,7 @@ impl AnswerClassifier {
     /// A (partial or final) transcript of everything said up to `heard_to_ms` (when its
     /// decode started), available at `at_ms`.
     pub fn transcript(&mut self, text: &str, heard_to_ms: u64, at_ms: u64) {
-        let text = normalise(text);
-        // A decoder loop is no reading: tiny.en, prompted with a greeting's words, falls into
-        // them ("please leave your name and please leave your name and please leave your
-        // name" for a menu's "Please listen carefully").
-        self.transcript = if looping(&text) { String::new() } else { text };
+        self.transcript = reading(normalise(text), &self.transcript);
         self.heard_to_ms = heard_to_ms;
         if self.decoding_to_ms.is_some_and(|to| to <= heard_to_ms) {
             self.decoding_to_ms = None;
@@ -570,6 +566,13 @@ pub fn person_after_all(text: &str) -> bool {
     cues::person_after_all(&normalise(text))
 }
 
+/// Whether a greeting taken for a voicemail's, its end heard with no beep, was a menu's after
+/// all: it offered keys for choices ("To book an appointment, press one. For billing, press
+/// two.").
+pub fn menu_after_all(text: &str) -> bool {
+    cues::menu_after_all(&normalise(text))
+}
+
 /// The key a privacy manager asks the caller to press to be put through, if the transcript
 /// holds one: a lone "press" with its key and a connecting word ("connected", "robot") near it.
 pub fn connect_key(text: &str) -> Option<char> {
@@ -587,6 +590,27 @@ pub fn asks_for_key(text: &str) -> bool {
 #[cfg(test)]
 fn machine_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
     Evidence::of(&normalise(text)).decisive()
+}
+
+/// What a normalised transcript reads, given the reading before it. A decoder loop is no
+/// reading: tiny.en, prompted with a greeting's words, falls into them ("please leave your name
+/// and please leave your name and please leave your name" for a menu's "Please listen
+/// carefully"). But a loop that starts by reading again what the last reading read is the
+/// greeting read to its end and then over and over ("hello the person you've rung uses call
+/// screening hello the person you've rung …"): its first round is the reading.
+fn reading(text: String, last: &str) -> String {
+    if !looping(&text) {
+        return text;
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let last: Vec<&str> = last.split_whitespace().take(3).collect();
+    let round = (3..words.len())
+        .find(|&k| words[k..].starts_with(&words[..3]))
+        .map(|k| words[..k].join(" "));
+    match round {
+        Some(round) if last.len() == 3 && words.starts_with(&last) && !looping(&round) => round,
+        _ => String::new(),
+    }
 }
 
 /// Whether normalised words say one phrase (three words, two of them different) three times:

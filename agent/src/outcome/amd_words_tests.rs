@@ -535,6 +535,33 @@ fn a_decoder_loop_is_no_reading() {
 }
 
 #[test]
+fn a_loop_that_reads_the_greeting_again_keeps_its_first_round() {
+    // hibari's "Hello, the person you've rung uses call screening.", paused on before "Please
+    // say who you are …": read to its end, then over and over.
+    let looped = "Hello, the person you've run used is called screening. Hello, the person \
+                  you've run used is called screening. Hello, the person you've run used is";
+    let v = run(
+        &[
+            (256, "start"),
+            (2_600, "Hello, the person you've runged uses call screen."),
+            (2_860, looped),
+            (2_880, "stop"),
+            (3_120, looped),
+            (3_220, looped),
+        ],
+        8_000,
+    );
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+    assert_eq!(
+        reading(normalise(looped), "hello the person you've runged"),
+        "hello the person you've run used is called screening"
+    );
+    // A loop that does not start with the last reading's words is no reading.
+    assert_eq!(reading(normalise(looped), "hello this is"), "");
+    assert_eq!(reading(normalise(looped), ""), "");
+}
+
+#[test]
 fn a_person_who_names_themselves_is_no_machine_opening() {
     // A business line's "you're through to accounts", heard as a voicemail's opening.
     let person = "I will only you've reached a count, Jenny speaking.";
@@ -621,4 +648,48 @@ fn an_assistant_asking_for_the_callers_name_is_a_screener() {
     let screener =
         "Thanks for calling. Just so I can let them know who it is, may I have your name?";
     assert_eq!(words_class(screener), Some(AnswerClass::Screening));
+}
+
+#[test]
+fn an_owner_who_screens_their_calls_is_a_voicemail() {
+    for greeting in [
+        "Hi, you've reached the Hendersons. We're either screening your call or out having fun. \
+         Everyone else, you know what to do.",
+        "Hi, it's Tom. I'm screening my calls, so leave a message.",
+    ] {
+        assert_eq!(
+            words_class(greeting),
+            Some(AnswerClass::Voicemail),
+            "{greeting}"
+        );
+    }
+    // Nothing decided on the way there.
+    for reading in [
+        "Hi, you've reached the Henderson's. We are either screening your call or...",
+        "Hi, you've reached the Henderson. Were either screening your call or out having",
+    ] {
+        assert_eq!(machine_cue(reading), None, "{reading}");
+    }
+    // An assistant screens for someone.
+    let screener = "Hiya, I'm screening calls for Callum at the moment.";
+    assert_eq!(words_class(screener), Some(AnswerClass::Screening));
+}
+
+#[test]
+fn where_the_owner_is_tips_a_greeting_to_a_voicemail() {
+    // A menu's "you've reached" and a voicemail's weigh the same; "I'm currently" is an absent
+    // owner's.
+    let greeting = "Hello, you've reached limb weightling. I'm currently overseas, so please \
+                    send me lots of messages to call my office on 655-1344.";
+    let leading = Evidence::of(&normalise(greeting)).leading().map(|l| l.0);
+    assert_eq!(leading, Some(AnswerClass::Voicemail));
+}
+
+#[test]
+fn an_ai_receptionist_misheard_is_a_screener() {
+    let greeting = "Thanks for calling, they site physio. I'm Ava, the clinics I receptionist.";
+    assert_eq!(
+        machine_cue(greeting),
+        Some((AnswerClass::Screening, "i receptionist"))
+    );
 }

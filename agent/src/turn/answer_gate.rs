@@ -3,8 +3,9 @@
 //! them) with [`AnswerClassifier`] and decides what the controller does next: start the
 //! conversation (a person), wait for the end of a voicemail greeting and then let the
 //! conversation leave its message (never talking over the greeting; a greeting that ends with
-//! no beep on a person's question was a person's after all), answer a screening
-//! assistant with the caller's name and reason, or hang up on an IVR, silence or a fax.
+//! no beep on a person's question was a person's after all, one that offered keys for choices a
+//! menu's), answer a screening assistant with the caller's name and reason, or hang up on an
+//! IVR, silence or a fax.
 //!
 //! Opt-in per call ([`super::TurnConfig::answer_gate`], set for outbound jobs). Pure: the
 //! controller feeds it events with call times and polls it; `controller/gate.rs` carries out
@@ -13,7 +14,9 @@
 use dialogue::script::{IvrAction, IvrRule};
 
 use super::ingest::IngestEvent;
-use crate::outcome::{person_after_all, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+use crate::outcome::{
+    menu_after_all, person_after_all, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+};
 
 /// Speech starting this soon after a person verdict went on without hearing the agent: a
 /// greeting's next sentence, not a person's answer to the opening.
@@ -335,6 +338,21 @@ impl AnswerGate {
                             machine_at_ms: None,
                         };
                         self.finish(GateAction::Answered(v))
+                    }
+                    // No beep, and the greeting offered keys for choices: a menu that opened
+                    // like a voicemail ("… can't come to the phone. To book, press one.").
+                    (true, Some(v)) if quiet_end && menu_after_all(&self.heard) => {
+                        let v = Verdict {
+                            class: AnswerClass::Ivr,
+                            reason: format!(
+                                "a menu after all: no beep, keys offered for choices ({})",
+                                v.reason
+                            ),
+                            at_ms: now_ms,
+                            ..v
+                        };
+                        self.verdict = Some(v.clone());
+                        self.navigate(v, now_ms, 0)
                     }
                     (true, Some(v)) => self.finish(GateAction::LeaveVoicemail(v)),
                     _ => GateAction::Wait,

@@ -85,6 +85,41 @@ fn a_voicemail_greeting_that_ends_on_a_persons_question_was_a_person() {
 }
 
 #[test]
+fn a_voicemail_greeting_that_offers_choices_by_key_was_a_menu() {
+    // A dental office's menu opens like a voicemail: taken for one on "can't come to the phone".
+    let opening = "Hi, you've reached Kessler Dental. We can't come to the phone right now.";
+    let menu = format!(
+        "{opening} If you'd like to book an appointment, press one. For billing questions, \
+         press two. To leave a message for the front desk, press three."
+    );
+    let mut g = menu_gate();
+    utterance(&mut g, 300, 3_000, vec![0; 100]);
+    g.on_transcript(opening, 3_000, 3_100);
+    g.on_ingest(&IngestEvent::SpeechStarted { onset_ms: 3_300 }, 3_300);
+    g.on_transcript(opening, 3_300, 3_400);
+    assert_eq!(run_until(&mut g, 3_400, 9_000).1, GateAction::Wait);
+    assert_eq!(g.verdict().map(|v| v.class), Some(AnswerClass::Voicemail));
+    utterance(&mut g, 3_300, 9_000, vec![0; 100]);
+    g.on_transcript(&menu, 9_000, 9_300);
+    // At the greeting's quiet end: the menu's way to the front desk.
+    let (at, action) = run_until(&mut g, 9_300, 15_000);
+    assert_eq!(at, 9_000 + 1_500);
+    assert_eq!(action, GateAction::SendDtmf("0".into()));
+    assert_eq!(g.verdict().map(|v| v.class), Some(AnswerClass::Ivr));
+    // A voicemail's one key is no menu.
+    let mut g = menu_gate();
+    let voicemail = "You've reached Sam. Leave a message after the tone. When you have \
+                     finished recording, press one for more options.";
+    utterance(&mut g, 300, 6_000, vec![0; 100]);
+    g.on_transcript(voicemail, 6_000, 6_100);
+    let (_, action) = run_until(&mut g, 6_100, 12_000);
+    assert!(
+        matches!(action, GateAction::LeaveVoicemail(_)),
+        "{action:?}"
+    );
+}
+
+#[test]
 fn screening_is_answered_and_a_person_then_starts_the_conversation() {
     let mut g = gate(Some(
         "This is Alex from Daily Event Insurance, calling about your quote.",
