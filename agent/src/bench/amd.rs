@@ -446,7 +446,7 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
     let test_n = clips.len() - tune_n;
     let correct = tally.correct();
     let mut section = Section::new("Answer classification (`switchboard bench amd`)");
-    let scored = match which {
+    let scored: &str = match which {
         Corpus::Tune => "tuned on one half, scored on the other",
         Corpus::Holdout => {
             "held out from the cue lists, then used to shape the phrase model; every clip scored"
@@ -495,26 +495,11 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
              example lines, from US, UK, Irish, Scottish, Australian, New Zealand, Canadian, \
              Indian, South African and Caribbean lines; every clip scored"
         }
-        Corpus::Fresh11 => {
-            "fresh11: written like fresh10 by an eleventh engineer who saw no code, notes, \
-             corpora, results or example lines, from the lines of ten or more countries; every \
-             clip scored"
-        }
-        Corpus::Fresh12 => {
-            "fresh12: written like fresh10 by a twelfth engineer who saw no code, notes, \
-             corpora, results or example lines, from the lines of fifteen or more places; every \
-             clip scored"
-        }
-        Corpus::Fresh13 => {
-            "fresh13: written like fresh10 by a thirteenth engineer who saw no code, notes, \
-             corpora, results or example lines, from the lines of fifteen or more places; every \
-             clip scored"
-        }
-        Corpus::Fresh14 => {
-            "fresh14: written like fresh10 by a fourteenth engineer who saw no code, notes, \
-             corpora, results or example lines, from the lines of seventeen places; every clip \
-             scored"
-        }
+        Corpus::Fresh11 => &blind("fresh11", "an eleventh", "ten or more countries"),
+        Corpus::Fresh12 => &blind("fresh12", "a twelfth", "fifteen or more places"),
+        Corpus::Fresh13 => &blind("fresh13", "a thirteenth", "fifteen or more places"),
+        Corpus::Fresh14 => &blind("fresh14", "a fourteenth", "seventeen places"),
+        Corpus::Fresh15 => &blind("fresh15", "a fifteenth", "eighteen places"),
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")
@@ -582,6 +567,14 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         section.para(format!("Misclassified: {}.", tally.wrong.join("; ")));
     }
     Ok(section)
+}
+
+/// How a corpus written like fresh10 came about: by whom, from the lines of where.
+fn blind(name: &str, nth: &str, places: &str) -> String {
+    format!(
+        "{name}: written like fresh10 by {nth} engineer who saw no code, notes, corpora, results \
+         or example lines, from the lines of {places}; every clip scored"
+    )
 }
 
 /// The whisper model file the bench decodes with (`SWITCHBOARD_WHISPER`).

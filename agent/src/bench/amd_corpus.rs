@@ -158,6 +158,16 @@ const FRESH14_VOICES: &[Voice] = &[
     Voice::Espeak("en-029+m3"),
 ];
 
+/// A seventeenth corpus (`--corpus fresh15`), written like fresh14 after fresh14 had shaped the
+/// rules; kept as written.
+const FRESH15_TEXTS: &str = include_str!("amd_fresh15.txt");
+const FRESH15_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-x-gbclan+f2"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -324,6 +334,13 @@ const FRESH14: Spec = Spec {
     seed_base: 240_000,
 };
 
+const FRESH15: Spec = Spec {
+    texts: Texts::File(FRESH15_TEXTS),
+    voices: FRESH15_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 250_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -395,6 +412,9 @@ pub enum Corpus {
     /// Written by a fourteenth engineer like fresh10, after fresh13 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh14,
+    /// Written by a fifteenth engineer like fresh10, after fresh14 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh15,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -440,6 +460,7 @@ impl Corpus {
             Corpus::Fresh12 => &FRESH12,
             Corpus::Fresh13 => &FRESH13,
             Corpus::Fresh14 => &FRESH14,
+            Corpus::Fresh15 => &FRESH15,
         };
         if natural {
             Spec {
@@ -641,6 +662,7 @@ mod tests {
         assert_eq!(counts(&FRESH12), fresh7);
         assert_eq!(counts(&FRESH13), fresh7);
         assert_eq!(counts(&FRESH14), fresh7);
+        assert_eq!(counts(&FRESH15), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
