@@ -522,6 +522,24 @@ async fn a_beep_long_after_a_person_verdict_changes_nothing() {
     assert_eq!(assessed(report).answer, Some(AnswerClass::Human));
 }
 
+/// The call turned to the voicemail path on a voicemail's words after a person verdict.
+fn assert_found_by_voicemail_words(report: &CallReport) {
+    let reason = &report.records[0].detail["reason"];
+    assert!(
+        reason.as_str().unwrap().starts_with("voicemail words"),
+        "{reason}"
+    );
+}
+
+/// The call stayed a person's: no voicemail message.
+fn assert_still_a_person(report: &CallReport) {
+    assert!(
+        !agent_said(report, "I'll send you a short text"),
+        "{report:?}"
+    );
+    assert_eq!(assessed(report).answer, Some(AnswerClass::Human));
+}
+
 #[tokio::test(start_paused = true)]
 async fn voicemail_words_right_after_a_person_verdict_stop_the_opening_and_wait_for_the_greeting() {
     // "Hi, it's Liam." and a pause (a person by its cadence), then at once "Leave a message
@@ -542,12 +560,36 @@ async fn voicemail_words_right_after_a_person_verdict_stop_the_opening_and_wait_
                 && message.start_ms < end + silence_ms + 1_500,
             "{went_on_ms}: the message should follow the end of the greeting: {message:?}"
         );
-        let reason = &result.report.records[0].detail["reason"];
-        assert!(
-            reason.as_str().unwrap().starts_with("voicemail words"),
-            "{reason}"
-        );
+        assert_found_by_voicemail_words(&result.report);
     }
+}
+
+/// "Hello?" at 0.3 s (a person's by its cadence: the opening starts), "Hello?" again at 2.2 s,
+/// then `words` (`ms` long) from `at_ms`.
+async fn hello_twice_then(at_ms: u32, ms: u32, words: &str) -> CallReport {
+    let caller = caller_audio(&[(300, 600), (2_200, 600), (at_ms, ms)], 25_000);
+    let stt = ["Hello?", "Hello?", words];
+    run(sales_call(&stt), caller, 60_000).await.report
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_voicemail_that_says_hello_twice_before_its_words_gets_the_message_after_them() {
+    // "Hello? … Hello? … Ha, gotcha, this is my voicemail. Leave a message.": the second
+    // "Hello?" goes on at once, and so do the voicemail's words after it; the agent stops and
+    // leaves its message after them.
+    let words = "Ha, gotcha, this is my voicemail. Leave a message.";
+    let report = hello_twice_then(3_900, 3_000, words).await;
+    let (_, message) = opening_then_message(&report);
+    assert!(message.start_ms >= 6_900, "{message:?}");
+    assert_found_by_voicemail_words(&report);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_person_who_says_hello_twice_and_then_mentions_a_message_is_still_a_person() {
+    // The same kind of words from someone who waited for the agent after their second "Hello?".
+    let words = "Sorry, she's out, you can leave a message with me.";
+    let report = hello_twice_then(6_000, 2_000, words).await;
+    assert_still_a_person(&report);
 }
 
 #[tokio::test(start_paused = true)]
@@ -557,11 +599,7 @@ async fn a_person_who_mentions_a_message_after_hearing_the_opening_is_still_a_pe
         None,
     )
     .await;
-    assert!(
-        !agent_said(&report, "I'll send you a short text"),
-        "{report:?}"
-    );
-    assert_eq!(assessed(&report).answer, Some(AnswerClass::Human));
+    assert_still_a_person(&report);
 }
 
 #[tokio::test(start_paused = true)]

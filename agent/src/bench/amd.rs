@@ -20,7 +20,10 @@ use speech::stt::{DecodeRequest, WhisperPool};
 
 use super::stats::{Section, Summary};
 use crate::local_models::LocalModels;
-use crate::outcome::{greeting_prompt, AmdConfig, AnswerClass, AnswerClassifier, Verdict};
+use crate::outcome::{
+    after_all_cue, greeting_prompt, is_bare_answer, AmdConfig, AnswerClass, AnswerClassifier,
+    Verdict,
+};
 use crate::turn::answer_gate::{GateConfig, WENT_ON_MS};
 
 #[path = "amd_corpus.rs"]
@@ -104,7 +107,9 @@ fn late_beep(clip: &Clip, v: &Verdict, watch_ms: u64) -> Option<u64> {
 
 /// After a person verdict: the clip's next utterance (pauses under 800 ms bridged, as a turn
 /// would), decoded whole, when it starts within [`WENT_ON_MS`] of the verdict: the greeting
-/// went on without hearing the agent, and the call shows it the words.
+/// went on without hearing the agent, and the call shows it the words. After a bare answer
+/// ("Hello? … Hello? …"), the utterance after it, when it too starts that soon: the words
+/// the call read last.
 fn went_on_words(
     clip: &Clip,
     v: &Verdict,
@@ -116,22 +121,27 @@ fn went_on_words(
     }
     let wide = audio::resample_all(&clip.audio, LINE, SampleRate::HZ_16K)?;
     let spans = speech_spans(&wide, silero)?;
-    let mut after = spans.into_iter().skip_while(|&(_, to)| to <= v.at_ms);
-    let Some((from, mut to)) = after
-        .next()
-        .filter(|&(from, _)| from <= v.at_ms + WENT_ON_MS)
-    else {
-        return Ok(None);
-    };
-    for (next_from, next_to) in after {
-        if next_from > to + 800 {
+    let mut after = spans
+        .into_iter()
+        .skip_while(|&(_, to)| to <= v.at_ms)
+        .peekable();
+    let ms = |t: u64| SampleRate::HZ_16K.samples_for_ms(t as u32).min(wide.len());
+    let mut by = v.at_ms + WENT_ON_MS;
+    let mut read = None;
+    while let Some((from, mut to)) = after.next_if(|&(from, _)| from <= by) {
+        while let Some((_, next_to)) = after.next_if(|&(next_from, _)| next_from <= to + 800) {
+            to = next_to;
+        }
+        let pcm = audio::i16_to_f32(&wide[ms(from.saturating_sub(300))..ms(to + 200)]);
+        let text = whisper.transcribe(&DecodeRequest::new(&pcm))?.text;
+        let goes_on = after_all_cue(&text).is_none() && is_bare_answer(&text);
+        read = Some(text);
+        if !goes_on {
             break;
         }
-        to = next_to;
+        by = to + WENT_ON_MS;
     }
-    let ms = |t: u64| SampleRate::HZ_16K.samples_for_ms(t as u32).min(wide.len());
-    let pcm = audio::i16_to_f32(&wide[ms(from.saturating_sub(300))..ms(to + 200)]);
-    Ok(Some(whisper.transcribe(&DecodeRequest::new(&pcm))?.text))
+    Ok(read)
 }
 
 /// After a voicemail verdict: the greeting, decoded whole, when it ends as the gate waits for

@@ -559,6 +559,14 @@ pub fn after_all_cue(text: &str) -> Option<(AnswerClass, &'static str)> {
         .filter(|(class, _)| matches!(class, AnswerClass::Voicemail | AnswerClass::Screening))
 }
 
+/// Whether a transcript is a bare answer and nothing else ("Hello?", "Yeah, who's this?"): a
+/// caller turn that went on at once after a person verdict and said only this leaves the watch
+/// for a machine's words on, for the turn after it ("Hello? … Hello? … Ha, gotcha, this is my
+/// voicemail, leave a message").
+pub fn is_bare_answer(text: &str) -> bool {
+    bare_answer(&normalise(text))
+}
+
 /// Whether a greeting taken for a voicemail's, its end heard with no beep, was a person's after
 /// all: after its last machine phrase it asks what a person asks ("Leave a message after the
 /// beep… ha, just kidding, it's me, what's up?"), which no voicemail greeting ends on.

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use amd::{
-    after_all_cue, asks_for_key, connect_key, greeting_prompt, menu_after_all, person_after_all,
-    words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
+    after_all_cue, asks_for_key, connect_key, greeting_prompt, is_bare_answer, menu_after_all,
+    person_after_all, words_class, AmdConfig, AnswerClass, AnswerClassifier, Verdict,
 };
 pub use disposition::{CallFact, DialResult, Disposition, DispositionMachine, EndReason};
 pub use interest::InterestSignals;

@@ -15,7 +15,7 @@ use tokio::time::{Duration, Instant};
 use super::{Controller, EndedTurn, Jobs, State, SttDone};
 use crate::conversation::{CallRecord, ConversationEvent, Outcome};
 use crate::outcome::{
-    after_all_cue, amd_llm, greeting_prompt, AnswerClass, Verdict, ANSWER_RECORD,
+    after_all_cue, amd_llm, greeting_prompt, is_bare_answer, AnswerClass, Verdict, ANSWER_RECORD,
 };
 use crate::stt::SttRequest;
 use crate::turn::answer_gate::{AnswerGate, GateAction, WENT_ON_MS};
@@ -31,15 +31,16 @@ pub(super) const GREETING_SEGMENT: u64 = u64::MAX;
 const GREETING_DECODES: usize = 2;
 
 /// After a person verdict: what may still show a machine — a beep within the watch, or a
-/// voicemail's or screener's words in the first caller turn when it went on at once.
+/// voicemail's or screener's words in the first caller turn when it went on at once (or in
+/// the turn after a bare "Hello?" that did).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LateWatch {
-    /// When the person verdict was reached (call ms).
-    verdict_ms: u64,
+    /// A caller turn starting by then (call ms) went on without hearing the agent: its words
+    /// are read for a machine's. [`WENT_ON_MS`] after the verdict, or after a bare answer that
+    /// went on too; `None` once a turn has been read.
+    went_on_by_ms: Option<u64>,
     /// Tones are looked for until then; `None` once the watch is over.
     beep_until_ms: Option<u64>,
-    /// The first caller turn since the verdict is still to come.
-    first_turn: bool,
 }
 
 /// What showed a machine after a person verdict.
@@ -164,9 +165,8 @@ impl Controller {
                 // Tones are still looked for: a short voicemail taken for a person beeps.
                 (GateAction::Answered(_), Some(watch_ms)) if !st.after_all => {
                     st.late = Some(LateWatch {
-                        verdict_ms: now,
+                        went_on_by_ms: Some(now + WENT_ON_MS),
                         beep_until_ms: Some(now + watch_ms),
-                        first_turn: true,
                     });
                 }
                 _ => self.stop_tone_detection().await,
@@ -247,7 +247,9 @@ impl Controller {
     /// After a person verdict: the first caller turn, when it started at once (the greeting
     /// went on without hearing the agent) and says a voicemail's words ("… leave a message")
     /// or a screener's ("… say your name and why you're calling"), shows a machine after all,
-    /// however long it ran. True when it did (the turn is not the conversation's).
+    /// however long it ran. After a bare "Hello?" that went on at once, so does the turn
+    /// after it, when it too starts at once ("Hello? … Hello? … Ha, gotcha, leave a message").
+    /// True when it did (the turn is not the conversation's).
     pub(super) async fn late_words(
         &mut self,
         st: &mut State,
@@ -255,12 +257,21 @@ impl Controller {
         turn: &EndedTurn,
         jobs: &Jobs,
     ) -> bool {
-        let Some(watch) = st.late.as_mut().filter(|w| w.first_turn) else {
+        let Some(watch) = st.late.as_mut() else {
             return false;
         };
-        watch.first_turn = false;
-        let went_on = turn.onset_ms <= watch.verdict_ms + WENT_ON_MS;
-        let Some((class, cue)) = after_all_cue(text).filter(|_| went_on) else {
+        if watch
+            .went_on_by_ms
+            .take()
+            .is_none_or(|by| turn.onset_ms > by)
+        {
+            return false;
+        }
+        let Some((class, cue)) = after_all_cue(text) else {
+            if is_bare_answer(text) {
+                // "Hello? … Hello? …": a greeting that may go on with a machine's words.
+                watch.went_on_by_ms = Some(turn.last_voice_ms + WENT_ON_MS);
+            }
             return false;
         };
         let reason = format!(
