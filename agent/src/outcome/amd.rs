@@ -26,6 +26,7 @@ mod cues;
 mod short;
 use cues::{
     asks_for_key_in, connect_key_in, human_words, machine_words, person_asks, Evidence, MACHINE,
+    SCREENERS_TOO,
 };
 use short::{bare_answer, self_introduction};
 
@@ -352,9 +353,12 @@ impl AnswerClassifier {
         // the whole greeting.
         let whole = self.speaking_since.is_none()
             && self.last_voice_ms.is_some_and(|last| heard_to_ms >= last);
-        // A lone "press one" still playing may be a privacy manager's "… to be connected".
-        let decisive = self.evidence.decisive().filter(|(class, _)| {
-            whole || *class != AnswerClass::Ivr || !self.evidence.press_open()
+        // A lone "press one" still playing may be a privacy manager's "… to be connected". "I'm
+        // Ava, the virtual assistant." may be a screener's, whose request for a name follows
+        // after a pause: the greeting's end decides.
+        let decisive = self.evidence.decisive().filter(|(class, cue)| {
+            *class != AnswerClass::Ivr
+                || !(SCREENERS_TOO.contains(cue) || !whole && self.evidence.press_open())
         });
         let kept = decisive.is_some_and(|(class, _)| whole || self.unconfirmed == Some(class));
         self.unconfirmed = decisive.map(|(class, _)| class);

@@ -352,6 +352,10 @@ const PERSON_ASKS: &[&str] = &[
     "who is it",
 ];
 
+/// A menu's phrases that screeners say too ("Hi, I'm Ava, the virtual assistant. Before I
+/// connect you, can I get your name?"): they decide a menu only when the greeting has ended.
+pub(super) const SCREENERS_TOO: &[&str] = &["virtual assistant", "the * virtual assistant"];
+
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
 /// message it will not pass on; the reverse only costs a spoken reply.
 const CLASSES: [(AnswerClass, &[(u32, &str)]); 3] = [

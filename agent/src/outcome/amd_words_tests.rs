@@ -693,3 +693,31 @@ fn an_ai_receptionist_misheard_is_a_screener() {
         Some((AnswerClass::Screening, "i receptionist"))
     );
 }
+
+#[test]
+fn a_virtual_assistant_is_a_menu_only_once_its_greeting_is_heard_out() {
+    // Both open alike; the screener then asks for a name, the menu how it can help.
+    let opening = "Hi, thanks for calling Lone Star Roofing, I'm Ava, the virtual assistant.";
+    let screener = format!(
+        "{opening} Before I connect you, can I get your name and what the call's regarding?"
+    );
+    let menu = format!("{opening} How can I help you today?");
+    for (whole, class) in [(screener, AnswerClass::Screening), (menu, AnswerClass::Ivr)] {
+        // The assistant pauses after its name, read in full there.
+        let events = [
+            (300, "start"),
+            (3_500, opening),
+            (3_750, "stop"),
+            (4_000, opening),
+            (4_200, "start"),
+            (6_000, "stop"),
+            (6_300, whole.as_str()),
+        ];
+        let v = run(&events, 12_000);
+        assert_eq!(v.class, class, "{whole}: {v:?}");
+        assert!(
+            v.at_ms >= 6_300,
+            "decided before the greeting was heard out: {v:?}"
+        );
+    }
+}
