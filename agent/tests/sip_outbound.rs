@@ -182,34 +182,31 @@ async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
 
 #[tokio::test]
 async fn a_lossy_path_is_overcome_by_retransmissions() {
-    // Several calls in a row, each with its own random losses.
-    for _ in 0..3 {
-        // `-nr`: see the scenario.
-        let port = support::sipp::free_udp_port();
-        let scenario = support::sipp::scenario("uas_lossy.xml");
-        let args = [
-            "-sf",
-            scenario.to_str().unwrap(),
-            "-p",
-            &port.to_string(),
-            "-nr",
-        ];
-        let sipp = support::sipp::spawn(&args);
-        let (ep, cancel) = endpoint(port).await;
-        let call = timeout(
-            GUARD,
-            ep.dial(support::sip::call_to("+15550123", Duration::from_secs(30))),
-        )
-        .await
-        .expect("dial finishes")
-        .unwrap_or_else(|e| panic!("call not answered over the lossy path: {e}"));
-        // SIPp refuses a BYE while it still waits for the ACK of its 200 sent again: give
-        // that 200 (sent as soon as our first ACK arrives) time to draw our second ACK.
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        call.control.hangup().await;
-        sipp_succeeded(sipp).await;
-        cancel.cancel();
-    }
+    // `-nr`: see the scenario.
+    let port = support::sipp::free_udp_port();
+    let scenario = support::sipp::scenario("uas_lossy.xml");
+    let args = [
+        "-sf",
+        scenario.to_str().unwrap(),
+        "-p",
+        &port.to_string(),
+        "-nr",
+    ];
+    let sipp = support::sipp::spawn(&args);
+    let (ep, cancel) = endpoint(port).await;
+    let call = timeout(
+        GUARD,
+        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(30))),
+    )
+    .await
+    .expect("dial finishes")
+    .unwrap_or_else(|e| panic!("call not answered over the lossy path: {e}"));
+    // SIPp refuses a BYE while it still waits for the ACK of its 200 sent again: give that
+    // 200 (sent as soon as our first ACK arrives) time to draw our second ACK.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    call.control.hangup().await;
+    sipp_succeeded(sipp).await;
+    cancel.cancel();
 }
 
 #[tokio::test]
