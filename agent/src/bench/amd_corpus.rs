@@ -168,6 +168,16 @@ const FRESH15_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-x-gbclan+f2"),
 ];
 
+/// An eighteenth corpus (`--corpus fresh16`), written like fresh15 after fresh15 had shaped the
+/// rules; kept as written.
+const FRESH16_TEXTS: &str = include_str!("amd_fresh16.txt");
+const FRESH16_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-x-rp+m4"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -341,6 +351,13 @@ const FRESH15: Spec = Spec {
     seed_base: 250_000,
 };
 
+const FRESH16: Spec = Spec {
+    texts: Texts::File(FRESH16_TEXTS),
+    voices: FRESH16_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 260_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -415,6 +432,9 @@ pub enum Corpus {
     /// Written by a fifteenth engineer like fresh10, after fresh14 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh15,
+    /// Written by a sixteenth engineer like fresh10, after fresh15 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh16,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -461,6 +481,7 @@ impl Corpus {
             Corpus::Fresh13 => &FRESH13,
             Corpus::Fresh14 => &FRESH14,
             Corpus::Fresh15 => &FRESH15,
+            Corpus::Fresh16 => &FRESH16,
         };
         if natural {
             Spec {
@@ -663,6 +684,7 @@ mod tests {
         assert_eq!(counts(&FRESH13), fresh7);
         assert_eq!(counts(&FRESH14), fresh7);
         assert_eq!(counts(&FRESH15), fresh7);
+        assert_eq!(counts(&FRESH16), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
