@@ -565,13 +565,16 @@ fn names_the_speaker(words: &[&str]) -> bool {
 }
 
 /// Words after "thought" or "let" that a person uses to say what they took the call for, or
-/// nearly left it to ("sorry, I thought you were the voicemail", "I nearly let that go to
-/// voicemail"): a mention of a machine, not a machine's words.
+/// nearly left it to ("sorry, I thought you were the voicemail", "I thought you'd go to
+/// voicemail", "I nearly let that go to voicemail"): a mention of a machine, not a machine's
+/// words.
 const MENTIONED_WORDS: usize = 4;
 
 /// The verbs of a mention and what follows them in it ([`MENTIONED_WORDS`]).
 const MENTION_VERBS: &[&str] = &["thought", "let"];
-const MENTION_SUBJECTS: &[&str] = &["it", "it's", "you", "you're", "this", "that", "i"];
+const MENTION_SUBJECTS: &[&str] = &[
+    "it", "it's", "it'd", "you", "you're", "you'd", "this", "that", "i", "i'd",
+];
 
 /// A normalised transcript's words, those a person mentions a machine with blanked out (each
 /// in its place).

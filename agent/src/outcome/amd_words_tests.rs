@@ -425,6 +425,7 @@ fn a_person_who_took_the_call_for_a_machine_says_so() {
         "I thought this was the answering machine. Hello?",
         "Sorry, I nearly let that go to voicemail, I was in the shower. Hello?",
         "Sorry, I nearly let that go to voice mail.",
+        "Oh, sorry, mate. I thought you'd go to voicemail. I'm just out on the boat.",
     ] {
         assert_eq!(words_class(person), None, "{person}");
     }
