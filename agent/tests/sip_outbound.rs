@@ -183,16 +183,7 @@ async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
 #[tokio::test]
 async fn a_lossy_path_is_overcome_by_retransmissions() {
     // `-nr`: see the scenario.
-    let port = support::sipp::free_udp_port();
-    let scenario = support::sipp::scenario("uas_lossy.xml");
-    let args = [
-        "-sf",
-        scenario.to_str().unwrap(),
-        "-p",
-        &port.to_string(),
-        "-nr",
-    ];
-    let sipp = support::sipp::spawn(&args);
+    let (sipp, port) = support::sipp::sipp_with("uas_lossy.xml", &["-nr"]);
     let (ep, cancel) = endpoint(port).await;
     let call = timeout(
         GUARD,

@@ -23,9 +23,16 @@ pub fn free_udp_port() -> u16 {
 
 /// Starts SIPp running scenario `name` for one call on a free port; returns it and the port.
 pub fn sipp(name: &str) -> (Child, u16) {
+    sipp_with(name, &[])
+}
+
+/// [`sipp`] with more arguments.
+pub fn sipp_with(name: &str, extra: &[&str]) -> (Child, u16) {
     let port = free_udp_port();
     let scenario = scenario(name);
-    let args = ["-sf", scenario.to_str().unwrap(), "-p", &port.to_string()];
+    let port_arg = port.to_string();
+    let mut args = vec!["-sf", scenario.to_str().unwrap(), "-p", &port_arg];
+    args.extend_from_slice(extra);
     (spawn(&args), port)
 }
 
