@@ -86,6 +86,8 @@ const VOICEMAIL: &[(u32, &str)] = &[
     (2, "try again later"),
     (2, "get back to"),
     (2, "on leave until"),
+    (2, "be closed"),
+    (2, "are closed"),
     // An absence's notice and who to call instead ("… with limited access to email; for
     // anything urgent, contact my colleague Ben on extension 224").
     (2, "limited access"),
@@ -161,6 +163,7 @@ const SCREENING: &[(u32, &str)] = &[
     (3, "virtual receptionist"),
     (3, "ai receptionist"),
     (3, "i receptionist"),
+    (3, "eye receptionist"),
     (3, "ireceptionist"),
     (3, "called blocking"),
     (3, "privacy manager"),
@@ -210,7 +213,9 @@ const IVR: &[(u32, &str)] = &[
     (3, "training purposes"),
     (3, "quality assurance"),
     (3, "you can say"),
-    (3, "in a few words"),
+    // "In a few words, tell me …", "Using a few words …": only speech menus ask it (16 of 16
+    // across the corpora), and they ask for "the reason for your call" as screeners do.
+    (3, "few words"),
     (3, "party's"),
     (3, "dial it now"),
     (3, "pound"),
@@ -257,6 +262,10 @@ const IVR: &[(u32, &str)] = &[
     (2, "emergency"),
     (2, "business hours"),
     (2, "office hours"),
+    // A notice before the menu ("Please note our offices will be closed Friday …").
+    (2, "please note"),
+    (2, "be closed"),
+    (2, "are closed"),
     // An office's hours are a menu's words and an after-hours voicemail's ("Our office is
     // open nine till five … please leave your name").
     (2, "offices are open"),
@@ -309,14 +318,14 @@ const MACHINE_OPENINGS: &[&str] = &[
     "this is an automatic",
 ];
 
-/// Words of a person answering.
+/// Words of a person answering; so is a speaker's name with "speaking" ([`names_the_speaker`]),
+/// where "you're speaking with Mia, the clinic's AI receptionist" is not.
 const HUMAN: &[&str] = &[
     "hello",
     "who's this",
     "who is this",
     "who's calling",
     "who is calling",
-    "speaking",
     "yeah",
     "what do you want",
     "can i help",
@@ -344,6 +353,8 @@ const PERSON_ASKS: &[&str] = &[
     "who is this",
     "who's this",
     "who am i speaking",
+    "who is speaking",
+    "who's speaking",
     "how can i help",
     "how may i help",
     "what can i do for you",
@@ -352,9 +363,20 @@ const PERSON_ASKS: &[&str] = &[
     "who is it",
 ];
 
+/// An offer to the caller ("My mommy's not here … do you want to talk to my grandma?"), said by
+/// 3 people across the corpora and by no machine: it outweighs machine words as
+/// [`PERSON_ASKS`] do, but is not one of a person's words, which hold a greeting as a person's
+/// for good: those are what a person says on answering ("Hello?", "Who's this?").
+const PERSON_OFFERS: &[&str] = &["do you want"];
+
 /// A menu's phrases that screeners say too ("Hi, I'm Ava, the virtual assistant. Before I
-/// connect you, can I get your name?"): they decide a menu only when the greeting has ended.
-pub(super) const SCREENERS_TOO: &[&str] = &["virtual assistant", "the * virtual assistant"];
+/// connect you, can I get your name?", "Please hold on … this number uses call screening"):
+/// they decide a menu only when the greeting has ended.
+pub(super) const SCREENERS_TOO: &[&str] = &[
+    "virtual assistant",
+    "the * virtual assistant",
+    "please hold",
+];
 
 /// Classes in the order that wins a tie: a screener wrongly taken for a voicemail box gets a
 /// message it will not pass on; the reverse only costs a spoken reply.
@@ -496,7 +518,7 @@ fn weight(class: AnswerClass, cue: &str) -> u32 {
 /// A person's words or question in a normalised transcript that shows no machine.
 pub(super) fn human_words(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    HUMAN.iter().chain(PERSON_ASKS).any(|p| contains(&words, p))
+    (HUMAN.iter().chain(PERSON_ASKS).any(|p| contains(&words, p)) || names_the_speaker(&words))
         && !machine_words(text, &Evidence::of(text))
 }
 
@@ -506,11 +528,15 @@ pub(super) fn machine_words(text: &str, evidence: &Evidence) -> bool {
     (evidence.strongest() >= MACHINE || machine_opening(text)) && !person_asks(text, evidence)
 }
 
-/// Whether a normalised transcript holds a person's question ([`PERSON_ASKS`]) and no phrase of
-/// a machine class's own business.
+/// Whether a normalised transcript holds a person's question or offer ([`PERSON_ASKS`],
+/// [`PERSON_OFFERS`]) and no phrase of a machine class's own business.
 pub(super) fn person_asks(text: &str, evidence: &Evidence) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
-    evidence.strongest_phrase() < DECISIVE && PERSON_ASKS.iter().any(|p| contains(&words, p))
+    evidence.strongest_phrase() < DECISIVE
+        && PERSON_ASKS
+            .iter()
+            .chain(PERSON_OFFERS)
+            .any(|p| contains(&words, p))
 }
 
 /// Whether a greeting taken for a voicemail's, over with no beep, was a menu's after all: read
@@ -521,7 +547,8 @@ pub(super) fn menu_after_all(text: &str) -> bool {
     Evidence::of(text).choices
 }
 
-/// What a person asks that no voicemail greeting ends on: [`PERSON_ASKS`] and this.
+/// What a person asks that no voicemail greeting ends on: [`PERSON_ASKS`], [`PERSON_OFFERS`]
+/// and this.
 const LAST_WORDS_OF_A_PERSON: &[&str] = &["what's up"];
 
 /// Whether a greeting taken for a voicemail's, over with no beep, was a person's after all:
@@ -544,6 +571,7 @@ pub(super) fn person_after_all(text: &str) -> bool {
     let tail = &words[last_machine_word..];
     PERSON_ASKS
         .iter()
+        .chain(PERSON_OFFERS)
         .chain(LAST_WORDS_OF_A_PERSON)
         .any(|p| contains(tail, p))
 }
@@ -558,11 +586,18 @@ pub(super) fn machine_opening(text: &str) -> bool {
 
 /// "Jenny speaking": a person answering a business line ("you've reached accounts, Jenny
 /// speaking", or "you're through to …" as the decoder may hear it). A recording does not
-/// speak; "you're speaking to the voicemail of …" is not this.
+/// speak; "you're speaking to the voicemail of …" is not this, nor a partial reading's "you
+/// were speaking" before its "… with Mia, the clinic's AI receptionist".
 fn names_the_speaker(words: &[&str]) -> bool {
-    (0..words.len())
-        .any(|i| words[i] == "speaking" && !matches!(words.get(i + 1), Some(&"to" | &"with")))
+    (0..words.len()).any(|i| {
+        words[i] == "speaking"
+            && !matches!(words.get(i + 1), Some(&"to" | &"with"))
+            && !(i > 0 && NOT_A_NAME.contains(&words[i - 1]))
+    })
 }
+
+/// Words before "speaking" that say who is spoken to, not who speaks.
+const NOT_A_NAME: &[&str] = &["you're", "you", "are", "were", "is", "am", "i'm"];
 
 /// Words after "thought" or "let" that a person uses to say what they took the call for, or
 /// nearly left it to ("sorry, I thought you were the voicemail", "I thought you'd go to
@@ -576,10 +611,22 @@ const MENTION_SUBJECTS: &[&str] = &[
     "it", "it's", "it'd", "you", "you're", "you'd", "this", "that", "i", "i'd",
 ];
 
+/// Where a call goes that a person nearly left unanswered ("I thought it would go to
+/// voicemail", "it almost went to voice mail"): the two words after one of these and "to" are
+/// a mention when they name a machine ([`MACHINE_NAMES`]). A greeting sends the caller on
+/// with other words ("you have been forwarded to", "at the tone").
+const GONE_TO: &[&str] = &["go", "went", "gone"];
+const MACHINE_NAMES: &[&str] = &["voicemail", "voice", "answerphone", "machine"];
+
 /// A normalised transcript's words, those a person mentions a machine with blanked out (each
 /// in its place).
 fn unmentioned(text: &str) -> Vec<&str> {
     let mut words: Vec<&str> = text.split_whitespace().collect();
+    for i in 0..words.len() {
+        if let Some(end) = machine_destination(&words, i) {
+            words[i + 2..end].fill("_");
+        }
+    }
     let mut i = 0;
     while i + 1 < words.len() {
         if MENTION_VERBS.contains(&words[i]) && MENTION_SUBJECTS.contains(&words[i + 1]) {
@@ -591,6 +638,17 @@ fn unmentioned(text: &str) -> Vec<&str> {
         }
     }
     words
+}
+
+/// The end of the two words after "go to" (or "went to", "gone to") at `i`, when they name a
+/// machine.
+fn machine_destination(words: &[&str], i: usize) -> Option<usize> {
+    let end = (i + 4).min(words.len());
+    let named = words.get(i + 2..end)?;
+    (GONE_TO.contains(&words[i])
+        && words[i + 1] == "to"
+        && named.iter().any(|w| MACHINE_NAMES.contains(w)))
+    .then_some(end)
 }
 
 /// The cue a privacy manager's key request reports.

@@ -426,6 +426,8 @@ fn a_person_who_took_the_call_for_a_machine_says_so() {
         "Sorry, I nearly let that go to voicemail, I was in the shower. Hello?",
         "Sorry, I nearly let that go to voice mail.",
         "Oh, sorry, mate. I thought you'd go to voicemail. I'm just out on the boat.",
+        "Hello? Oh, sorry, I thought it would go to voicemail, I'm out on the tractor.",
+        "Sorry, it almost went to the voice mail there.",
     ] {
         assert_eq!(words_class(person), None, "{person}");
     }
@@ -464,6 +466,21 @@ fn a_greeting_that_ends_on_a_persons_question_is_a_persons() {
     ] {
         assert!(!person_after_all(machine), "{machine}");
     }
+}
+
+#[test]
+fn an_offer_to_the_caller_is_a_persons() {
+    let child = "Hello? This is Mia. My mommy's not here right now. Do you want to talk to my \
+                 grandma?";
+    assert_eq!(words_class(child), None);
+    // Not against a voicemail's own business.
+    let greeting = "Not here right now, do you want to leave a message? Wait for the tone.";
+    assert_eq!(words_class(greeting), Some(AnswerClass::Voicemail));
+    // An offer alone is not one of a person's words.
+    assert!(!human_words(&normalise(
+        "Hi, this is Emma and Jack's house. Do you want"
+    )));
+    assert!(person_after_all(&normalise(child)));
 }
 
 #[test]
@@ -721,4 +738,73 @@ fn a_virtual_assistant_is_a_menu_only_once_its_greeting_is_heard_out() {
             "decided before the greeting was heard out: {v:?}"
         );
     }
+}
+
+#[test]
+fn a_speech_menu_asking_for_the_reason_in_a_few_words_is_a_menu() {
+    for menu in [
+        "Welcome to Reef Telecom. Using a few words, tell me the reason for your call today.",
+        "Thank you for calling Metro Gas. Please tell me, in a few words, the reason for your \
+         call.",
+    ] {
+        assert_eq!(words_class(menu), Some(AnswerClass::Ivr), "{menu}");
+    }
+    // A screener asks for the reason too, with the caller's name.
+    let screener = "Please say your name and the reason for your call.";
+    assert_eq!(words_class(screener), Some(AnswerClass::Screening));
+}
+
+#[test]
+fn a_notice_that_the_offices_are_closed_is_a_machines() {
+    // "Aloha" heard as "Hello": the notice still shows a machine.
+    let greeting = "Hello, hot and thank you for calling Windward Family Health Center. Please \
+                    note our offices will be closed.";
+    assert_eq!(words_class(greeting), Some(AnswerClass::Ivr));
+}
+
+#[test]
+fn please_hold_is_a_menu_only_once_its_greeting_is_heard_out() {
+    let opening = "Hello, thank you for calling. Please hold on.";
+    let whole = format!(
+        "{opening} This number uses call screening. Kindly say your name and why you are calling."
+    );
+    let events = [
+        (300, "start"),
+        (2_500, opening),
+        (2_750, opening),
+        (2_800, "stop"),
+        (3_300, "start"),
+        (7_000, "stop"),
+        (7_300, whole.as_str()),
+    ];
+    let v = run(&events, 12_000);
+    assert_eq!(v.class, AnswerClass::Screening, "{v:?}");
+    // The queue's "please hold" is still a menu's, known when the greeting ends.
+    let queue = "Thank you for calling. Please hold.";
+    let v = run(
+        &[
+            (300, "start"),
+            (2_000, queue),
+            (2_200, "stop"),
+            (2_500, queue),
+        ],
+        12_000,
+    );
+    assert_eq!(v.class, AnswerClass::Ivr, "{v:?}");
+}
+
+#[test]
+fn speaking_with_a_receptionist_is_no_persons_word() {
+    assert!(human_words(&normalise("Hello, Fatima speaking.")));
+    assert!(human_words(&normalise("Haan ji, who is speaking?")));
+    assert!(human_words(&normalise(
+        "Good morning, Debbie speaking, how can I help?"
+    )));
+    let receptionist = "Stay, thanks for calling sunshine co-studio. You're speaking with me, \
+                        the clinic's eye receptionist.";
+    assert!(!human_words(&normalise(receptionist)));
+    // A partial reading that stops at "speaking" is no name either.
+    let partial = "Thanks for calling from Tranco's visit you. You were speaking.";
+    assert!(!human_words(&normalise(partial)));
+    assert_eq!(words_class(receptionist), Some(AnswerClass::Screening));
 }
