@@ -9,7 +9,9 @@ mod support;
 use std::sync::Arc;
 
 use support::sipp::sipp;
-use switchboard::transport::sip::{DialError, HangupCause, SipConfig, SipEndpoint, TransferError};
+use switchboard::transport::sip::{
+    DialError, HangupCause, SipCall, SipConfig, SipEndpoint, TransferError,
+};
 use tokio::process::Child;
 use tokio::time::{timeout, Duration};
 use tokio_util::sync::CancellationToken;
@@ -29,6 +31,12 @@ async fn endpoint(trunk_port: u16) -> (SipEndpoint, CancellationToken) {
     .await
 }
 
+/// Dials `to` through the trunk, letting it ring at most `ring_secs`.
+async fn dial(ep: &SipEndpoint, to: &str, ring_secs: u64) -> Result<SipCall, DialError> {
+    let call = support::sip::call_to(to, Duration::from_secs(ring_secs));
+    timeout(GUARD, ep.dial(call)).await.expect("dial finishes")
+}
+
 async fn sipp_succeeded(child: Child) {
     support::sipp::sipp_succeeded(child, GUARD).await;
 }
@@ -37,12 +45,7 @@ async fn sipp_succeeded(child: Child) {
 async fn busy_maps_to_the_busy_disposition() {
     let (sipp, port) = sipp("uas_busy.xml");
     let (ep, cancel) = endpoint(port).await;
-    let result = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
-    )
-    .await
-    .expect("dial finishes");
+    let result = dial(&ep, "+15550123", 10).await;
     let err = result.err().expect("a busy callee does not answer");
     assert_eq!(err, DialError::Busy(486));
     assert_eq!(err.disposition(), "busy");
@@ -54,12 +57,7 @@ async fn busy_maps_to_the_busy_disposition() {
 async fn ringing_past_the_timeout_is_cancelled_as_no_answer() {
     let (sipp, port) = sipp("uas_no_answer.xml");
     let (ep, cancel) = endpoint(port).await;
-    let result = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(1))),
-    )
-    .await
-    .expect("dial finishes");
+    let result = dial(&ep, "+15550123", 1).await;
     let err = result.err().expect("nobody answered");
     assert_eq!(err, DialError::NoAnswer(487));
     assert_eq!(err.disposition(), "no_answer");
@@ -71,12 +69,7 @@ async fn ringing_past_the_timeout_is_cancelled_as_no_answer() {
 async fn a_digest_challenge_is_answered_and_the_far_end_hangs_up() {
     let (sipp, port) = sipp("uas_auth_answer_bye.xml");
     let (ep, cancel) = endpoint(port).await;
-    let result = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
-    )
-    .await
-    .expect("dial finishes");
+    let result = dial(&ep, "+15550123", 10).await;
     let mut call = result.unwrap_or_else(|e| panic!("call not answered: {e}"));
     assert_eq!(call.dialled, "+15550123");
     // Audio flows (SIPp echoes what we send) until the trunk's BYE closes the input.
@@ -107,16 +100,9 @@ async fn a_digest_challenge_is_answered_and_the_far_end_hangs_up() {
 async fn our_hangup_sends_bye_to_the_callee() {
     let (sipp, port) = sipp("uas_answer_wait_bye.xml");
     let (ep, cancel) = endpoint(port).await;
-    let call = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to(
-            "sip:callee@127.0.0.1",
-            Duration::from_secs(10),
-        )),
-    )
-    .await
-    .expect("dial finishes")
-    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    let call = dial(&ep, "sip:callee@127.0.0.1", 10)
+        .await
+        .unwrap_or_else(|e| panic!("call not answered: {e}"));
     call.control.hangup().await;
     sipp_succeeded(sipp).await;
     assert_eq!(call.control.cause(), Some(HangupCause::LocalHangup));
@@ -132,10 +118,7 @@ async fn our_hangup_sends_bye_to_the_callee() {
     )
     .await
     .unwrap();
-    let err = ep
-        .dial(support::sip::call_to("1", Duration::from_secs(1)))
-        .await
-        .err();
+    let err = dial(&ep, "1", 1).await.err();
     assert_eq!(err, Some(DialError::NoTrunk));
 }
 
@@ -143,13 +126,9 @@ async fn our_hangup_sends_bye_to_the_callee() {
 async fn a_blind_transfer_that_succeeds_hangs_up_our_leg() {
     let (sipp, port) = sipp("uas_refer_accept.xml");
     let (ep, cancel) = endpoint(port).await;
-    let call = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
-    )
-    .await
-    .expect("dial finishes")
-    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    let call = dial(&ep, "+15550123", 10)
+        .await
+        .unwrap_or_else(|e| panic!("call not answered: {e}"));
     let outcome = timeout(GUARD, call.control.transfer("+15550777"))
         .await
         .expect("transfer finishes");
@@ -163,13 +142,9 @@ async fn a_blind_transfer_that_succeeds_hangs_up_our_leg() {
 async fn a_refused_transfer_leaves_the_call_up_for_a_fallback() {
     let (sipp, port) = sipp("uas_refer_decline.xml");
     let (ep, cancel) = endpoint(port).await;
-    let call = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
-    )
-    .await
-    .expect("dial finishes")
-    .unwrap_or_else(|e| panic!("call not answered: {e}"));
+    let call = dial(&ep, "+15550123", 10)
+        .await
+        .unwrap_or_else(|e| panic!("call not answered: {e}"));
     let outcome = timeout(GUARD, call.control.transfer("+15550777"))
         .await
         .expect("transfer finishes");
@@ -185,13 +160,9 @@ async fn a_lossy_path_is_overcome_by_retransmissions() {
     // `-nr`: see the scenario.
     let (sipp, port) = support::sipp::sipp_with("uas_lossy.xml", &["-nr"]);
     let (ep, cancel) = endpoint(port).await;
-    let call = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(30))),
-    )
-    .await
-    .expect("dial finishes")
-    .unwrap_or_else(|e| panic!("call not answered over the lossy path: {e}"));
+    let call = dial(&ep, "+15550123", 30)
+        .await
+        .unwrap_or_else(|e| panic!("call not answered over the lossy path: {e}"));
     // SIPp refuses a BYE while it still waits for the ACK of its 200 sent again: give that
     // 200 (sent as soon as our first ACK arrives) time to draw our second ACK.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -204,13 +175,9 @@ async fn a_lossy_path_is_overcome_by_retransmissions() {
 async fn early_media_then_answer_connects_and_our_bye_ends_it() {
     let (sipp, port) = sipp("uas_early_media.xml");
     let (ep, cancel) = endpoint(port).await;
-    let call = timeout(
-        GUARD,
-        ep.dial(support::sip::call_to("+15550123", Duration::from_secs(10))),
-    )
-    .await
-    .expect("dial finishes")
-    .unwrap_or_else(|e| panic!("not answered after 183: {e}"));
+    let call = dial(&ep, "+15550123", 10)
+        .await
+        .unwrap_or_else(|e| panic!("not answered after 183: {e}"));
     call.control.hangup().await;
     sipp_succeeded(sipp).await;
     cancel.cancel();
