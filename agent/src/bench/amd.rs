@@ -511,6 +511,7 @@ pub fn run(models: &LocalModels, bench: &AmdBench) -> anyhow::Result<Section> {
         Corpus::Fresh14 => &blind("fresh14", "a fourteenth", "seventeen places"),
         Corpus::Fresh15 => &blind("fresh15", "a fifteenth", "eighteen places"),
         Corpus::Fresh16 => &blind("fresh16", "a sixteenth", "eighteen places"),
+        Corpus::Fresh17 => &blind("fresh17", "a seventeenth", "eighteen places"),
     };
     let tuned = if tune_n > 0 {
         format!(" Tune half: {tune_ok}/{tune_n} correct.")

@@ -178,6 +178,16 @@ const FRESH16_VOICES: &[Voice] = &[
     Voice::Espeak("en-gb-x-rp+m4"),
 ];
 
+/// A nineteenth corpus (`--corpus fresh17`), written like fresh16 after fresh16 had shaped the
+/// rules; kept as written.
+const FRESH17_TEXTS: &str = include_str!("amd_fresh17.txt");
+const FRESH17_VOICES: &[Voice] = &[
+    Voice::Hibari,
+    Voice::Festival("cmu_us_slt_arctic_hts"),
+    Voice::Festival("kal_diphone"),
+    Voice::Espeak("en-gb-x-gbcwmd+m3"),
+];
+
 /// What a corpus says, per class.
 #[derive(Clone, Copy)]
 enum Texts {
@@ -358,6 +368,13 @@ const FRESH16: Spec = Spec {
     seed_base: 260_000,
 };
 
+const FRESH17: Spec = Spec {
+    texts: Texts::File(FRESH17_TEXTS),
+    voices: FRESH17_VOICES,
+    speeds: NATURAL_SPEEDS,
+    seed_base: 270_000,
+};
+
 const HOLDOUT: Spec = Spec {
     texts: Texts::Lists([
         (AnswerClass::Human, HOLDOUT_HUMAN),
@@ -435,6 +452,9 @@ pub enum Corpus {
     /// Written by a sixteenth engineer like fresh10, after fresh15 had shaped the rules; one
     /// espeak-ng voice of its own; every clip scored.
     Fresh16,
+    /// Written by a seventeenth engineer like fresh10, after fresh16 had shaped the rules; one
+    /// espeak-ng voice of its own; every clip scored.
+    Fresh17,
 }
 
 /// Voices that sound close to people: hibari (neural, the agent's own voice), festival's HTS
@@ -482,6 +502,7 @@ impl Corpus {
             Corpus::Fresh14 => &FRESH14,
             Corpus::Fresh15 => &FRESH15,
             Corpus::Fresh16 => &FRESH16,
+            Corpus::Fresh17 => &FRESH17,
         };
         if natural {
             Spec {
@@ -685,6 +706,7 @@ mod tests {
         assert_eq!(counts(&FRESH14), fresh7);
         assert_eq!(counts(&FRESH15), fresh7);
         assert_eq!(counts(&FRESH16), fresh7);
+        assert_eq!(counts(&FRESH17), fresh7);
         let e = parse_texts("Hello?\n# human").unwrap_err();
         assert!(e.to_string().contains("line 1: text before"), "{e}");
         let e = parse_texts("# human\nHello?\n# robot").unwrap_err();
