@@ -213,8 +213,8 @@ const IVR: &[(u32, &str)] = &[
     (3, "training purposes"),
     (3, "quality assurance"),
     (3, "you can say"),
-    // "In a few words, tell me …", "Using a few words …": only speech menus ask it (16 of 16
-    // across the corpora), and they ask for "the reason for your call" as screeners do.
+    // "In a few words, tell me …", "Using a few words …": only speech menus ask it (22 lines
+    // of 22 across the corpora), and they ask for "the reason for your call" as screeners do.
     (3, "few words"),
     (3, "party's"),
     (3, "dial it now"),
