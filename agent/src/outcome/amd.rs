@@ -658,6 +658,9 @@ fn normalise(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[path = "amd_person_tests.rs"]
+mod person_tests;
+#[cfg(test)]
 #[path = "amd_tests.rs"]
 mod tests;
 #[cfg(test)]
